@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// Settings are the typed parameters rules read (from the config file and
+// flags). The zero value is valid.
+type Settings struct {
+	// KubernetesVersion is the target version ("1.34"); "" means the
+	// newest the rules know.
+	KubernetesVersion string
+	// AllowedRegistries lists image registry prefixes that are allowed
+	// (e.g. "ghcr.io/acme/"); empty disables the allow-list rule.
+	AllowedRegistries []string
+}
+
+// Raw is a finding still attached to its object, as processors see it.
+type Raw struct {
+	finding.Finding
+	Obj *manifest.Object
+}
+
+// Context is what a per-object check sees.
+type Context struct {
+	rule     *Rule
+	obj      *manifest.Object
+	settings *Settings
+	cache    *objectCache
+	out      []Raw
+}
+
+// Settings returns the run's settings.
+func (c *Context) Settings() *Settings { return c.settings }
+
+// Workload returns the pod template of the object, decoded once, or nil
+// when the object carries none. A decode error is reported by the engine.
+func (c *Context) Workload() *Workload { return c.cache.workload(c.obj) }
+
+// Report records a finding at the field p (or its nearest existing
+// ancestor when the field is missing).
+func (c *Context) Report(p manifest.Path, msg string) {
+	c.out = append(c.out, newRaw(c.rule, c.obj, p, msg))
+}
+
+// Reportf is Report with formatting.
+func (c *Context) Reportf(p manifest.Path, format string, args ...any) {
+	c.Report(p, fmt.Sprintf(format, args...))
+}
+
+// SetContext is what a set-level check sees.
+type SetContext struct {
+	rule     *Rule
+	settings *Settings
+	caches   map[*manifest.Object]*objectCache
+	out      []Raw
+}
+
+// Settings returns the run's settings.
+func (c *SetContext) Settings() *Settings { return c.settings }
+
+// Workload returns the decoded pod template of o, or nil.
+func (c *SetContext) Workload(o *manifest.Object) *Workload {
+	oc := c.caches[o]
+	if oc == nil {
+		oc = &objectCache{}
+		c.caches[o] = oc
+	}
+	return oc.workload(o)
+}
+
+// Report records a finding on object o at field p.
+func (c *SetContext) Report(o *manifest.Object, p manifest.Path, msg string) {
+	c.out = append(c.out, newRaw(c.rule, o, p, msg))
+}
+
+// Reportf is Report with formatting.
+func (c *SetContext) Reportf(o *manifest.Object, p manifest.Path, format string, args ...any) {
+	c.Report(o, p, fmt.Sprintf(format, args...))
+}
+
+func newRaw(rule *Rule, o *manifest.Object, p manifest.Path, msg string) Raw {
+	ref := o.Ref()
+	return Raw{
+		Obj: o,
+		Finding: finding.Finding{
+			RuleID:      rule.ID,
+			Severity:    rule.Severity,
+			Message:     msg,
+			Location:    o.Locate(p),
+			Object:      ref,
+			Container:   containerName(p),
+			Path:        p.String(),
+			Remediation: rule.Remediation,
+			Fingerprint: finding.Fingerprint(rule.ID, ref, p.Identity()),
+			Origin:      o.Origin,
+		},
+	}
+}
+
+// containerName returns the name of the container a path points into.
+func containerName(p manifest.Path) string {
+	for i := 0; i+1 < len(p); i++ {
+		switch p[i].Key {
+		case "containers", "initContainers", "ephemeralContainers":
+			if p[i+1].Index >= 0 {
+				return p[i+1].Name
+			}
+		}
+	}
+	return ""
+}

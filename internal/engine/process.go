@@ -1,0 +1,215 @@
+package engine
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+)
+
+// Annotations users put on objects to silence rules.
+const (
+	IgnoreAnnotation       = "kubectl-secure.io/ignore"
+	IgnoreReasonAnnotation = "kubectl-secure.io/ignore-reason"
+)
+
+// Exemption silences a rule for objects matching globs. Empty globs match
+// everything; Rule "*" matches every rule.
+type Exemption struct {
+	Rule      string
+	Namespace string
+	Kind      string
+	Name      string
+	Reason    string
+}
+
+// Matches reports whether the exemption covers the finding.
+func (x Exemption) Matches(f *finding.Finding) bool {
+	return glob(x.Rule, f.RuleID) && glob(x.Namespace, f.Object.Namespace) &&
+		glob(x.Kind, f.Object.Kind) && glob(x.Name, f.Object.Name)
+}
+
+func glob(pattern, s string) bool {
+	if pattern == "" || pattern == "*" {
+		return true
+	}
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+// Processor transforms the findings of a run; it returns the findings kept
+// and how many it suppressed.
+type Processor interface {
+	Name() string
+	Process(in []Raw) (out []Raw, suppressed int)
+}
+
+// Pipeline applies processors in order. The canonical order is
+// ignore annotations → config → baseline → severity → dedupe → sort.
+func Pipeline(raws []Raw, procs ...Processor) ([]Raw, int) {
+	total := 0
+	for _, p := range procs {
+		var n int
+		raws, n = p.Process(raws)
+		total += n
+	}
+	return raws, total
+}
+
+// Findings strips the objects.
+func Findings(raws []Raw) []finding.Finding {
+	out := make([]finding.Finding, len(raws))
+	for i := range raws {
+		out[i] = raws[i].Finding
+	}
+	return out
+}
+
+func filter(in []Raw, keep func(*Raw) bool) ([]Raw, int) {
+	out := in[:0:0]
+	for i := range in {
+		if keep(&in[i]) {
+			out = append(out, in[i])
+		}
+	}
+	return out, len(in) - len(out)
+}
+
+// IgnoreAnnotations drops findings whose object lists the rule (or "*",
+// "all") in the kubectl-secure.io/ignore annotation.
+type IgnoreAnnotations struct{}
+
+// Name implements Processor.
+func (IgnoreAnnotations) Name() string { return "ignore-annotations" }
+
+// Process implements Processor.
+func (IgnoreAnnotations) Process(in []Raw) ([]Raw, int) {
+	return filter(in, func(r *Raw) bool {
+		if r.Obj == nil {
+			return true
+		}
+		v, ok := r.Obj.Annotations[IgnoreAnnotation]
+		if !ok {
+			return true
+		}
+		for _, id := range strings.Split(v, ",") {
+			id = strings.TrimSpace(id)
+			if id == r.RuleID || id == "*" || id == "all" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// ConfigFilter applies the config file: disabled rules, exemptions and
+// severity overrides.
+type ConfigFilter struct {
+	Disabled   map[string]bool
+	Severities map[string]finding.Severity
+	Exemptions []Exemption
+}
+
+// Name implements Processor.
+func (ConfigFilter) Name() string { return "config" }
+
+// Process implements Processor.
+func (c ConfigFilter) Process(in []Raw) ([]Raw, int) {
+	out, n := filter(in, func(r *Raw) bool {
+		if c.Disabled[r.RuleID] {
+			return false
+		}
+		for i := range c.Exemptions {
+			if c.Exemptions[i].Matches(&r.Finding) {
+				return false
+			}
+		}
+		return true
+	})
+	for i := range out {
+		if s, ok := c.Severities[out[i].RuleID]; ok {
+			out[i].Severity = s
+		}
+	}
+	return out, n
+}
+
+// Baseline drops findings whose fingerprint is recorded.
+type Baseline struct{ Fingerprints map[string]bool }
+
+// Name implements Processor.
+func (Baseline) Name() string { return "baseline" }
+
+// Process implements Processor.
+func (b Baseline) Process(in []Raw) ([]Raw, int) {
+	if len(b.Fingerprints) == 0 {
+		return in, 0
+	}
+	return filter(in, func(r *Raw) bool { return !b.Fingerprints[r.Fingerprint] })
+}
+
+// MinSeverity drops findings below a threshold. Findings below it are not
+// counted as suppressed: they were asked not to be shown.
+type MinSeverity struct{ Min finding.Severity }
+
+// Name implements Processor.
+func (MinSeverity) Name() string { return "severity" }
+
+// Process implements Processor.
+func (m MinSeverity) Process(in []Raw) ([]Raw, int) {
+	out, _ := filter(in, func(r *Raw) bool { return r.Severity >= m.Min })
+	return out, 0
+}
+
+// Dedupe keeps one finding per rule and source position: an object reached
+// through several kustomize overlays of one base reports once.
+type Dedupe struct{}
+
+// Name implements Processor.
+func (Dedupe) Name() string { return "dedupe" }
+
+// Process implements Processor.
+func (Dedupe) Process(in []Raw) ([]Raw, int) {
+	type key struct {
+		rule, file, msg string
+		line, col       int
+	}
+	seen := make(map[key]bool, len(in))
+	out, _ := filter(in, func(r *Raw) bool {
+		k := key{r.RuleID, r.Location.File, r.Message, r.Location.Line, r.Location.Column}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	})
+	return out, 0
+}
+
+// Sort orders findings by file, line, column, rule and message.
+type Sort struct{}
+
+// Name implements Processor.
+func (Sort) Name() string { return "sort" }
+
+// Process implements Processor.
+func (Sort) Process(in []Raw) ([]Raw, int) {
+	sort.SliceStable(in, func(i, j int) bool {
+		a, b := &in[i].Finding, &in[j].Finding
+		if a.Location.File != b.Location.File {
+			return a.Location.File < b.Location.File
+		}
+		if a.Location.Line != b.Location.Line {
+			return a.Location.Line < b.Location.Line
+		}
+		if a.Location.Column != b.Location.Column {
+			return a.Location.Column < b.Location.Column
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.Message < b.Message
+	})
+	return in, 0
+}

@@ -1,0 +1,224 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrAliasBudget is returned when expanding aliases would produce more
+// nodes than allowed.
+var ErrAliasBudget = errors.New("YAML aliases expand to too many nodes (alias bomb?)")
+
+// ToJSON renders the node as JSON, resolving YAML scalar types the way
+// Kubernetes' YAML decoding does. budget bounds the number of nodes
+// emitted, so alias expansion cannot blow up.
+func ToJSON(n *yaml.Node, budget int) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(1024)
+	if budget <= 0 {
+		budget = DefaultMaxAliasExpansion
+	}
+	if err := writeJSON(&b, n, &budget, 0); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeInto decodes the node into a Go value (typically a Kubernetes API
+// struct) through JSON, so json tags apply.
+func DecodeInto(n *yaml.Node, v any) error {
+	data, err := ToJSON(n, 0)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+func writeJSON(b *bytes.Buffer, n *yaml.Node, budget *int, depth int) error {
+	*budget--
+	if *budget < 0 {
+		return ErrAliasBudget
+	}
+	if depth > 10000 {
+		return errors.New("YAML nested too deeply")
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			b.WriteString("null")
+			return nil
+		}
+		return writeJSON(b, n.Content[0], budget, depth+1)
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			b.WriteString("null")
+			return nil
+		}
+		return writeJSON(b, n.Alias, budget, depth+1)
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, c, budget, depth+1); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+		return nil
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		first := true
+		var err error
+		forEachPair(n, func(k, v *yaml.Node) bool {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			writeString(b, k.Value)
+			b.WriteByte(':')
+			err = writeJSON(b, v, budget, depth+1)
+			return err == nil
+		}, 0)
+		if err != nil {
+			return err
+		}
+		b.WriteByte('}')
+		return nil
+	case yaml.ScalarNode:
+		writeScalar(b, n)
+		return nil
+	}
+	b.WriteString("null")
+	return nil
+}
+
+// forEachPair iterates a mapping's pairs with merge keys ("<<") expanded;
+// explicit keys win over merged ones.
+func forEachPair(n *yaml.Node, fn func(k, v *yaml.Node) bool, depth int) bool {
+	var merges []*yaml.Node
+	explicit := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			merges = append(merges, n.Content[i+1])
+			continue
+		}
+		explicit[k.Value] = true
+	}
+	// Duplicate keys: the later value wins (JSON semantics); the loader
+	// has already reported them.
+	last := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		last[n.Content[i].Value] = i
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value == "<<" && k.Tag == "!!merge" || last[k.Value] != i {
+			continue
+		}
+		if !fn(k, n.Content[i+1]) {
+			return false
+		}
+	}
+	if depth > 16 {
+		return true
+	}
+	for _, m := range merges {
+		m = Resolve(m)
+		srcs := []*yaml.Node{m}
+		if m != nil && m.Kind == yaml.SequenceNode {
+			srcs = m.Content
+		}
+		for _, s := range srcs {
+			s = Resolve(s)
+			if s == nil || s.Kind != yaml.MappingNode {
+				continue
+			}
+			ok := forEachPair(s, func(k, v *yaml.Node) bool {
+				if explicit[k.Value] {
+					return true
+				}
+				explicit[k.Value] = true
+				return fn(k, v)
+			}, depth+1)
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func writeString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s)
+	b.Write(enc)
+}
+
+func writeScalar(b *bytes.Buffer, n *yaml.Node) {
+	v := n.Value
+	switch n.ShortTag() {
+	case "!!null":
+		b.WriteString("null")
+		return
+	case "!!bool":
+		switch strings.ToLower(v) {
+		case "true", "yes", "on", "y":
+			b.WriteString("true")
+		default:
+			b.WriteString("false")
+		}
+		return
+	case "!!int":
+		s := strings.ReplaceAll(v, "_", "")
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+			b.WriteString(strconv.FormatInt(i, 10))
+			return
+		}
+		if u, err := strconv.ParseUint(s, 0, 64); err == nil {
+			b.WriteString(strconv.FormatUint(u, 10))
+			return
+		}
+		if strings.HasPrefix(s, "0o") || strings.HasPrefix(s, "0O") {
+			if i, err := strconv.ParseInt(s[2:], 8, 64); err == nil {
+				b.WriteString(strconv.FormatInt(i, 10))
+				return
+			}
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(strings.ReplaceAll(v, "_", ""), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+			return
+		}
+	}
+	writeString(b, v)
+}
+
+// DecodeError makes a json decoding error readable: it names the field.
+func DecodeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %s: cannot use a %s where %s is expected", te.Field, te.Value, jsonType(te.Type.String()))
+	}
+	return err.Error()
+}
+
+func jsonType(t string) string {
+	switch {
+	case strings.Contains(t, "int"):
+		return "an integer"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "a boolean"
+	}
+	return t
+}

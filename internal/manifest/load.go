@@ -1,0 +1,552 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxFileSize = 128 << 20
+	DefaultMaxDepth    = 100
+	// DefaultMaxAliasExpansion bounds the nodes produced when aliases are
+	// expanded while decoding one object (a "billion laughs" guard).
+	DefaultMaxAliasExpansion = 1_000_000
+	// StdinName is how standard input is named in findings and errors.
+	StdinName = "<stdin>"
+)
+
+// Options controls loading.
+type Options struct {
+	// MaxFileSize rejects larger inputs (bytes); 0 means the default.
+	MaxFileSize int64
+	// MaxDepth rejects documents nested deeper; 0 means the default.
+	MaxDepth int
+	// Workers bounds parallel parsing; 0 means GOMAXPROCS.
+	Workers int
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// BaseDir makes displayed paths relative to it; "" means the working
+	// directory.
+	BaseDir string
+}
+
+func (o Options) maxFileSize() int64 {
+	if o.MaxFileSize > 0 {
+		return o.MaxFileSize
+	}
+	return DefaultMaxFileSize
+}
+
+func (o Options) maxDepth() int {
+	if o.MaxDepth > 0 {
+		return o.MaxDepth
+	}
+	return DefaultMaxDepth
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Skipped is a document that is not a Kubernetes object.
+type Skipped struct {
+	File   string
+	Doc    int
+	Line   int
+	Reason string
+}
+
+// Result is what loading produced. Errors do not stop loading: every other
+// file and document is still returned.
+type Result struct {
+	Objects []*Object
+	Errors  []finding.InputError
+	Skipped []Skipped
+	// Files lists the files read, in order.
+	Files []string
+}
+
+// Merge appends r2 to r.
+func (r *Result) Merge(r2 *Result) {
+	r.Objects = append(r.Objects, r2.Objects...)
+	r.Errors = append(r.Errors, r2.Errors...)
+	r.Skipped = append(r.Skipped, r2.Skipped...)
+	r.Files = append(r.Files, r2.Files...)
+}
+
+// IsManifestFile reports whether a file name has an extension lint reads.
+func IsManifestFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// ExpandPaths turns arguments (files, directories, "-") into the ordered
+// list of files to read. Directories are walked recursively for .yaml, .yml
+// and .json files; hidden directories below them are skipped.
+func ExpandPaths(args []string) ([]string, []finding.InputError) {
+	var files []string
+	var errs []finding.InputError
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	for _, a := range args {
+		if a == "-" {
+			add(a)
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			errs = append(errs, finding.InputError{File: a, Message: cleanPathErr(err)})
+			continue
+		}
+		if !st.IsDir() {
+			add(a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, finding.InputError{File: p, Message: cleanPathErr(err)})
+				return nil
+			}
+			if d.IsDir() {
+				if p != a && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if IsManifestFile(p) && d.Type().IsRegular() {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, finding.InputError{File: a, Message: err.Error()})
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			add(f)
+		}
+	}
+	return files, errs
+}
+
+func cleanPathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// DisplayPath returns p relative to base (or the working directory) with
+// forward slashes, when it is below it.
+func DisplayPath(p, base string) string {
+	if p == "-" {
+		return StdinName
+	}
+	if base == "" {
+		base, _ = os.Getwd()
+	} else if b, err := filepath.Abs(base); err == nil {
+		base = b
+	}
+	abs, err := filepath.Abs(p)
+	if err == nil && base != "" {
+		if rel, err := filepath.Rel(base, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(p)
+}
+
+// LoadPaths expands args and loads every file, in parallel.
+func LoadPaths(args []string, opt Options) *Result {
+	files, errs := ExpandPaths(args)
+	res := LoadFiles(files, opt)
+	res.Errors = append(errs, res.Errors...)
+	return res
+}
+
+// LoadFiles reads and parses files (already expanded; "-" is stdin).
+func LoadFiles(files []string, opt Options) *Result {
+	res := &Result{}
+	var docs []docChunk
+	for _, f := range files {
+		name := DisplayPath(f, opt.BaseDir)
+		data, err := readLimited(f, opt)
+		res.Files = append(res.Files, name)
+		if err != nil {
+			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
+			continue
+		}
+		if err := checkText(data); err != nil {
+			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
+			continue
+		}
+		docs = append(docs, splitDocuments(name, data)...)
+	}
+	parseChunks(docs, opt, res)
+	return res
+}
+
+// LoadBytes parses data as the content of file name (already displayed
+// form). Renderers use it for their output.
+func LoadBytes(name string, data []byte, opt Options) *Result {
+	res := &Result{Files: []string{name}}
+	if int64(len(data)) > opt.maxFileSize() {
+		res.Errors = append(res.Errors, finding.InputError{File: name, Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit (--max-file-size)", len(data), opt.maxFileSize())})
+		return res
+	}
+	if err := checkText(data); err != nil {
+		res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
+		return res
+	}
+	parseChunks(splitDocuments(name, data), opt, res)
+	return res
+}
+
+func readLimited(path string, opt Options) ([]byte, error) {
+	limit := opt.maxFileSize()
+	var r io.Reader
+	if path == "-" {
+		if opt.Stdin == nil {
+			return nil, errors.New("no standard input")
+		}
+		r = opt.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, errors.New(cleanPathErr(err))
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+			return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("input is over the %d-byte limit (--max-file-size)", limit)
+	}
+	return data, nil
+}
+
+// checkText rejects binary input: NUL bytes or invalid UTF-8 near the start.
+func checkText(data []byte) error {
+	head := data
+	if len(head) > 8192 {
+		head = head[:8192]
+		// Do not cut a multi-byte rune in half.
+		for i := 0; i < 3 && len(head) > 0 && !utf8.Valid(head); i++ {
+			head = head[:len(head)-1]
+		}
+	}
+	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(head) {
+		return errors.New("binary file (not UTF-8 text); not a manifest")
+	}
+	return nil
+}
+
+type docChunk struct {
+	file      string
+	doc       int
+	startLine int // 1-based line of the chunk's first byte in file
+	data      []byte
+}
+
+// splitDocuments cuts a YAML stream at document markers. YAML forbids a
+// line starting with "---" or "..." (followed by blank or end) inside any
+// scalar, so a line scan is exact and lets documents parse independently:
+// in parallel, and with a syntax error confined to its own document.
+func splitDocuments(file string, data []byte) []docChunk {
+	var chunks []docChunk
+	start, startLine, line := 0, 1, 1
+	emit := func(end int) {
+		c := data[start:end]
+		if hasContent(c) {
+			chunks = append(chunks, docChunk{file: file, startLine: startLine, data: c})
+		}
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		l := data[i:next]
+		switch {
+		case isMarker(l, "---"):
+			if i > start && !onlyDirectives(data[start:i]) {
+				emit(i)
+				start, startLine = i, line
+			}
+		case isMarker(l, "..."):
+			emit(next)
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	if start < len(data) {
+		emit(len(data))
+	}
+	for i := range chunks {
+		chunks[i].doc = i
+	}
+	return chunks
+}
+
+func isMarker(l []byte, m string) bool {
+	if !bytes.HasPrefix(l, []byte(m)) {
+		return false
+	}
+	if len(l) == 3 {
+		return true
+	}
+	switch l[3] {
+	case ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// hasContent reports whether a chunk holds anything but blanks, comments
+// and markers.
+func hasContent(c []byte) bool {
+	for len(c) > 0 {
+		j := bytes.IndexByte(c, '\n')
+		l := c
+		if j >= 0 {
+			l, c = c[:j], c[j+1:]
+		} else {
+			c = nil
+		}
+		t := bytes.TrimSpace(l)
+		if len(t) == 0 || t[0] == '#' || isMarker(append(t, '\n'), "---") && len(bytes.TrimSpace(t[3:])) == 0 || bytes.Equal(t, []byte("...")) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func onlyDirectives(c []byte) bool {
+	seen := false
+	for _, l := range bytes.Split(c, []byte("\n")) {
+		t := bytes.TrimSpace(l)
+		if len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		if t[0] != '%' {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+type parsed struct {
+	objects []*Object
+	errs    []finding.InputError
+	skipped []Skipped
+}
+
+func parseChunks(chunks []docChunk, opt Options, res *Result) {
+	out := make([]parsed, len(chunks))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	n := opt.workers()
+	if n > len(chunks) {
+		n = len(chunks)
+	}
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] = parseChunk(chunks[i], opt)
+			}
+		}()
+	}
+	for i := range chunks {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, p := range out {
+		res.Objects = append(res.Objects, p.objects...)
+		res.Errors = append(res.Errors, p.errs...)
+		res.Skipped = append(res.Skipped, p.skipped...)
+	}
+}
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parseChunk(c docChunk, opt Options) (p parsed) {
+	defer func() {
+		// The parser is third-party code fed untrusted input: a panic in it
+		// must cost one document, not the run.
+		if r := recover(); r != nil {
+			p = parsed{errs: []finding.InputError{{File: c.file, Line: c.startLine, Message: fmt.Sprintf("cannot parse document %d: internal parser error: %v", c.doc+1, r)}}}
+		}
+	}()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(c.data, &doc); err != nil {
+		return parsed{errs: []finding.InputError{yamlError(c, err)}}
+	}
+	root := Resolve(&doc)
+	if root == nil {
+		return parsed{}
+	}
+	off := c.startLine - 1
+	var dups []finding.InputError
+	if d := fixup(&doc, off, 0, opt.maxDepth(), c.file, &dups); d > opt.maxDepth() {
+		return parsed{errs: []finding.InputError{{File: c.file, Line: c.startLine, Message: fmt.Sprintf("document %d is nested deeper than %d levels; not a manifest", c.doc+1, opt.maxDepth())}}}
+	}
+	p.errs = dups
+	if root.Kind != yaml.MappingNode {
+		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: "document is not a mapping"})
+		return p
+	}
+	obj, reason := newObject(root, c.file, c.doc, -1)
+	if obj == nil {
+		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: reason})
+		return p
+	}
+	if _, items := MapGet(root, "items"); strings.HasSuffix(obj.Kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
+		for i, it := range items.Content {
+			it = Resolve(it)
+			o, reason := newObject(it, c.file, c.doc, i)
+			if o == nil {
+				p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: it.Line, Reason: fmt.Sprintf("item %d of %s: %s", i, obj.Kind, reason)})
+				continue
+			}
+			p.objects = append(p.objects, o)
+		}
+		return p
+	}
+	p.objects = append(p.objects, obj)
+	return p
+}
+
+func yamlError(c docChunk, err error) finding.InputError {
+	msg := err.Error()
+	line := c.startLine
+	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		line = c.startLine + n - 1
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return finding.InputError{File: c.file, Line: line, Message: "YAML syntax error: " + msg}
+}
+
+// fixup makes node lines absolute, measures depth and reports duplicate
+// mapping keys. It walks Content only (not aliases), so it is linear.
+func fixup(n *yaml.Node, off, depth, maxDepth int, file string, dups *[]finding.InputError) int {
+	if n == nil {
+		return depth
+	}
+	n.Line += off
+	if depth > maxDepth {
+		return depth
+	}
+	max := depth
+	for _, c := range n.Content {
+		if d := fixup(c, off, depth+1, maxDepth, file, dups); d > max {
+			max = d
+			if max > maxDepth {
+				return max
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) >= 4 {
+		checkDuplicateKeys(n, file, dups)
+	}
+	return max
+}
+
+func checkDuplicateKeys(n *yaml.Node, file string, dups *[]finding.InputError) {
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			*dups = append(*dups, finding.InputError{File: file, Line: k.Line, Message: fmt.Sprintf("mapping key %q already defined at line %d (the later value is used)", k.Value, first)})
+			continue
+		}
+		seen[k.Value] = k.Line
+	}
+}
+
+func newObject(n *yaml.Node, file string, doc, item int) (*Object, string) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, "not a mapping"
+	}
+	apiVersion := ScalarString(n, "apiVersion")
+	kind := ScalarString(n, "kind")
+	if apiVersion == "" || kind == "" {
+		return nil, "no apiVersion/kind: not a Kubernetes object"
+	}
+	o := &Object{File: file, Doc: doc, Item: item, Node: n, APIVersion: apiVersion, Kind: kind}
+	if _, md := MapGet(n, "metadata"); md != nil && md.Kind == yaml.MappingNode {
+		o.Name = ScalarString(md, "name")
+		if o.Name == "" {
+			if g := ScalarString(md, "generateName"); g != "" {
+				o.Name = g + "*"
+			}
+		}
+		o.Namespace = ScalarString(md, "namespace")
+		o.Labels = stringMap(md, "labels")
+		o.Annotations = stringMap(md, "annotations")
+	}
+	return o, ""
+}
+
+func stringMap(m *yaml.Node, key string) map[string]string {
+	_, v := MapGet(m, key)
+	if v == nil || v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		val := Resolve(v.Content[i+1])
+		if val != nil && val.Kind == yaml.ScalarNode {
+			out[v.Content[i].Value] = val.Value
+		}
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+package manifest
+
+import (
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+)
+
+// NodeLocator resolves paths against a YAML node tree whose lines are
+// positions in File.
+type NodeLocator struct {
+	File string
+	Root *yaml.Node
+}
+
+// Locate implements Locator. For a field that exists it returns the span of
+// its key (or, for sequence items, the item); for a missing field it returns
+// the nearest existing ancestor, which is the object or container that lacks
+// it.
+func (l NodeLocator) Locate(p Path) finding.Location {
+	key, val := walkKV(l.Root, p)
+	return SpanOf(l.File, key, val)
+}
+
+// SpanOf returns the location of a mapping entry (key may be nil for
+// sequence items or the root).
+func SpanOf(file string, key, val *yaml.Node) finding.Location {
+	loc := finding.Location{File: file}
+	anchor := key
+	if anchor == nil {
+		anchor = val
+	}
+	if anchor == nil {
+		loc.Line, loc.Column = 1, 1
+		return loc
+	}
+	if anchor.Kind == yaml.MappingNode && len(anchor.Content) > 0 && key == nil {
+		// A mapping has the position of its first key; point there.
+		anchor = anchor.Content[0]
+	}
+	loc.Line, loc.Column = anchor.Line, anchor.Column
+	if loc.Line == 0 {
+		loc.Line = 1
+	}
+	if loc.Column == 0 {
+		loc.Column = 1
+	}
+	end := anchor
+	if key != nil && val != nil && val.Kind == yaml.ScalarNode && val.Line == key.Line {
+		end = val
+	}
+	loc.EndLine = end.Line
+	if loc.EndLine == 0 {
+		loc.EndLine = loc.Line
+	}
+	loc.EndColumn = end.Column + scalarWidth(end)
+	if loc.EndColumn <= loc.Column && loc.EndLine == loc.Line {
+		loc.EndColumn = loc.Column + 1
+	}
+	return loc
+}
+
+func scalarWidth(n *yaml.Node) int {
+	if n.Kind != yaml.ScalarNode {
+		return 1
+	}
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return 1
+	}
+	w := utf8.RuneCountInString(n.Value)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		w += 2
+	}
+	if w == 0 {
+		w = 1
+	}
+	return w
+}
+
+// Walk follows p from root and returns the deepest node reached and how many
+// path elements were matched. Aliases are followed.
+func Walk(root *yaml.Node, p Path) (*yaml.Node, int) {
+	_, v, d := walk(root, p)
+	return v, d
+}
+
+func walkKV(root *yaml.Node, p Path) (key, val *yaml.Node) {
+	k, v, _ := walk(root, p)
+	return k, v
+}
+
+func walk(root *yaml.Node, p Path) (key, val *yaml.Node, depth int) {
+	cur := resolve(root)
+	for i, e := range p {
+		if cur == nil {
+			return key, val, i
+		}
+		if e.Index >= 0 {
+			if cur.Kind != yaml.SequenceNode || e.Index >= len(cur.Content) {
+				return key, cur, i
+			}
+			key = nil
+			cur = resolve(cur.Content[e.Index])
+			val = cur
+			continue
+		}
+		k, v := MapGet(cur, e.Key)
+		if v == nil {
+			return key, cur, i
+		}
+		key, val, cur = k, v, v
+	}
+	if len(p) == 0 {
+		val = cur
+	}
+	return key, val, len(p)
+}
+
+// MapGet returns the key and (alias-resolved) value nodes of key k in a
+// mapping node, or nils. Merge keys ("<<") are honoured.
+func MapGet(m *yaml.Node, k string) (key, val *yaml.Node) {
+	m = resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == k && m.Content[i].Kind == yaml.ScalarNode {
+			return m.Content[i], resolve(m.Content[i+1])
+		}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "<<" && m.Content[i].Tag == "!!merge" {
+			src := resolve(m.Content[i+1])
+			if src == nil {
+				continue
+			}
+			if src.Kind == yaml.SequenceNode {
+				for _, s := range src.Content {
+					if kk, vv := MapGet(s, k); vv != nil {
+						return kk, vv
+					}
+				}
+			} else if kk, vv := MapGet(src, k); vv != nil {
+				return kk, vv
+			}
+		}
+	}
+	return nil, nil
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return resolve(n.Content[0])
+	}
+	return n
+}
+
+// Resolve follows aliases and unwraps a document node.
+func Resolve(n *yaml.Node) *yaml.Node { return resolve(n) }
+
+// ScalarString returns the value of a scalar node at key k of mapping m.
+func ScalarString(m *yaml.Node, k string) string {
+	_, v := MapGet(m, k)
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.Value
+}
