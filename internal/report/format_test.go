@@ -414,3 +414,21 @@ func TestJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Text taken from manifests must not be able to drive the terminal.
+func TestControlCharactersNeutralised(t *testing.T) {
+	res := &finding.Result{Findings: []finding.Finding{{
+		RuleID: "KS001", Severity: finding.High, Message: "evil \x1b[2J\x1b]8;;http://x\x07 name\u009b",
+		Location: finding.Location{File: "a\x1b.yaml", Line: 1, Column: 1},
+		Object:   finding.ObjectRef{Kind: "Pod", Name: "p\x1b[31m"}, Remediation: "fix\x00it",
+	}}}
+	for _, format := range []string{"text", "github"} {
+		out := string(render(t, format, res, Options{}))
+		if strings.ContainsAny(out, "\x1b\x07\x00\u009b") {
+			t.Errorf("%s output contains raw control characters: %q", format, out)
+		}
+		if !strings.Contains(out, `evil \x1b[2J\x1b]8;;http://x\x07 name\x9b`) {
+			t.Errorf("%s output does not show the control characters escaped: %q", format, out)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func writeGitHub(w io.Writer, res *finding.Result, _ Options) error {
 	for _, e := range sortedErrors(res.Summary.Errors) {
 		ew.printf("%s\n", workflowCommand("error", annotationProps(finding.Location{File: e.File, Line: e.Line}, "input error"), nonEmpty(e.Message, "input error")))
 	}
-	ew.printf("%s: %s\n", toolName(res), summaryLine(res, fs))
+	ew.printf("%s: %s\n", sanitize(toolName(res)), summaryLine(res, fs))
 	return ew.err
 }
 
@@ -89,9 +89,9 @@ func workflowCommand(name string, props []prop, message string) string {
 		} else {
 			b.WriteByte(',')
 		}
-		b.WriteString(p.key + "=" + escapeProperty(p.value))
+		b.WriteString(p.key + "=" + escapeProperty(sanitize(p.value)))
 	}
-	b.WriteString("::" + escapeData(message))
+	b.WriteString("::" + escapeData(sanitize(message)))
 	return b.String()
 }
 

@@ -184,7 +184,7 @@ var markdownEscaper = strings.NewReplacer(
 )
 
 // escapeMarkdown escapes s for use as literal inline Markdown text.
-func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
+func escapeMarkdown(s string) string { return markdownEscaper.Replace(sanitize(s)) }
 
 // escapeCell escapes s for a table cell: inline markup is escaped and line
 // breaks become <br> so the row stays on one line.
@@ -205,7 +205,7 @@ func codeCell(s string) string {
 // codeSpan renders s as an inline code span, with line breaks as spaces and
 // a fence longer than any backtick run in s.
 func codeSpan(s string) string {
-	s = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+	s = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(sanitize(s))
 	fence := "`"
 	for strings.Contains(s, fence) {
 		fence += "`"

@@ -74,6 +74,7 @@ func textPosition(f finding.Finding) string {
 // indentLines indents every line after the first so that multi-line text
 // never produces a line that looks like a new finding.
 func indentLines(s, indent string) string {
+	s = sanitize(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.TrimRight(s, "\n")
@@ -89,10 +90,10 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 		if i > 0 && fs[i-1].Location.File != f.Location.File {
 			ew.printf("\n")
 		}
-		ew.printf("%s: %s %s %s", p.paint(textPosition(f), ansiBold), p.severity(f.Severity),
-			p.paint(f.RuleID, ansiCyan), indentLines(f.Message, indent))
+		ew.printf("%s: %s %s %s", p.paint(sanitize(textPosition(f)), ansiBold), p.severity(f.Severity),
+			p.paint(sanitize(f.RuleID), ansiCyan), indentLines(f.Message, indent))
 		if label := objectLabel(f); label != "" {
-			ew.printf(" %s", p.paint("("+label+")", ansiDim))
+			ew.printf(" %s", p.paint("("+sanitize(label)+")", ansiDim))
 		}
 		ew.printf("\n")
 		if f.Remediation != "" {
@@ -103,13 +104,13 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 		}
 		if opts.Verbose {
 			if f.Path != "" {
-				ew.printf("%s%s %s\n", indent, p.paint("path:", ansiDim), f.Path)
+				ew.printf("%s%s %s\n", indent, p.paint("path:", ansiDim), sanitize(f.Path))
 			}
 			if f.Object.APIVersion != "" {
-				ew.printf("%s%s %s\n", indent, p.paint("apiVersion:", ansiDim), f.Object.APIVersion)
+				ew.printf("%s%s %s\n", indent, p.paint("apiVersion:", ansiDim), sanitize(f.Object.APIVersion))
 			}
 			if f.Fingerprint != "" {
-				ew.printf("%s%s %s\n", indent, p.paint("fingerprint:", ansiDim), f.Fingerprint)
+				ew.printf("%s%s %s\n", indent, p.paint("fingerprint:", ansiDim), sanitize(f.Fingerprint))
 			}
 		}
 	}
@@ -123,7 +124,7 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 			if e.Line > 0 {
 				pos = fmt.Sprintf("%s:%d", e.File, e.Line)
 			}
-			ew.printf("%s: %s %s\n", p.paint(pos, ansiBold), p.paint("error", ansiBold+ansiRed), indentLines(e.Message, indent))
+			ew.printf("%s: %s %s\n", p.paint(sanitize(pos), ansiBold), p.paint("error", ansiBold+ansiRed), indentLines(e.Message, indent))
 		}
 	}
 	if len(fs) > 0 || len(errs) > 0 {
