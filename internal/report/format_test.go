@@ -274,7 +274,7 @@ func TestSARIFContent(t *testing.T) {
 		t.Errorf("rule 0 = %+v", r0)
 	}
 	if !strings.Contains(r0.Help.Markdown, "```yaml\nsecurityContext:\n  privileged: false\n```") ||
-		!strings.Contains(r0.Help.Markdown, "](https://kubernetes.io/") || !strings.Contains(r0.Help.Text, "Remediation: ") {
+		!strings.Contains(r0.Help.Markdown, "\n- <https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline>\n") || !strings.Contains(r0.Help.Text, "Remediation: ") {
 		t.Errorf("rule 0 help = %+v", r0.Help)
 	}
 	if len(run.Results) != len(res.Findings) {

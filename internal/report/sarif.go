@@ -352,10 +352,12 @@ func fencedBlock(s, lang string) string {
 	return fence + lang + "\n" + s + "\n" + fence
 }
 
-// markdownLink renders a reference as a link when it is a URL.
+// markdownLink renders a reference as a link when it is a URL and as
+// escaped text otherwise.
 func markdownLink(ref string) string {
 	if isURL(ref) {
-		return "[" + escapeMarkdown(ref) + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(ref) + ")"
+		// A CommonMark autolink; it may not contain spaces, < or >.
+		return "<" + strings.NewReplacer(" ", "%20", "<", "%3C", ">", "%3E").Replace(ref) + ">"
 	}
 	return escapeMarkdown(ref)
 }

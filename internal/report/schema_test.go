@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,47 @@ func TestSARIFSchemaIsOfficialCopy(t *testing.T) {
 	shared := filepath.Join("..", "..", "..", "shared", "schemas", sarifSchemaFile)
 	if theirs, err := os.ReadFile(shared); err == nil && !bytes.Equal(ours, theirs) {
 		t.Errorf("testdata copy differs from %s", shared)
+	}
+}
+
+// docs/json-schema.md must document every property the schema defines.
+func TestJSONSchemaDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "schemas", reportSchemaFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "json-schema.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	seen := 0
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if props, ok := v["properties"].(map[string]any); ok {
+				for name := range props {
+					seen++
+					if !bytes.Contains(doc, []byte("`"+name+"`")) && !bytes.Contains(doc, []byte("."+name+"`")) {
+						t.Errorf("docs/json-schema.md does not document %q", name)
+					}
+				}
+			}
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(schema)
+	if seen < 30 {
+		t.Fatalf("found only %d properties in the schema", seen)
 	}
 }
