@@ -1,0 +1,67 @@
+// Package imagesig verifies container image signatures and attestations made
+// with sigstore (cosign), against an OCI registry.
+//
+// It is a library first: the `kubectl secure verify` command (plugin/verify.go)
+// and the `--verify-images` option of `kubectl secure lint` are thin layers
+// over it. All registry and sigstore code of kubectl-secure lives here.
+//
+// # What is verified
+//
+// A reference is first resolved to a digest (a tag is looked up once, then
+// only the digest is used). The signature must cover that digest:
+//
+//   - cosign's legacy storage (cosign v2 default): an OCI image tagged
+//     sha256-<hex>.sig in the image's repository, one simple-signing payload
+//     per layer, whose critical.image.docker-manifest-digest must equal the
+//     digest. Keyless signatures carry the certificate, chain, Rekor bundle
+//     (signed entry timestamp) and RFC 3161 timestamps as annotations.
+//   - sigstore bundles stored as OCI 1.1 referrers (cosign v3 default): the
+//     in-toto statement's subject must contain the digest. Registries without
+//     the referrers API are read through the sha256-<hex> referrers tag
+//     fallback.
+//
+// An Authority is either a set of PEM public keys (any may match: the
+// signature must verify over the payload with it) or keyless: an identity
+// and issuer (exact or regular expression) plus a sigstore trusted_root.json.
+// Keyless verification checks the certificate chain to the trusted root's
+// Fulcio CA at the signing time, the embedded SCT when the trusted root lists
+// CT logs, transparency-log evidence (inclusion proof or signed entry
+// timestamp) when the signature has a log entry, or else a signed RFC 3161
+// timestamp, and then the identity and issuer. Everything is checked offline
+// from the trusted root file; nothing but the registry is contacted.
+//
+// For a multi-arch index, a signature on the index is accepted; otherwise a
+// signature on the platform manifest for the verifier's platform (default
+// linux/amd64) is accepted and reported in Result.SignedObject.
+//
+// Policy.AttestationTypes additionally require, for each listed type, a
+// signed in-toto attestation of that type (cosign's short names such as
+// slsaprovenance, spdx, cyclonedx, vuln, or a predicate type URI) about the
+// same digest from the same authority that signed the image.
+//
+// # Using it (lint integration)
+//
+//	cfg, err := imagesig.ParsePolicyConfig(yamlBytes) // the imageVerification section
+//	pol, err := cfg.Compile(configDir)                 // reads keys, checks trusted roots
+//	v := imagesig.New(imagesig.WithConcurrency(8))      // default keychain, timeouts, retries
+//	results := v.VerifyAll(ctx, imageRefs, pol.PolicyFor)
+//	for ref, r := range results {
+//		if r.Verified { continue }
+//		sev := pol.SeverityFor(r)  // "error" or "warning" (onUnreachable)
+//		// r.Kind: unsigned | wrong-signer | invalid | unreachable | usage
+//		// r.Reason: one line, safe to print (never contains credentials)
+//	}
+//
+// VerifyAll verifies each unique digest once per call however many
+// references name it, with at most the configured number of verifications in
+// flight; refs for which policyFor reports false are not looked up at all and
+// get no entry in the map. Registry requests time out individually and are
+// retried with exponential backoff on 408, 429 and 5xx answers.
+//
+// # Registry access
+//
+// Credentials come from the Docker config and credential helpers
+// (authn.DefaultKeychain) unless WithKeychain is given. Plain HTTP is used
+// only for loopback registries (127.0.0.0/8, ::1, localhost); any other
+// plain-HTTP request is refused by the transport.
+package imagesig
