@@ -25,6 +25,7 @@ const (
 	dsseLayerMediaType     = "application/vnd.dsse.envelope.v1+json"
 	bundleMediaTypePrefix  = "application/vnd.dev.sigstore.bundle"
 	bundlePredicateAnnot   = "dev.sigstore.bundle.predicateType"
+	emptyConfigMediaType   = "application/vnd.oci.empty.v1+json"
 	cosignSignPredicate    = "https://sigstore.dev/cosign/sign/v1"
 
 	sigAnnotation       = "dev.cosignproject.cosign/signature"
@@ -322,6 +323,7 @@ type referrerBundle struct {
 	manifestDigest string
 	predicateType  string // from the manifest annotation; informative only
 	content        []byte
+	notBundle      bool
 }
 
 // referrerBundles lists the referrers of d (OCI 1.1 API, or the sha256-<hex>
@@ -341,7 +343,13 @@ func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func
 	}
 	var picked []v1.Descriptor
 	for _, desc := range im.Manifests {
-		if !strings.HasPrefix(desc.ArtifactType, bundleMediaTypePrefix) {
+		// Registries derive artifactType from the manifest's artifactType or,
+		// some of them, from its config media type (the OCI empty config for
+		// cosign's bundles); the layers decide in that case.
+		switch at := desc.ArtifactType; {
+		case strings.HasPrefix(at, bundleMediaTypePrefix):
+		case at == "" || at == emptyConfigMediaType:
+		default:
 			continue
 		}
 		if !want(desc.Annotations[bundlePredicateAnnot]) {
@@ -380,7 +388,7 @@ func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func
 					return
 				}
 			}
-			errs[i] = fmt.Errorf("referrer %s has no sigstore bundle layer", desc.Digest)
+			out[i].notBundle = true
 		}(i, desc)
 	}
 	for range picked {
@@ -389,11 +397,12 @@ func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func
 	var kept []referrerBundle
 	var errList []error
 	for i := range out {
-		if errs[i] != nil {
+		switch {
+		case errs[i] != nil:
 			errList = append(errList, errs[i])
-			continue
+		case !out[i].notBundle:
+			kept = append(kept, out[i])
 		}
-		kept = append(kept, out[i])
 	}
 	if len(kept) == 0 && len(errList) > 0 {
 		return nil, errors.Join(errList...)
