@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -78,6 +79,10 @@ func (e *Engine) Run(objs []*manifest.Object) ([]Raw, []finding.InputError) {
 		caches[objs[i]] = out.cache
 		if out.err != nil {
 			loc := objs[i].Locate(nil)
+			var de *DecodeError
+			if errors.As(out.err, &de) && de.Line > 0 && objs[i].Locator == nil {
+				loc.Line = de.Line
+			}
 			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", objs[i].Ref(), out.err)})
 		}
 	}

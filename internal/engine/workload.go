@@ -83,7 +83,7 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	w := &Workload{Meta: &metav1.ObjectMeta{}, Spec: &corev1.PodSpec{}, MetaPath: metaPath, SpecPath: specPath}
 	if n := o.Get(metaPath); n != nil {
 		if err := manifest.DecodeInto(n, w.Meta); err != nil {
-			return nil, fmt.Errorf("%s: %s", metaPath, manifest.DecodeError(err))
+			return nil, &DecodeError{Line: manifest.FieldLine(n, err), Msg: fmt.Sprintf("%s: %s", metaPath, manifest.DecodeError(err))}
 		}
 	}
 	n := o.Get(specPath)
@@ -91,7 +91,7 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 		return nil, nil
 	}
 	if err := manifest.DecodeInto(n, w.Spec); err != nil {
-		return nil, fmt.Errorf("%s: %s", specPath, manifest.DecodeError(err))
+		return nil, &DecodeError{Line: manifest.FieldLine(n, err), Msg: fmt.Sprintf("%s: %s", specPath, manifest.DecodeError(err))}
 	}
 	if o.Kind == "Pod" && w.Meta.Namespace == "" {
 		w.Meta.Namespace = o.Namespace
@@ -121,3 +121,12 @@ func (c ContainerRef) Describe() string {
 	}
 	return fmt.Sprintf("container %q", c.Container.Name)
 }
+
+// DecodeError is a field of the wrong type; Line is where it is written
+// (0 when unknown).
+type DecodeError struct {
+	Line int
+	Msg  string
+}
+
+func (e *DecodeError) Error() string { return e.Msg }

@@ -222,3 +222,51 @@ func jsonType(t string) string {
 	}
 	return t
 }
+
+// FieldLine finds the line of the field a JSON decoding error names. The
+// error's path has no sequence indices, so every item is tried and the
+// first value whose YAML type cannot be what was expected wins.
+func FieldLine(root *yaml.Node, err error) int {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return 0
+	}
+	keys := strings.Split(te.Field, ".")
+	var best int
+	var visit func(n *yaml.Node, i int) bool
+	visit = func(n *yaml.Node, i int) bool {
+		n = Resolve(n)
+		if n == nil {
+			return false
+		}
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				if visit(c, i) {
+					return true
+				}
+			}
+			return false
+		}
+		if i == len(keys) {
+			if best == 0 {
+				best = n.Line
+			}
+			return n.Kind == yaml.ScalarNode && te.Value == "string" && n.ShortTag() == "!!str" ||
+				te.Value != "string" && n.ShortTag() != "!!str"
+		}
+		k, v := MapGet(n, keys[i])
+		if v == nil {
+			return false
+		}
+		if i == len(keys)-1 && k != nil {
+			if visit(v, i+1) {
+				best = k.Line
+				return true
+			}
+			return false
+		}
+		return visit(v, i+1)
+	}
+	visit(root, 0)
+	return best
+}

@@ -125,7 +125,8 @@ func MapGet(m *yaml.Node, k string) (key, val *yaml.Node) {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
+	// The last occurrence wins, as in JSON; the loader reports duplicates.
+	for i := len(m.Content) - 2; i >= 0; i -= 2 {
 		if m.Content[i].Value == k && m.Content[i].Kind == yaml.ScalarNode {
 			return m.Content[i], resolve(m.Content[i+1])
 		}

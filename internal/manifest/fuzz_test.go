@@ -1,0 +1,38 @@
+package manifest
+
+import (
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes through the whole loader: splitting,
+// parsing, position fix-up, object extraction and JSON conversion. It must
+// never panic or hang, and every error must name the file.
+func FuzzLoad(f *testing.F) {
+	seeds := []string{
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: x}]\n",
+		"---\n---\n...\n%YAML 1.2\n---\na: b\n",
+		"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Pod}]\n",
+		"a: &a [1]\nb: [*a, *a]\nc: {<<: {x: 1}}\n",
+		"{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}",
+		"key: [unclosed\n---\napiVersion: v1\nkind: Pod\n",
+		"a:\n  a:\n    a:\n      - - - x\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res := LoadBytes("fuzz.yaml", data, Options{MaxFileSize: 1 << 20, Workers: 1})
+		for _, e := range res.Errors {
+			if e.File != "fuzz.yaml" || e.Message == "" {
+				t.Fatalf("bad error %+v", e)
+			}
+		}
+		for _, o := range res.Objects {
+			_, _ = ToJSON(o.Node, 10000)
+			_ = o.Locate(ParsePath("spec.containers[0].image"))
+			if o.Node.Line <= 0 {
+				t.Fatalf("object without a line: %+v", o)
+			}
+		}
+	})
+}

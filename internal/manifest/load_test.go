@@ -1,0 +1,186 @@
+package manifest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSplitDocumentsKeepsLines(t *testing.T) {
+	src := "# lead comment\n---\na: 1\n--- # marker with comment\nb: |\n  ---not a marker, indented\n...\n%YAML 1.1\n---\nc: 3\n---\n"
+	chunks := splitDocuments("f", []byte(src))
+	var got []string
+	for _, c := range chunks {
+		got = append(got, fmt.Sprintf("%d@%d", c.doc, c.startLine))
+	}
+	if want := "0@2 1@4 2@8"; strings.Join(got, " ") != want {
+		t.Fatalf("chunks = %v, want %s", got, want)
+	}
+	res := LoadBytes("f", []byte(src), Options{})
+	if len(res.Errors) != 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if len(res.Skipped) != 3 {
+		t.Fatalf("skipped = %+v", res.Skipped)
+	}
+	if res.Skipped[2].Line != 10 {
+		t.Errorf("third document at line %d, want 10", res.Skipped[2].Line)
+	}
+}
+
+func TestLoadListsAndPositions(t *testing.T) {
+	src := `apiVersion: v1
+kind: ConfigMapList
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: a, namespace: x, labels: {app: web}}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: b
+- not-an-object
+`
+	res := LoadBytes("l.yaml", []byte(src), Options{})
+	if len(res.Objects) != 2 || res.Objects[0].Name != "a" || res.Objects[0].Namespace != "x" || res.Objects[1].Name != "b" {
+		t.Fatalf("objects = %+v", res.Objects)
+	}
+	if res.Objects[0].Labels["app"] != "web" || res.Objects[1].Item != 1 {
+		t.Errorf("labels/item wrong: %+v", res.Objects[0])
+	}
+	loc := res.Objects[1].Locate(ParsePath("metadata.name"))
+	if loc.Line != 10 || loc.Column != 5 || loc.EndColumn != 12 {
+		t.Errorf("metadata.name at %+v, want 10:5-12", loc)
+	}
+	// A missing field resolves to its nearest existing ancestor.
+	loc = res.Objects[1].Locate(ParsePath("metadata.labels.app"))
+	if loc.Line != 9 || loc.Column != 3 {
+		t.Errorf("missing labels at %+v, want metadata key 9:3", loc)
+	}
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "item 2") {
+		t.Errorf("skipped = %+v", res.Skipped)
+	}
+}
+
+func TestJSONInput(t *testing.T) {
+	src := `{"apiVersion": "v1", "kind": "Pod",
+ "metadata": {"name": "j"},
+ "spec": {"containers": [{"name": "c", "image": "nginx"}]}}`
+	res := LoadBytes("p.json", []byte(src), Options{})
+	if len(res.Objects) != 1 || res.Objects[0].Name != "j" {
+		t.Fatalf("objects = %+v errors = %v", res.Objects, res.Errors)
+	}
+	loc := res.Objects[0].Locate(ParsePath("spec.containers[0].image"))
+	if loc.Line != 3 || loc.Column != 40 {
+		t.Errorf("image at %+v, want 3:40", loc)
+	}
+}
+
+func TestBadInputIsReportedAndRestContinues(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\n"
+	syntax := write("syntax.yaml", good+"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: [x\n---\n"+good)
+	bomb := write("bomb.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: bomb}
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+`)
+	deep := write("deep.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: "+strings.Repeat("[", 500)+strings.Repeat("]", 500)+"\n")
+	bin := write("bin.yaml", "apiVersion: v1\x00\x01\x02kind: Pod\n")
+	big := write("big.yaml", good+strings.Repeat("# padding\n", 400))
+	dup := write("dup.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n")
+
+	res := LoadFiles([]string{syntax, bomb, deep, bin, big, dup, filepath.Join(dir, "missing.yaml")}, Options{MaxFileSize: 2000, BaseDir: dir})
+	errs := map[string]string{}
+	for _, e := range res.Errors {
+		errs[e.File] += e.Error() + "\n"
+	}
+	for file, want := range map[string]string{
+		"syntax.yaml":  "syntax.yaml:7: YAML syntax error",
+		"deep.yaml":    "nested deeper than 100 levels",
+		"bin.yaml":     "binary file",
+		"big.yaml":     "over the 2000-byte limit",
+		"dup.yaml":     `dup.yaml:5: mapping key "name" already defined at line 4`,
+		"missing.yaml": "no such file",
+	} {
+		if !strings.Contains(errs[file], want) {
+			t.Errorf("%s: errors %q lack %q", file, errs[file], want)
+		}
+	}
+	names := map[string]int{}
+	for _, o := range res.Objects {
+		names[o.File+"/"+o.Name]++
+	}
+	// Both good documents around the syntax error survive; the bomb parses
+	// (aliases are not expanded at load) but cannot be decoded.
+	if names["syntax.yaml/ok"] != 2 || names["bomb.yaml/bomb"] != 1 || names["dup.yaml/b"] != 1 {
+		t.Errorf("objects = %v", names)
+	}
+	for _, o := range res.Objects {
+		if o.Name == "bomb" {
+			if _, err := ToJSON(o.Node, 0); err != ErrAliasBudget {
+				t.Errorf("bomb decode: %v, want ErrAliasBudget", err)
+			}
+		}
+	}
+}
+
+func TestExpandPathsWalksDirectories(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"b/x.yaml", "a.yml", "c.json", "notes.txt", ".git/config.yaml", "b/.hidden/y.yaml"} {
+		full := filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.WriteFile(full, []byte("{}"), 0o644)
+	}
+	files, errs := ExpandPaths([]string{dir, "-"})
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	var rel []string
+	for _, f := range files {
+		if f == "-" {
+			rel = append(rel, f)
+			continue
+		}
+		r, _ := filepath.Rel(dir, f)
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	if got, want := strings.Join(rel, " "), "a.yml b/x.yaml c.json -"; got != want {
+		t.Errorf("files = %s, want %s", got, want)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	res := LoadPaths([]string{"-"}, Options{Stdin: strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: s}\n")})
+	if len(res.Objects) != 1 || res.Objects[0].File != StdinName {
+		t.Fatalf("objects = %+v, errors = %v", res.Objects, res.Errors)
+	}
+}
+
+func TestToJSONScalars(t *testing.T) {
+	res := LoadBytes("s", []byte("apiVersion: v1\nkind: X\nm: &m {k: 1}\nv: {<<: *m, i: 0x10, o: 0o17, f: 1.5, b: yes, t: true, n: ~, s: '08', inf: .inf}\n"), Options{})
+	js, err := ToJSON(res.Objects[0].Node, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"apiVersion":"v1","kind":"X","m":{"k":1},"v":{"i":16,"o":15,"f":1.5,"b":"yes","t":true,"n":null,"s":"08","inf":".inf","k":1}}`
+	if string(js) != want {
+		t.Errorf("json =\n%s\nwant\n%s", js, want)
+	}
+}
