@@ -428,3 +428,47 @@ func (c *CosignCLI) GenerateKeyPair(tb testing.TB, prefix string) (string, []byt
 	}
 	return filepath.Join(c.Home, prefix+".key"), pub
 }
+
+// FetchBundleReferrer returns the content of the first sigstore bundle
+// attached to target as a referrer.
+func FetchBundleReferrer(tb testing.TB, target name.Digest) []byte {
+	tb.Helper()
+	idx, err := remote.Referrers(target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		img, err := remote.Image(target.Context().Digest(d.Digest.String()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, l := range m.Layers {
+			if strings.HasPrefix(string(l.MediaType), "application/vnd.dev.sigstore.bundle") {
+				layer, err := img.LayerByDigest(l.Digest)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				rc, err := layer.Compressed()
+				if err != nil {
+					tb.Fatal(err)
+				}
+				defer rc.Close()
+				b, err := io.ReadAll(rc)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				return b
+			}
+		}
+	}
+	tb.Fatalf("no sigstore bundle referrer on %s", target)
+	return nil
+}
