@@ -1,5 +1,3 @@
-// Package rules holds kubectl-secure's rule catalogue: one file per rule
-// (or per family of closely related rules) and one explicit list, All.
 package rules
 
 import (
@@ -9,13 +7,20 @@ import (
 // All returns every rule, freshly built. The list is explicit — no init()
 // registration — so the catalogue is visible in one place.
 func All() []*engine.Rule {
-	return []*engine.Rule{
-		privilegedContainer(),
-		hostNetwork(),
-		hostPID(),
-		hostIPC(),
+	var all []*engine.Rule
+	all = append(all, pssRules()...)
+	all = append(all,
+		// Pod security beyond the Pod Security Standards.
+		hostPathSensitive(),
+		hostPathWritable(),
+		hostPIDPtrace(),
+		readOnlyRootFS(),
+		runAsRootGroup(),
+		appArmorUnset(),
+		// Images.
 		latestTag(),
-	}
+	)
+	return all
 }
 
 // NewRegistry builds the registry of All.
