@@ -145,6 +145,7 @@ func pssCheck(id string, ctrl *pssControl) engine.CheckFunc {
 		if fn == nil {
 			return
 		}
+		w = pssDefaulted(w)
 		res := fn(w.Meta, w.Spec)
 		if res.Allowed {
 			return
@@ -174,6 +175,31 @@ func pssCheck(id string, ctrl *pssControl) engine.CheckFunc {
 		}
 		c.Reportf(w.SpecPath, "%s violates the %s Pod Security Standard (v1.%d): %s", o.Ref(), t.level[ctrl.check], minor, msg)
 	}
+}
+
+// pssDefaulted applies the API server's defaulting that PSA checks see
+// and manifests omit: a volume without a source is an emptyDir. It copies
+// the workload only when something changes; the engine's cached workload is
+// shared by every rule and never mutated.
+func pssDefaulted(w *engine.Workload) *engine.Workload {
+	var vols []corev1.Volume
+	for i := range w.Spec.Volumes {
+		if w.Spec.Volumes[i].VolumeSource != (corev1.VolumeSource{}) {
+			continue
+		}
+		if vols == nil {
+			vols = append([]corev1.Volume(nil), w.Spec.Volumes...)
+		}
+		vols[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+	}
+	if vols == nil {
+		return w
+	}
+	cp := *w
+	spec := *w.Spec
+	spec.Volumes = vols
+	cp.Spec = &spec
+	return &cp
 }
 
 // pssLevelTag is the SARIF tag of a PSS level.
