@@ -34,7 +34,7 @@ func TestPublicGoodBundleVerifies(t *testing.T) {
 
 	// One flipped byte in the signed payload breaks it.
 	tampered := bytes.Clone(b)
-	i := bytes.Index(tampered, []byte( `"payload":"`)) + len(`"payload":"`) + 40
+	i := bytes.Index(tampered, []byte(`"payload":"`)) + len(`"payload":"`) + 40
 	if tampered[i] == 'A' {
 		tampered[i] = 'B'
 	} else {
