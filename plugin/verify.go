@@ -76,7 +76,9 @@ signer, invalid, unreachable), 2 for usage errors.`,
     --certificate-identity-regexp '^https://github.com/org/app/' \
     --certificate-oidc-issuer https://token.actions.githubusercontent.com \
     --attestation-type slsaprovenance -o json ghcr.io/org/app@sha256:...`,
-		Args: cobra.ArbitraryArgs,
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
 				return err
