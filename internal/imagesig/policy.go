@@ -131,8 +131,9 @@ func PredicateTypes(attestationType string) ([]string, error) {
 // the style of sigstore's ClusterImagePolicy globs: `*` matches within one
 // path segment, `**` across segments, `?` one character. A pattern is matched
 // against the reference as written without its tag or digest, and against
-// its normalized repository (index.docker.io/library/nginx for nginx), so both
-// "nginx" and "index.docker.io/library/*" match "nginx:1.27". A pattern that
+// its normalized repository (index.docker.io/library/nginx, also spelled
+// docker.io/library/nginx, for nginx), so "nginx", "docker.io/library/*" and
+// "index.docker.io/library/*" all match "nginx:1.27". A pattern that
 // itself has a tag or digest is matched against the whole reference.
 func MatchPolicy(patterns []string, ref string) (int, bool) {
 	cands := refCandidates(ref)
@@ -162,6 +163,9 @@ func refCandidates(ref string) []string {
 	out = append(out, bare)
 	if r, err := name.ParseReference(ref); err == nil {
 		out = append(out, r.Context().Name(), r.Name())
+		if r.Context().RegistryStr() == name.DefaultRegistry {
+			out = append(out, "docker.io/"+r.Context().RepositoryStr())
+		}
 	}
 	return out
 }
