@@ -21,8 +21,8 @@ func TestMatchPolicy(t *testing.T) {
 		{[]string{"ghcr.io/org/**"}, "ghcr.io/org/team/app@sha256:" + strings.Repeat("a", 64), 0},
 		{[]string{"ghcr.io/other/**", "ghcr.io/**"}, "ghcr.io/org/app", 1},
 		{[]string{"nginx"}, "nginx:1.27", 0},
-		{[]string{"index.docker.io/library/*"}, "nginx:1.27", 0},    // normalized
-		{[]string{"docker.io/library/nginx"}, "nginx", -1},          // docker.io is normalized to index.docker.io
+		{[]string{"index.docker.io/library/*"}, "nginx:1.27", 0}, // normalized
+		{[]string{"docker.io/library/nginx"}, "nginx", 0},
 		{[]string{"ghcr.io/org/app:1.*"}, "ghcr.io/org/app:1.2", 0}, // tag in the pattern
 		{[]string{"ghcr.io/org/app:1.*"}, "ghcr.io/org/app:2.0", -1},
 		{[]string{"registry.example.com:5000/a?c"}, "registry.example.com:5000/abc:v", 0},
