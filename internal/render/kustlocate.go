@@ -1,0 +1,417 @@
+package render
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// writer is one place that may have written a field of a rendered
+// object: the source resource, a patch, or a kustomization transform.
+type writer struct {
+	file string // absolute
+	// locate scores how much of p this writer wrote: 2*depth, plus one
+	// when it wrote the whole path; -1 when it wrote none of it.
+	locate func(p manifest.Path) (score int, key, val *yaml.Node)
+	// note explains the writer in messages ("patch overlays/dev/x.yaml").
+	note string
+}
+
+// sourceLocator maps paths of one rendered object to positions in the
+// files that wrote them. The last writer of the whole path wins; when no
+// writer has the whole path (a missing field), the deepest ancestor
+// wins, the earliest writer (the source resource) on ties.
+type sourceLocator struct {
+	writers  []writer
+	fallback finding.Location
+	display  func(string) string
+}
+
+func (l *sourceLocator) best(p manifest.Path) (w *writer, key, val *yaml.Node) {
+	bestScore := -1
+	full := 2*len(p) + 1
+	for i := range l.writers {
+		s, k, v := l.writers[i].locate(p)
+		if s < 0 {
+			continue
+		}
+		if s > bestScore || (s == bestScore && s == full) {
+			bestScore, w, key, val = s, &l.writers[i], k, v
+		}
+	}
+	return w, key, val
+}
+
+// Locate implements manifest.Locator.
+func (l *sourceLocator) Locate(p manifest.Path) finding.Location {
+	w, k, v := l.best(p)
+	if w == nil {
+		return l.fallback
+	}
+	return manifest.SpanOf(l.display(w.file), k, v)
+}
+
+// Explain names the patch or transform that wrote the field at p, or ""
+// when it comes from the resource itself.
+func (l *sourceLocator) Explain(p manifest.Path) string {
+	w, _, _ := l.best(p)
+	if w == nil {
+		return ""
+	}
+	return w.note
+}
+
+// walkGuided follows p in src. Sequence items are matched by the name of
+// the corresponding item of the rendered object when it has one (patches
+// and bases list containers in different orders), else by index.
+func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node, depth int) {
+	cur := manifest.Resolve(src)
+	r := manifest.Resolve(rendered)
+	val = cur
+	for i, e := range p {
+		if cur == nil {
+			return key, val, i
+		}
+		if e.Index >= 0 {
+			if cur.Kind != yaml.SequenceNode {
+				return key, val, i
+			}
+			var ritem *yaml.Node
+			if r != nil && r.Kind == yaml.SequenceNode && e.Index < len(r.Content) {
+				ritem = manifest.Resolve(r.Content[e.Index])
+			}
+			name := e.Name
+			if name == "" && ritem != nil && ritem.Kind == yaml.MappingNode {
+				name = manifest.ScalarString(ritem, "name")
+			}
+			var next *yaml.Node
+			if name != "" {
+				for _, it := range cur.Content {
+					if manifest.ScalarString(it, "name") == name {
+						next = manifest.Resolve(it)
+						break
+					}
+				}
+			} else if e.Index < len(cur.Content) {
+				next = manifest.Resolve(cur.Content[e.Index])
+			}
+			if next == nil {
+				return key, val, i
+			}
+			key, val, cur, r = nil, next, next, ritem
+			continue
+		}
+		k, v := manifest.MapGet(cur, e.Key)
+		if v == nil {
+			return key, val, i
+		}
+		key, val, cur = k, v, v
+		if r != nil {
+			_, r = manifest.MapGet(r, e.Key)
+		}
+	}
+	return key, val, len(p)
+}
+
+func score(depth, n int) int {
+	s := 2 * depth
+	if depth == n {
+		s++
+	}
+	return s
+}
+
+// resourceWriter is the document a resource was read from.
+func resourceWriter(file string, root, rendered *yaml.Node) writer {
+	return writer{file: file, locate: func(p manifest.Path) (int, *yaml.Node, *yaml.Node) {
+		k, v, d := walkGuided(root, rendered, p)
+		return score(d, len(p)), k, v
+	}}
+}
+
+// identityPath reports whether p is a field a strategic-merge patch
+// writes only to select its target.
+func identityPath(p manifest.Path) bool {
+	if len(p) == 1 && p[0].Index < 0 && (p[0].Key == "apiVersion" || p[0].Key == "kind") {
+		return true
+	}
+	return len(p) == 2 && p[0].Key == "metadata" && (p[1].Key == "name" || p[1].Key == "namespace")
+}
+
+func (p *patchDoc) writer(rendered *yaml.Node, note string) writer {
+	if !p.json {
+		root := p.root
+		return writer{file: p.file, note: note, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+			if len(q) == 0 || identityPath(q) {
+				return -1, nil, nil
+			}
+			k, v, d := walkGuided(root, rendered, q)
+			if d == 0 {
+				return -1, nil, nil
+			}
+			return score(d, len(q)), k, v
+		}}
+	}
+	ops := p.ops
+	return writer{file: p.file, note: note, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+		best, full := -1, 2*len(q)+1
+		var bk, bv *yaml.Node
+		for i := range ops {
+			s, k, v := ops[i].locate(q, rendered)
+			if s > best || (s == best && s == full) {
+				best, bk, bv = s, k, v
+			}
+		}
+		if best <= 0 {
+			return -1, nil, nil
+		}
+		return best, bk, bv
+	}}
+}
+
+func segMatches(seg string, e manifest.PathElem) bool {
+	if e.Index >= 0 {
+		return seg == "-" || seg == strconv.Itoa(e.Index)
+	}
+	return seg == e.Key
+}
+
+func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node, *yaml.Node) {
+	switch op.op {
+	case "add", "replace", "copy", "move":
+	default:
+		return -1, nil, nil
+	}
+	c := 0
+	for c < len(op.segs) && c < len(q) && segMatches(op.segs[c], q[c]) {
+		c++
+	}
+	if c == 0 {
+		return -1, nil, nil
+	}
+	switch {
+	case c == len(op.segs) && (op.op == "add" || op.op == "replace") && op.value != nil:
+		sub, _ := manifest.Walk(rendered, q[:c])
+		k, v, d := walkGuided(op.value, sub, q[c:])
+		if d == 0 {
+			k, v = op.valueKey, op.value
+		}
+		return score(c+d, len(q)), k, v
+	case c == len(op.segs):
+		return score(c, len(q)), op.pathKey, op.pathVal
+	case c == len(q):
+		// The op writes inside the field asked about.
+		return 2 * c, op.pathKey, op.pathVal
+	default:
+		return 2 * c, op.pathKey, op.pathVal
+	}
+}
+
+// exactWriter writes exactly one path, at key/val of file.
+func exactWriter(file, note string, match func(manifest.Path) bool, key, val *yaml.Node) writer {
+	return writer{file: file, note: note, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+		if !match(q) {
+			return -1, nil, nil
+		}
+		return 2*len(q) + 1, key, val
+	}}
+}
+
+func pathIs(q manifest.Path, keys ...string) bool {
+	if len(q) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if q[i].Index >= 0 || q[i].Key != k {
+			return false
+		}
+	}
+	return true
+}
+
+// imageRepo strips the tag and digest from an image reference.
+func imageRepo(img string) string {
+	if i := strings.IndexByte(img, '@'); i >= 0 {
+		img = img[:i]
+	}
+	if i := strings.LastIndexByte(img, ':'); i >= 0 && !strings.Contains(img[i:], "/") {
+		img = img[:i]
+	}
+	return img
+}
+
+// isContainerImagePath reports whether q is ...containers[i].image.
+func isContainerImagePath(q manifest.Path) bool {
+	n := len(q)
+	if n < 3 || q[n-1].Key != "image" || q[n-1].Index >= 0 || q[n-2].Index < 0 {
+		return false
+	}
+	switch q[n-3].Key {
+	case "containers", "initContainers", "ephemeralContainers":
+		return true
+	}
+	return false
+}
+
+// levelWriters returns the writers of kustomization k that apply to the
+// resource id, in kustomize's order, and advances id past k (name
+// prefix and suffix, namespace).
+func levelWriters(k *kust, id *resIdentity, rendered *yaml.Node, disp func(string) string) []writer {
+	var out []writer
+	kdisp := disp(k.file)
+	addPatches := func(stage int) {
+		for _, p := range k.patches {
+			if p.stage == stage && p.targets(id) {
+				what := "patch"
+				if p.json {
+					what = "JSON patch"
+				}
+				out = append(out, p.writer(rendered, fmt.Sprintf("set by %s %s", what, disp(p.file))))
+			}
+		}
+	}
+	addPatches(stageSMP)
+	addPatches(stagePatches)
+	if k.namespace != nil {
+		nk, nv := manifest.MapGet(k.node, "namespace")
+		out = append(out, exactWriter(k.file, "namespace set by "+kdisp, func(q manifest.Path) bool { return pathIs(q, "metadata", "namespace") }, nk, nv))
+		id.namespace = k.namespace.Value
+	}
+	if k.namePrefix != "" || k.nameSuffix != "" {
+		last := id.names[len(id.names)-1]
+		id.names = append(id.names, k.namePrefix+last+k.nameSuffix)
+	}
+	for _, lr := range k.labels {
+		lr := lr
+		field := "labels"
+		if lr.annotation {
+			field = "annotations"
+		}
+		out = append(out, exactWriter(k.file, field+" set by "+kdisp, func(q manifest.Path) bool {
+			return pathIs(q, "metadata", field, lr.key) || lr.templates && pathIs(q, "spec", "template", "metadata", field, lr.key)
+		}, lr.keyNode, lr.valNode))
+	}
+	addPatches(stageJSON6902)
+	for _, r := range k.replicas {
+		r := r
+		for _, n := range id.names {
+			if n == r.name {
+				out = append(out, exactWriter(k.file, "replicas set by "+kdisp, func(q manifest.Path) bool { return pathIs(q, "spec", "replicas") }, r.keyN, r.countN))
+				break
+			}
+		}
+	}
+	for _, ir := range k.images {
+		ir := ir
+		out = append(out, writer{file: k.file, note: "image set by " + kdisp, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+			if !isContainerImagePath(q) {
+				return -1, nil, nil
+			}
+			v, d := manifest.Walk(rendered, q)
+			if d != len(q) || v == nil || v.Kind != yaml.ScalarNode {
+				return -1, nil, nil
+			}
+			repo := imageRepo(v.Value)
+			if repo != ir.name && (ir.newName == "" || repo != ir.newName) {
+				return -1, nil, nil
+			}
+			return 2*len(q) + 1, ir.atKey, ir.at
+		}})
+	}
+	return out
+}
+
+// generatorWriter stands for the generator entry that made an object.
+func generatorWriter(g *genEntry) writer {
+	return writer{file: g.k.file, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+		if pathIs(q, "metadata", "name") {
+			k, v := manifest.MapGet(g.node, "name")
+			if v != nil {
+				return 2*len(q) + 1, k, v
+			}
+		}
+		if len(q) == 2 && q[1].Index < 0 && (q[0].Key == "data" || q[0].Key == "stringData" || q[0].Key == "binaryData") {
+			key := q[1].Key
+			for _, f := range []string{"literals", "files", "envs"} {
+				_, seq := manifest.MapGet(g.node, f)
+				for _, e := range seqScalars(seq) {
+					v := e.Value
+					if f == "literals" && strings.HasPrefix(v, key+"=") ||
+						f == "files" && (strings.HasPrefix(v, key+"=") || filepath.Base(v) == key) {
+						return 2*len(q) + 1, nil, e
+					}
+				}
+				if seq != nil && f == "envs" {
+					if _, s := manifest.MapGet(g.node, "envs"); s != nil && len(s.Content) > 0 {
+						return 2*len(q) - 1, nil, s.Content[0]
+					}
+				}
+			}
+		}
+		return 0, nil, g.node
+	}}
+}
+
+// chainStep is one kustomization on the way from the root to the one that
+// lists a resource; comp is the index of the step among its parent's
+// components, or -1 when it is a resource of its parent.
+type chainStep struct {
+	k    *kust
+	comp int
+}
+
+// findChain returns the kustomizations from root to the first (depth
+// first, in file order) for which pred holds.
+func findChain(root *kust, pred func(*kust) bool) []chainStep {
+	seen := map[*kust]bool{}
+	var rec func(k *kust, comp int) []chainStep
+	rec = func(k *kust, comp int) []chainStep {
+		if k == nil || seen[k] {
+			return nil
+		}
+		seen[k] = true
+		if pred(k) {
+			return []chainStep{{k, comp}}
+		}
+		for _, r := range k.resources {
+			if c := rec(r.sub, -1); c != nil {
+				return append([]chainStep{{k, comp}}, c...)
+			}
+		}
+		for i, r := range k.components {
+			if c := rec(r.sub, i); c != nil {
+				return append([]chainStep{{k, comp}}, c...)
+			}
+		}
+		return nil
+	}
+	return rec(root, -1)
+}
+
+// applyOrder lists the kustomizations whose transformers apply to a
+// resource listed by the last step of chain, in the order they run: at
+// each level its components (those after the one the resource came
+// through), then the level itself.
+func applyOrder(chain []chainStep) []*kust {
+	var out []*kust
+	for i := len(chain) - 1; i >= 0; i-- {
+		k := chain[i].k
+		from := 0
+		if i < len(chain)-1 && chain[i+1].comp >= 0 {
+			from = chain[i+1].comp + 1
+		}
+		for _, c := range k.components[min(from, len(k.components)):] {
+			if c.sub != nil && c.sub.node != nil {
+				out = append(out, c.sub)
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,388 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// Annotations kustomize adds for build metadata; rules never see them.
+const (
+	originAnnotation         = "config.kubernetes.io/origin"
+	transformationAnnotation = "alpha.config.kubernetes.io/transformations"
+)
+
+// kustomizeMu serialises krusty runs: kustomize keeps its OpenAPI schema
+// in a package variable.
+var kustomizeMu sync.Mutex
+
+// withOriginAnnotations adds originAnnotations to the buildMetadata of a
+// kustomization file, the in-process equivalent of writing
+// `buildMetadata: [originAnnotations]` in it.
+func withOriginAnnotations(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return data, nil // let krusty report the syntax error
+	}
+	root := manifest.Resolve(&doc)
+	if root == nil || root.Kind != yaml.MappingNode {
+		return data, nil
+	}
+	item := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: types.OriginAnnotations}
+	if _, bm := manifest.MapGet(root, "buildMetadata"); bm != nil {
+		if bm.Kind != yaml.SequenceNode {
+			return data, nil
+		}
+		for _, it := range bm.Content {
+			if it.Value == types.OriginAnnotations {
+				return data, nil
+			}
+		}
+		bm.Content = append(bm.Content, item)
+	} else {
+		root.Content = append(root.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "buildMetadata"},
+			&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{item}})
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return data, nil
+	}
+	return out, nil
+}
+
+// kustBuild renders one kustomization and locates its objects.
+type kustBuild struct {
+	dir  string // absolute
+	root *kust
+	tree *kustTree
+	opt  *Options
+	disp func(string) string
+	docs map[string][]*yaml.Node
+}
+
+func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
+	res := &manifest.Result{}
+	abs, _ := filepath.Abs(dir)
+	b := &kustBuild{dir: abs, tree: r.tree, opt: r.opt, disp: r.display, docs: map[string][]*yaml.Node{}}
+	b.root = r.tree.load(abs)
+	name := r.display(abs)
+	kfile := b.root.file
+	if kfile == "" {
+		kfile = filepath.Join(abs, kustFileNames[0])
+	}
+	fail := func(line int, format string, args ...any) *manifest.Result {
+		res.Errors = append(res.Errors, finding.InputError{File: r.display(kfile), Line: line,
+			Message: fmt.Sprintf("rendering kustomization %s: ", name) + fmt.Sprintf(format, args...)})
+		return res
+	}
+	if err := b.precheck(); err != nil {
+		var pe *posError
+		if errors.As(err, &pe) {
+			res.Errors = append(res.Errors, finding.InputError{File: r.display(pe.file), Line: pe.line,
+				Message: fmt.Sprintf("rendering kustomization %s: %s", name, pe.msg)})
+			return res
+		}
+		return fail(0, "%v", err)
+	}
+	walkKusts(b.root, func(k *kust) {
+		res.Files = append(res.Files, r.display(k.file))
+	})
+
+	fs := &sandboxFS{disk: filesys.MakeFsOnDisk(), ctx: ctx, rootKust: b.root.file, limit: r.opt.maxOutput()}
+	if !r.opt.AllowRemote {
+		box, err := newSandbox(sandboxRoot(abs))
+		if err != nil {
+			return fail(0, "%v", err)
+		}
+		fs.box = box
+	}
+	kopt := &krusty.Options{
+		Reorder:          krusty.ReorderOptionNone,
+		LoadRestrictions: types.LoadRestrictionsRootOnly,
+		PluginConfig:     types.DisabledPluginConfig(),
+	}
+	kustomizeMu.Lock()
+	m, err := func() (m interface {
+		Resources() []*resource.Resource
+	}, err error) {
+		defer kustomizeMu.Unlock()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return krusty.MakeKustomizer(kopt).Run(fs, abs)
+	}()
+	if err != nil {
+		return fail(0, "%s", cleanKustomizeError(err, abs))
+	}
+
+	var total int64
+	for i, kr := range m.Resources() {
+		origin, _ := kr.GetOrigin()
+		y, err := kr.AsYAML()
+		if err != nil {
+			return fail(0, "resource %d: %v", i+1, err)
+		}
+		total += int64(len(y))
+		if total > r.opt.maxOutput() {
+			return fail(0, "rendered output is over the %d-byte limit", r.opt.maxOutput())
+		}
+		srcFile := b.sourceFile(origin)
+		lr := manifest.LoadBytes(r.display(srcFile), y, r.opt.Manifest)
+		res.Errors = append(res.Errors, lr.Errors...)
+		for _, o := range lr.Objects {
+			stripBuildAnnotations(o)
+			o.Locator = b.locator(origin, o)
+			o.Origin = "kustomize " + name
+			res.Objects = append(res.Objects, o)
+		}
+		res.Skipped = append(res.Skipped, lr.Skipped...)
+	}
+	return res
+}
+
+// posError is an error at a position of a user file.
+type posError struct {
+	file string
+	line int
+	msg  string
+}
+
+func (e *posError) Error() string { return e.msg }
+
+// precheck refuses, before krusty runs, what would fetch from the network
+// or run code.
+func (b *kustBuild) precheck() error {
+	var err error
+	walkKusts(b.root, func(k *kust) {
+		if err != nil {
+			return
+		}
+		for _, r := range k.remote {
+			if b.opt.AllowRemote && !r.missing {
+				continue
+			}
+			msg := fmt.Sprintf("remote resource %q refused: rendering does not fetch remote bases or resources (pass --allow-remote to allow it)", r.value)
+			if r.missing {
+				msg = fmt.Sprintf("resource %q not found (kustomize would try it as a remote URL; refused)", r.value)
+			}
+			err = &posError{file: k.file, line: r.node.Line, msg: msg}
+			return
+		}
+		for _, f := range []string{"helmCharts", "helmChartInflationGenerator"} {
+			if kn, v := manifest.MapGet(k.node, f); v != nil {
+				err = &posError{file: k.file, line: kn.Line, msg: f + " runs the helm binary and is disabled; lint the chart directory itself instead"}
+				return
+			}
+		}
+		for _, f := range []string{"generators", "transformers", "validators"} {
+			_, seq := manifest.MapGet(k.node, f)
+			for _, e := range seqScalars(seq) {
+				var docs []*yaml.Node
+				if strings.Contains(e.Value, "\n") {
+					docs = embeddedDocs(k, e)
+				} else if data, rerr := b.tree.readFile(filepath.Join(k.dir, e.Value)); rerr == nil {
+					docs = decodeAll(data)
+				}
+				for _, d := range docs {
+					av := manifest.ScalarString(d, "apiVersion")
+					kind := manifest.ScalarString(d, "kind")
+					_, md := manifest.MapGet(d, "metadata")
+					_, an := manifest.MapGet(md, "annotations")
+					fn := manifest.ScalarString(an, "config.kubernetes.io/function")
+					if av != "builtin" || fn != "" {
+						err = &posError{file: k.file, line: e.Line, msg: fmt.Sprintf("%s plugin %s %s is disabled: only builtin generators and transformers run (exec, container and Go plugins would run code)", strings.TrimSuffix(f, "s"), av, kind)}
+						return
+					}
+				}
+			}
+		}
+	})
+	return err
+}
+
+// cleanKustomizeError shortens kustomize's error chains and absolute
+// paths.
+func cleanKustomizeError(err error, dir string) string {
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+	if len(msg) > 2000 {
+		msg = msg[:2000] + "..."
+	}
+	return msg
+}
+
+// stripBuildAnnotations removes the origin annotations from an object
+// (node and map), and the annotations key when nothing else is left.
+func stripBuildAnnotations(o *manifest.Object) {
+	delete(o.Annotations, originAnnotation)
+	delete(o.Annotations, transformationAnnotation)
+	if len(o.Annotations) == 0 {
+		o.Annotations = nil
+	}
+	_, md := manifest.MapGet(o.Node, "metadata")
+	if md == nil || md.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(md.Content); i += 2 {
+		if md.Content[i].Value != "annotations" {
+			continue
+		}
+		an := md.Content[i+1]
+		if an.Kind != yaml.MappingNode {
+			return
+		}
+		kept := an.Content[:0]
+		for j := 0; j+1 < len(an.Content); j += 2 {
+			if k := an.Content[j].Value; k == originAnnotation || k == transformationAnnotation {
+				continue
+			}
+			kept = append(kept, an.Content[j], an.Content[j+1])
+		}
+		an.Content = kept
+		if len(kept) == 0 {
+			md.Content = append(md.Content[:i], md.Content[i+2:]...)
+		}
+		return
+	}
+}
+
+// sourceFile is the user file an object came from (the kustomization
+// itself for generated objects).
+func (b *kustBuild) sourceFile(o *resource.Origin) string {
+	switch {
+	case o == nil || o.Repo != "":
+		return b.root.file
+	case o.ConfiguredIn != "":
+		return filepath.Join(b.dir, o.ConfiguredIn)
+	case o.Path != "":
+		return filepath.Join(b.dir, o.Path)
+	}
+	return b.root.file
+}
+
+func (b *kustBuild) fileDocs(p string) []*yaml.Node {
+	if d, ok := b.docs[p]; ok {
+		return d
+	}
+	data, err := b.tree.readFile(p)
+	var docs []*yaml.Node
+	if err == nil {
+		docs = decodeAll(data)
+	}
+	b.docs[p] = docs
+	return docs
+}
+
+// locator builds the source locator of a rendered object.
+func (b *kustBuild) locator(origin *resource.Origin, o *manifest.Object) manifest.Locator {
+	loc := &sourceLocator{display: b.disp, fallback: finding.Location{File: b.disp(b.root.file), Line: 1, Column: 1, EndLine: 1, EndColumn: 2}}
+	if origin == nil || origin.Repo != "" {
+		return loc
+	}
+	group, version := splitAPIVersion(o.APIVersion)
+	id := &resIdentity{group: group, version: version, kind: o.Kind, labels: o.Labels, annotations: o.Annotations}
+	var chain []chainStep
+	var src writer
+	switch {
+	case origin.ConfiguredIn != "":
+		kf := filepath.Join(b.dir, origin.ConfiguredIn)
+		chain = findChain(b.root, func(k *kust) bool { return k.file == kf })
+		if chain == nil {
+			return loc
+		}
+		gk := chain[len(chain)-1].k
+		var best *genEntry
+		for _, g := range gk.generators {
+			if g.kind == o.Kind && strings.Contains(o.Name, g.name) && (best == nil || len(g.name) > len(best.name)) {
+				best = g
+			}
+		}
+		if best == nil {
+			loc.fallback = manifest.SpanOf(b.disp(gk.file), nil, gk.node)
+			return loc
+		}
+		id.names = []string{best.name}
+		src = generatorWriter(best)
+		loc.fallback = manifest.SpanOf(b.disp(gk.file), nil, best.node)
+	case origin.Path != "":
+		sf := filepath.Join(b.dir, origin.Path)
+		chain = findChain(b.root, func(k *kust) bool {
+			for _, r := range k.resources {
+				if !r.isDir && r.abs == sf {
+					return true
+				}
+			}
+			return false
+		})
+		order := applyOrder(chain)
+		doc := b.pickDoc(sf, o, order)
+		if doc == nil {
+			loc.fallback = finding.Location{File: b.disp(sf), Line: 1, Column: 1, EndLine: 1, EndColumn: 2}
+			return loc
+		}
+		_, md := manifest.MapGet(doc, "metadata")
+		id.names = []string{manifest.ScalarString(md, "name")}
+		id.namespace = manifest.ScalarString(md, "namespace")
+		src = resourceWriter(sf, doc, o.Node)
+		loc.fallback = manifest.SpanOf(b.disp(sf), nil, doc)
+	default:
+		return loc
+	}
+	loc.writers = append(loc.writers, src)
+	for _, k := range applyOrder(chain) {
+		loc.writers = append(loc.writers, levelWriters(k, id, o.Node, b.disp)...)
+	}
+	return loc
+}
+
+// pickDoc finds the document of file p that became object o: same kind
+// and group, and the name that the chain's prefixes and suffixes turn
+// into o's name (else the longest name o's name contains).
+func (b *kustBuild) pickDoc(p string, o *manifest.Object, order []*kust) *yaml.Node {
+	group, _ := splitAPIVersion(o.APIVersion)
+	var exact, contained, first *yaml.Node
+	bestLen := -1
+	for _, d := range b.fileDocs(p) {
+		if d.Kind != yaml.MappingNode || manifest.ScalarString(d, "kind") != o.Kind {
+			continue
+		}
+		if g, _ := splitAPIVersion(manifest.ScalarString(d, "apiVersion")); g != group {
+			continue
+		}
+		if first == nil {
+			first = d
+		}
+		_, md := manifest.MapGet(d, "metadata")
+		n := manifest.ScalarString(md, "name")
+		full := n
+		for _, k := range order {
+			full = k.namePrefix + full + k.nameSuffix
+		}
+		if full == o.Name && exact == nil {
+			exact = d
+		}
+		if n != "" && strings.Contains(o.Name, n) && len(n) > bestLen {
+			contained, bestLen = d, len(n)
+		}
+	}
+	switch {
+	case exact != nil:
+		return exact
+	case contained != nil:
+		return contained
+	}
+	return first
+}

@@ -1,0 +1,333 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// Defaults for Options.
+const (
+	DefaultTimeout        = 60 * time.Second
+	DefaultMaxOutputBytes = 256 << 20
+	// DefaultReleaseName and DefaultNamespace are what `helm template`
+	// uses.
+	DefaultReleaseName = "release-name"
+	DefaultNamespace   = "default"
+)
+
+// HelmOptions are the values and release settings charts are rendered
+// with; they mirror `helm template`'s flags.
+type HelmOptions struct {
+	// ValuesFiles are merged in order (--values/-f).
+	ValuesFiles []string
+	// Set, SetString and SetFile are --set, --set-string and --set-file.
+	Set       []string
+	SetString []string
+	SetFile   []string
+	// ReleaseName defaults to "release-name", Namespace to "default".
+	ReleaseName string
+	Namespace   string
+	// KubeVersion sets .Capabilities.KubeVersion (e.g. "1.31.0").
+	KubeVersion string
+	// APIVersions are added to .Capabilities.APIVersions.
+	APIVersions []string
+}
+
+// Options controls discovery and rendering.
+type Options struct {
+	Helm HelmOptions
+	// AllowRemote lets kustomize fetch remote bases and resources.
+	AllowRemote bool
+	// Timeout bounds each kustomization and chart; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// MaxOutputBytes bounds what one render may produce (and, for
+	// kustomize, read); 0 means DefaultMaxOutputBytes.
+	MaxOutputBytes int64
+	// Manifest is passed to manifest loading.
+	Manifest manifest.Options
+	// Log receives -v diagnostics; nil discards them.
+	Log io.Writer
+	// Disabled treats every input as plain YAML (no rendering).
+	Disabled bool
+}
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (o *Options) maxOutput() int64 {
+	if o.MaxOutputBytes > 0 {
+		return o.MaxOutputBytes
+	}
+	return DefaultMaxOutputBytes
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
+
+// unitKind is what a discovered input is.
+type unitKind int
+
+const (
+	unitKustomize unitKind = iota
+	unitChart
+	unitChartArchive
+)
+
+func (k unitKind) String() string {
+	switch k {
+	case unitKustomize:
+		return "kustomization"
+	case unitChart:
+		return "chart"
+	}
+	return "chart archive"
+}
+
+// unit is one kustomization or chart to render.
+type unit struct {
+	kind unitKind
+	path string // absolute directory, or archive file
+}
+
+// renderer holds the state of one Load call.
+type renderer struct {
+	opt  *Options
+	tree *kustTree
+	base string // absolute BaseDir for display paths
+}
+
+func (r *renderer) display(p string) string {
+	return manifest.DisplayPath(p, r.opt.Manifest.BaseDir)
+}
+
+// Load discovers kustomizations and charts under args (files,
+// directories, "-"), renders them, loads the remaining plain YAML, and
+// returns one Result in a deterministic order: rendered inputs first,
+// sorted by path, then plain files. Objects from renders have Locator set
+// (positions in the user's own source files) and Origin set (e.g.
+// "kustomize overlays/prod", "helm chart charts/web (release web)"). A
+// render error is an InputError naming the kustomization or chart and the
+// cause; everything else is still loaded.
+func Load(args []string, opt Options) *manifest.Result {
+	if opt.Disabled {
+		return manifest.LoadPaths(args, opt.Manifest)
+	}
+	r := &renderer{opt: &opt}
+	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
+	units, loose, errs := r.discover(args)
+	out := &manifest.Result{Errors: errs}
+	results := make([]*manifest.Result, len(units))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, u := range units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := time.Now()
+			results[i] = r.renderUnit(u)
+			opt.logf("rendered %s %s: %d objects, %d errors in %s", u.kind, r.display(u.path), len(results[i].Objects), len(results[i].Errors), time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	wg.Wait()
+	for _, res := range results {
+		out.Merge(res)
+	}
+	if len(loose) > 0 {
+		out.Merge(manifest.LoadFiles(loose, opt.Manifest))
+	}
+	return out
+}
+
+// renderUnit renders one unit under the time limit, turning a panic in
+// third-party rendering code into an error.
+func (r *renderer) renderUnit(u unit) *manifest.Result {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opt.timeout())
+	defer cancel()
+	done := make(chan *manifest.Result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.opt.logf("panic rendering %s: %v\n%s", u.path, p, debug.Stack())
+				done <- &manifest.Result{Errors: []finding.InputError{{File: r.display(u.path), Message: fmt.Sprintf("rendering %s %s: internal error: %v", u.kind, r.display(u.path), p)}}}
+			}
+		}()
+		switch u.kind {
+		case unitKustomize:
+			done <- r.renderKustomization(ctx, u.path)
+		default:
+			done <- r.renderChart(ctx, u)
+		}
+	}()
+	select {
+	case res := <-done:
+		return res
+	case <-ctx.Done():
+		// Rendering cannot be interrupted everywhere (Helm's template
+		// engine has no context); the goroutine is abandoned.
+		return &manifest.Result{Errors: []finding.InputError{{File: r.display(u.path), Message: fmt.Sprintf("rendering %s %s: timed out after %s (--render-timeout)", u.kind, r.display(u.path), r.opt.timeout())}}}
+	}
+}
+
+// isChartArchive reports whether a file name is a packaged chart.
+func isChartArchive(name string) bool {
+	l := strings.ToLower(name)
+	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz")
+}
+
+func isChartDir(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// discover sorts args into units to render and plain files to load.
+func (r *renderer) discover(args []string) (units []unit, loose []string, errs []finding.InputError) {
+	seenUnit := map[unit]bool{}
+	seenFile := map[string]bool{}
+	addUnit := func(u unit) {
+		if !seenUnit[u] {
+			seenUnit[u] = true
+			units = append(units, u)
+		}
+	}
+	addLoose := func(p string) {
+		if !seenFile[p] {
+			seenFile[p] = true
+			loose = append(loose, p)
+		}
+	}
+	for _, a := range args {
+		if a == "-" {
+			addLoose(a)
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			errs = append(errs, finding.InputError{File: a, Message: cleanPathErr(err)})
+			continue
+		}
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			errs = append(errs, finding.InputError{File: a, Message: err.Error()})
+			continue
+		}
+		if !st.IsDir() {
+			base := filepath.Base(a)
+			switch {
+			case isKustFileName(base):
+				addUnit(unit{kind: unitKustomize, path: filepath.Dir(abs)})
+			case base == "Chart.yaml":
+				addUnit(unit{kind: unitChart, path: filepath.Dir(abs)})
+			case isChartArchive(base):
+				addUnit(unit{kind: unitChartArchive, path: abs})
+			default:
+				addLoose(a)
+			}
+			continue
+		}
+		us, ls, es := r.discoverDir(a, abs)
+		for _, u := range us {
+			addUnit(u)
+		}
+		for _, l := range ls {
+			addLoose(l)
+		}
+		errs = append(errs, es...)
+	}
+	sort.SliceStable(units, func(i, j int) bool { return units[i].path < units[j].path })
+	return units, loose, errs
+}
+
+// discoverDir walks one directory argument. Chart directories are not
+// descended into; kustomizations referenced by another kustomization found
+// here are rendered only through it; files a kustomization reads are not
+// loaded as plain YAML.
+func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, errs []finding.InputError) {
+	var kdirs, files []string
+	charts := map[string]bool{}
+	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, finding.InputError{File: p, Message: cleanPathErr(err)})
+			return nil
+		}
+		if d.IsDir() {
+			if p != arg && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if isChartDir(p) {
+				cabs, _ := filepath.Abs(p)
+				charts[cabs] = true
+				units = append(units, unit{kind: unitChart, path: cabs})
+				return filepath.SkipDir
+			}
+			if findKustFile(p) != "" {
+				kabs, _ := filepath.Abs(p)
+				kdirs = append(kdirs, kabs)
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && manifest.IsManifestFile(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, finding.InputError{File: arg, Message: err.Error()})
+	}
+	referenced := map[string]bool{}
+	claimed := map[string]bool{}
+	for _, d := range kdirs {
+		k := r.tree.load(d)
+		walkKusts(k, func(sub *kust) {
+			if sub != k {
+				referenced[sub.dir] = true
+			}
+			for _, c := range sub.claims {
+				claimed[c] = true
+			}
+		})
+	}
+	for _, d := range kdirs {
+		if !referenced[d] || d == abs {
+			units = append(units, unit{kind: unitKustomize, path: d})
+		}
+	}
+	for _, f := range files {
+		fabs, _ := filepath.Abs(f)
+		if claimed[fabs] || isKustFileName(filepath.Base(f)) {
+			continue
+		}
+		loose = append(loose, f)
+	}
+	sort.Strings(loose)
+	_ = charts
+	return units, loose, errs
+}
+
+func cleanPathErr(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,194 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// errReadOnly is returned by every write to the sandbox file system.
+var errReadOnly = errors.New("rendering is read-only")
+
+// sandbox confines reads to a directory tree. Paths are checked after
+// resolving symbolic links, so a link cannot lead out of it.
+type sandbox struct {
+	root string // absolute, symlinks resolved
+}
+
+func newSandbox(root string) (*sandbox, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	return &sandbox{root: abs}, nil
+}
+
+// check returns an error when p (or what it links to) is outside root.
+func (s *sandbox) check(p string) error {
+	if s == nil {
+		return nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return err
+	}
+	real := abs
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		real = r
+	} else {
+		// A path that does not exist yet: resolve its deepest existing
+		// parent so that a link there is still followed.
+		dir, rest := filepath.Dir(abs), filepath.Base(abs)
+		for dir != filepath.Dir(dir) {
+			if r, err := filepath.EvalSymlinks(dir); err == nil {
+				real = filepath.Join(r, rest)
+				break
+			}
+			rest = filepath.Join(filepath.Base(dir), rest)
+			dir = filepath.Dir(dir)
+		}
+	}
+	if !within(s.root, real) {
+		return fmt.Errorf("%s is outside %s: rendering may not read it", p, s.root)
+	}
+	return nil
+}
+
+// within reports whether p is root or below it.
+func within(root, p string) bool {
+	if p == root {
+		return true
+	}
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// sandboxRoot picks the directory a kustomization may read from: the
+// enclosing git work tree, else the working directory when dir is below
+// it, else dir itself.
+func sandboxRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	if wd, err := os.Getwd(); err == nil && within(wd, abs) {
+		return wd
+	}
+	return abs
+}
+
+// sandboxFS is the file system krusty sees: the disk, read-only, confined
+// to a sandbox, bounded in bytes read, cancellable, and with origin
+// annotations switched on in the root kustomization.
+type sandboxFS struct {
+	disk     filesys.FileSystem
+	box      *sandbox // nil: unrestricted (--allow-remote needs clones in temp dirs)
+	ctx      context.Context
+	rootKust string
+	limit    int64
+	read     atomic.Int64
+}
+
+func (f *sandboxFS) ok(p string) error {
+	if err := f.ctx.Err(); err != nil {
+		return err
+	}
+	return f.box.check(p)
+}
+
+func (f *sandboxFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
+func (f *sandboxFS) Mkdir(string) error                  { return errReadOnly }
+func (f *sandboxFS) MkdirAll(string) error               { return errReadOnly }
+func (f *sandboxFS) RemoveAll(string) error              { return errReadOnly }
+func (f *sandboxFS) WriteFile(string, []byte) error      { return errReadOnly }
+
+func (f *sandboxFS) Open(p string) (filesys.File, error) {
+	if err := f.ok(p); err != nil {
+		return nil, err
+	}
+	return f.disk.Open(p)
+}
+
+func (f *sandboxFS) IsDir(p string) bool { return f.ok(p) == nil && f.disk.IsDir(p) }
+
+func (f *sandboxFS) ReadDir(p string) ([]string, error) {
+	if err := f.ok(p); err != nil {
+		return nil, err
+	}
+	return f.disk.ReadDir(p)
+}
+
+func (f *sandboxFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if err := f.ok(p); err != nil {
+		return "", "", err
+	}
+	return f.disk.CleanedAbs(p)
+}
+
+func (f *sandboxFS) Exists(p string) bool { return f.ok(p) == nil && f.disk.Exists(p) }
+
+func (f *sandboxFS) Glob(pattern string) ([]string, error) {
+	if err := f.ok(filepath.Dir(pattern)); err != nil {
+		return nil, err
+	}
+	m, err := f.disk.Glob(pattern)
+	out := m[:0]
+	for _, p := range m {
+		if f.ok(p) == nil {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}
+
+func (f *sandboxFS) ReadFile(p string) ([]byte, error) {
+	if err := f.ok(p); err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(p); err == nil && st.Size() > f.limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", p, st.Size(), f.limit)
+	}
+	data, err := f.disk.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	if f.read.Add(int64(len(data))) > f.limit {
+		return nil, fmt.Errorf("kustomization reads more than %d bytes", f.limit)
+	}
+	if abs, err := filepath.Abs(p); err == nil && abs == f.rootKust {
+		return withOriginAnnotations(data)
+	}
+	return data, nil
+}
+
+func (f *sandboxFS) Walk(p string, fn filepath.WalkFunc) error {
+	if err := f.ok(p); err != nil {
+		return err
+	}
+	return f.disk.Walk(p, func(path string, info os.FileInfo, err error) error {
+		if cerr := f.ok(path); cerr != nil {
+			if info != nil && info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(path, info, err)
+	})
+}
