@@ -45,7 +45,7 @@ type VerifyOptions struct {
 
 // NewVerifyOptions returns options with defaults.
 func NewVerifyOptions(streams genericiooptions.IOStreams) *VerifyOptions {
-	return &VerifyOptions{IOStreams: streams, Output: "text", Timeout: 30 * time.Second, Concurrency: 8, Platform: "linux/amd64"}
+	return &VerifyOptions{IOStreams: streams, Output: "text", Timeout: 30 * time.Second, Concurrency: 16, Platform: "linux/amd64"}
 }
 
 // NewCmdVerify builds `kubectl secure verify IMAGE…`.

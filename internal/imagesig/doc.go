@@ -43,7 +43,7 @@
 //
 //	cfg, err := imagesig.ParsePolicyConfig(yamlBytes) // the imageVerification section
 //	pol, err := cfg.Compile(configDir)                 // reads keys, checks trusted roots
-//	v := imagesig.New(imagesig.WithConcurrency(8))      // default keychain, timeouts, retries
+//	v := imagesig.New(imagesig.WithConcurrency(16))      // default keychain, timeouts, retries
 //	results := v.VerifyAll(ctx, imageRefs, pol.PolicyFor)
 //	for ref, r := range results {
 //		if r.Verified { continue }

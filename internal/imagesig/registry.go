@@ -37,7 +37,7 @@ const (
 	maxBlobSize   = 4 << 20
 	maxSigLayers  = 100
 	maxReferrers  = 100
-	defaultJobs   = 8
+	defaultJobs   = 16
 	defaultTimout = 20 * time.Second
 )
 
@@ -52,7 +52,7 @@ func WithKeychain(k authn.Keychain) Option { return func(v *Verifier) { v.keycha
 // (default 20s). Retries get a fresh timeout each.
 func WithTimeout(d time.Duration) Option { return func(v *Verifier) { v.timeout = d } }
 
-// WithConcurrency bounds how many images VerifyAll verifies at once (default 8).
+// WithConcurrency bounds how many images VerifyAll verifies at once (default 16).
 func WithConcurrency(n int) Option { return func(v *Verifier) { v.jobs = n } }
 
 // WithRetry sets how many times a request is tried on 408, 429, 5xx and

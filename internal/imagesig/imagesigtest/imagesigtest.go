@@ -50,7 +50,7 @@ type Registry struct {
 	Host string
 	srv  *httptest.Server
 
-	latency   time.Duration
+	latency   atomic.Int64 // nanoseconds
 	user      string
 	pass      string
 	failFirst atomic.Int64 // answer this many requests with failStatus first
@@ -89,14 +89,15 @@ func NewRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 	for _, o := range opts {
 		o(&c)
 	}
-	r := &Registry{latency: c.latency, user: c.user, pass: c.pass}
+	r := &Registry{user: c.user, pass: c.pass}
+	r.latency.Store(int64(c.latency))
 	inner := registry.New(registry.WithReferrersSupport(c.referrers), registry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.reqs = append(r.reqs, req.Method+" "+req.URL.Path)
 		r.mu.Unlock()
-		if r.latency > 0 {
-			time.Sleep(r.latency)
+		if d := time.Duration(r.latency.Load()); d > 0 {
+			time.Sleep(d)
 		}
 		if r.failFirst.Load() > 0 && r.failFirst.Add(-1) >= 0 {
 			w.WriteHeader(r.failCode)
@@ -116,6 +117,9 @@ func NewRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 	r.Host = strings.TrimPrefix(r.srv.URL, "http://")
 	return r
 }
+
+// SetLatency changes the delay added to every request.
+func (r *Registry) SetLatency(d time.Duration) { r.latency.Store(int64(d)) }
 
 // Close stops the registry (to simulate a registry going down).
 func (r *Registry) Close() { r.srv.Close() }
