@@ -1,7 +1,7 @@
 package plugin
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -272,9 +272,10 @@ func (o *LintOptions) Validate() error {
 // Run lints and reports.
 func (o *LintOptions) Run() error {
 	start := o.now()
-	loaded := manifest.LoadPaths(o.Paths, manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In})
 	eng := &engine.Engine{Registry: o.registry, Settings: o.settings, Disabled: o.disabled}
-	raws, ruleErrs := eng.Run(loaded.Objects)
+	collector := eng.NewCollector()
+	loaded := manifest.LoadPaths(o.Paths, manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: collector.Visit})
+	raws, ruleErrs := collector.Finish(loaded.Objects)
 	inputErrs := append(loaded.Errors, ruleErrs...)
 	sort.SliceStable(inputErrs, func(i, j int) bool {
 		a, b := inputErrs[i], inputErrs[j]
@@ -358,9 +359,16 @@ func (o *LintOptions) activeRuleInfos() []finding.RuleInfo {
 func (o *LintOptions) writeReport(res *finding.Result) error {
 	opts := report.Options{Verbose: o.Output.Verbose}
 	var w io.Writer = o.Out
-	var buf bytes.Buffer
+	var file *os.File
 	if o.Output.OutputFile != "" {
-		w = &buf
+		f, err := os.Create(o.Output.OutputFile)
+		if err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		file = f
+		bw := bufio.NewWriterSize(f, 64<<10)
+		defer bw.Flush()
+		w = bw
 	} else {
 		switch o.Output.Color {
 		case "always":
@@ -374,9 +382,13 @@ func (o *LintOptions) writeReport(res *finding.Result) error {
 	if err := report.Write(w, o.Output.Format, res, opts); err != nil {
 		return fmt.Errorf("writing %s report: %w", o.Output.Format, err)
 	}
-	if o.Output.OutputFile != "" {
-		if err := os.WriteFile(o.Output.OutputFile, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing report: %w", err)
+	if file != nil {
+		if err := w.(*bufio.Writer).Flush(); err != nil {
+			file.Close()
+			return fmt.Errorf("writing report %s: %w", o.Output.OutputFile, err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("writing report %s: %w", o.Output.OutputFile, err)
 		}
 	}
 	return nil

@@ -58,6 +58,10 @@ func (c *SetContext) Workload(o *manifest.Object) *Workload {
 		oc = &objectCache{}
 		c.caches[o] = oc
 	}
+	if oc.dropped {
+		// A programming error in the rule, caught by any test that runs it.
+		panic(fmt.Sprintf("rule %s reads workloads but does not set NeedsWorkloads", c.rule.ID))
+	}
 	return oc.workload(o)
 }
 

@@ -24,49 +24,117 @@ type Engine struct {
 // order, then rule order) before processors sort them; errors are objects
 // whose fields could not be decoded.
 func (e *Engine) Run(objs []*manifest.Object) ([]Raw, []finding.InputError) {
-	perRule := e.activeRules()
-	type objOut struct {
-		raws  []Raw
-		err   error
-		cache *objectCache
+	return e.NewCollector().Finish(objs)
+}
+
+type objResult struct {
+	raws  []Raw
+	err   error
+	cache *objectCache
+}
+
+// Collector checks objects as they stream in (from any goroutine) and
+// then runs the set-level rules over all of them. It lets the loader hand
+// each object over while its node tree is hot and drop the tree right
+// after, which keeps memory flat on large inputs.
+type Collector struct {
+	e        *Engine
+	perObj   []*Rule
+	hasSet   bool
+	keepW    bool
+	mu       sync.Mutex
+	results  map[*manifest.Object]*objResult
+	settings Settings
+}
+
+// NewCollector starts a run.
+func (e *Engine) NewCollector() *Collector {
+	c := &Collector{e: e, results: map[*manifest.Object]*objResult{}, settings: e.Settings}
+	for _, r := range e.Registry.Rules() {
+		if e.Disabled[r.ID] {
+			continue
+		}
+		if r.Check != nil {
+			c.perObj = append(c.perObj, r)
+		} else {
+			c.hasSet = true
+			c.keepW = c.keepW || r.NeedsWorkloads
+		}
 	}
-	outs := make([]objOut, len(objs))
-	workers := e.Workers
+	return c
+}
+
+// Visit runs the per-object rules on o. It is safe for concurrent use.
+func (c *Collector) Visit(o *manifest.Object) {
+	r := c.check(o)
+	c.mu.Lock()
+	c.results[o] = r
+	c.mu.Unlock()
+}
+
+// check runs the per-object rules. Workloads — the bulk of any large
+// input — are released afterwards: their node trees dropped, and their
+// decoded pod templates too unless a set-level rule needs them.
+func (c *Collector) check(o *manifest.Object) *objResult {
+	r := c.checkRules(o)
+	if r.cache.w != nil {
+		o.Release()
+		if !c.keepW {
+			r.cache.w, r.cache.dropped = nil, true
+		}
+	}
+	return r
+}
+
+func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
+	cache := &objectCache{}
+	res = &objResult{cache: cache}
+	defer func() {
+		if r := recover(); r != nil {
+			res.err = fmt.Errorf("internal error while checking %s: %v", o.Ref(), r)
+		}
+	}()
+	for _, rule := range c.perObj {
+		ctx := &Context{rule: rule, obj: o, settings: &c.settings, cache: cache}
+		rule.Check(ctx, o)
+		res.raws = append(res.raws, ctx.out...)
+	}
+	cache.workload(o)
+	if cache.err != nil {
+		res.err = cache.err
+	}
+	return res
+}
+
+// Finish checks any object not visited yet (in parallel), runs set-level
+// rules and returns everything in object order.
+func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError) {
+	var todo []*manifest.Object
+	for _, o := range objs {
+		if _, ok := c.results[o]; !ok {
+			todo = append(todo, o)
+		}
+	}
+	workers := c.e.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var wg sync.WaitGroup
-	next := make(chan int, workers)
+	next := make(chan *manifest.Object)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				outs[i] = func() (res objOut) {
-					o := objs[i]
-					cache := &objectCache{}
-					res.cache = cache
-					defer func() {
-						if r := recover(); r != nil {
-							res.err = fmt.Errorf("internal error while checking %s: %v", o.Ref(), r)
-						}
-					}()
-					for _, rule := range perRule {
-						c := &Context{rule: rule, obj: o, settings: &e.Settings, cache: cache}
-						rule.Check(c, o)
-						res.raws = append(res.raws, c.out...)
-					}
-					cache.workload(o)
-					if cache.err != nil && res.err == nil {
-						res.err = cache.err
-					}
-					return res
-				}()
+			for o := range next {
+				r := c.check(o)
+				c.mu.Lock()
+				c.results[o] = r
+				c.mu.Unlock()
 			}
 		}()
 	}
-	for i := range objs {
-		next <- i
+	for _, o := range todo {
+		next <- o
 	}
 	close(next)
 	wg.Wait()
@@ -74,42 +142,36 @@ func (e *Engine) Run(objs []*manifest.Object) ([]Raw, []finding.InputError) {
 	var raws []Raw
 	var errs []finding.InputError
 	caches := make(map[*manifest.Object]*objectCache, len(objs))
-	for i, out := range outs {
+	for _, o := range objs {
+		out := c.results[o]
 		raws = append(raws, out.raws...)
-		caches[objs[i]] = out.cache
+		caches[o] = out.cache
 		if out.err != nil {
-			loc := objs[i].Locate(nil)
+			loc := o.Locate(nil)
 			var de *DecodeError
-			if errors.As(out.err, &de) && de.Line > 0 && objs[i].Locator == nil {
+			if errors.As(out.err, &de) && de.Line > 0 && o.Locator == nil {
 				loc.Line = de.Line
 			}
-			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", objs[i].Ref(), out.err)})
+			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), out.err)})
 		}
 	}
-	for _, rule := range e.Registry.Rules() {
-		if rule.CheckSet == nil || e.Disabled[rule.ID] {
+	if !c.hasSet {
+		return raws, errs
+	}
+	for _, rule := range c.e.Registry.Rules() {
+		if rule.CheckSet == nil || c.e.Disabled[rule.ID] {
 			continue
 		}
-		c := &SetContext{rule: rule, settings: &e.Settings, caches: caches}
+		sc := &SetContext{rule: rule, settings: &c.settings, caches: caches}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
 					errs = append(errs, finding.InputError{File: "<rules>", Message: fmt.Sprintf("internal error in rule %s: %v", rule.ID, r)})
 				}
 			}()
-			rule.CheckSet(c, objs)
+			rule.CheckSet(sc, objs)
 		}()
-		raws = append(raws, c.out...)
+		raws = append(raws, sc.out...)
 	}
 	return raws, errs
-}
-
-func (e *Engine) activeRules() []*Rule {
-	var rules []*Rule
-	for _, r := range e.Registry.Rules() {
-		if r.Check != nil && !e.Disabled[r.ID] {
-			rules = append(rules, r)
-		}
-	}
-	return rules
 }

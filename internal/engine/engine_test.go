@@ -12,7 +12,15 @@ import (
 
 func TestEnginePositionsAndErrors(t *testing.T) {
 	res := manifest.LoadPaths([]string{"../../testdata/engine/mixed.yaml"}, manifest.Options{BaseDir: "../.."})
-	reg, err := rules.NewRegistry()
+	// A fixed subset, so that new rules do not change this test.
+	var subset []*engine.Rule
+	for _, r := range rules.All() {
+		switch r.ID {
+		case "privileged-container", "host-network", "host-pid", "host-ipc", "image-latest-tag":
+			subset = append(subset, r)
+		}
+	}
+	reg, err := engine.NewRegistry(subset...)
 	if err != nil {
 		t.Fatal(err)
 	}

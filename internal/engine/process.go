@@ -66,8 +66,9 @@ func Findings(raws []Raw) []finding.Finding {
 	return out
 }
 
+// filter keeps matching findings in place: processors own their input.
 func filter(in []Raw, keep func(*Raw) bool) ([]Raw, int) {
-	out := in[:0:0]
+	out := in[:0]
 	for i := range in {
 		if keep(&in[i]) {
 			out = append(out, in[i])

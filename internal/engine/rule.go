@@ -24,6 +24,12 @@ type Rule struct {
 	finding.RuleInfo
 	Check    CheckFunc
 	CheckSet SetCheckFunc
+	// NeedsWorkloads marks a set-level rule that reads decoded pod
+	// templates (SetContext.Workload). Without any such rule the engine
+	// frees each workload right after its per-object checks, which keeps
+	// memory flat on large inputs. Node trees of workloads are always
+	// freed: set-level rules report on workloads at the object itself.
+	NeedsWorkloads bool
 }
 
 var ruleID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

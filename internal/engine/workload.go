@@ -39,6 +39,8 @@ type objectCache struct {
 	done bool
 	w    *Workload
 	err  error
+	// dropped: the workload was freed after per-object checks.
+	dropped bool
 }
 
 func (oc *objectCache) workload(o *manifest.Object) *Workload {

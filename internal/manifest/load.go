@@ -45,6 +45,13 @@ type Options struct {
 	// BaseDir makes displayed paths relative to it; "" means the working
 	// directory.
 	BaseDir string
+	// Visit, when set, is called for every object of plain files as soon
+	// as it is parsed, on the parsing goroutine (so it must be safe for
+	// concurrent use). Checking objects here, while their node trees are
+	// hot, and releasing them afterwards keeps memory flat on large inputs.
+	// Objects from LoadBytes (renderers) are not visited: their locators
+	// are set after loading.
+	Visit func(*Object)
 }
 
 func (o Options) maxFileSize() int64 {
@@ -212,7 +219,7 @@ func LoadFiles(files []string, opt Options) *Result {
 		}
 		docs = append(docs, splitDocuments(name, data)...)
 	}
-	parseChunks(docs, opt, res)
+	parseChunks(docs, opt, res, opt.Visit)
 	return res
 }
 
@@ -228,7 +235,7 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 		res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
 		return res
 	}
-	parseChunks(splitDocuments(name, data), opt, res)
+	parseChunks(splitDocuments(name, data), opt, res, nil)
 	return res
 }
 
@@ -248,6 +255,13 @@ func readLimited(path string, opt Options) ([]byte, error) {
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
 			return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
+		}
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			data := make([]byte, st.Size())
+			if _, err := io.ReadFull(f, data); err != nil {
+				return nil, fmt.Errorf("reading: %w", err)
+			}
+			return data, nil
 		}
 		r = f
 	}
@@ -362,7 +376,14 @@ func hasContent(c []byte) bool {
 
 func onlyDirectives(c []byte) bool {
 	seen := false
-	for _, l := range bytes.Split(c, []byte("\n")) {
+	for len(c) > 0 {
+		j := bytes.IndexByte(c, '\n')
+		l := c
+		if j >= 0 {
+			l, c = c[:j], c[j+1:]
+		} else {
+			c = nil
+		}
 		t := bytes.TrimSpace(l)
 		if len(t) == 0 || t[0] == '#' {
 			continue
@@ -381,7 +402,7 @@ type parsed struct {
 	skipped []Skipped
 }
 
-func parseChunks(chunks []docChunk, opt Options, res *Result) {
+func parseChunks(chunks []docChunk, opt Options, res *Result, visit func(*Object)) {
 	out := make([]parsed, len(chunks))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -395,6 +416,13 @@ func parseChunks(chunks []docChunk, opt Options, res *Result) {
 			defer wg.Done()
 			for i := range work {
 				out[i] = parseChunk(chunks[i], opt)
+				// The chunk's bytes are no longer needed.
+				chunks[i].data = nil
+				if visit != nil {
+					for _, o := range out[i].objects {
+						visit(o)
+					}
+				}
 			}
 		}()
 	}
