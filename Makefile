@@ -58,7 +58,7 @@ $(CORPUS_DIR)/$(CORPUS_N).yaml:
 
 ## bench: speed and memory on the 10,000-object corpus.
 bench: corpus build
-	KUBECTL_SECURE_CORPUS=$(CORPUS_DIR)/$(CORPUS_N).yaml KUBECTL_SECURE_CORPUS_DIR=$(CORPUS_DIR)/$(CORPUS_N)-dir \
+	KUBECTL_SECURE_CORPUS=$(CORPUS_DIR)/$(CORPUS_N).yaml KUBECTL_SECURE_CORPUS_DIR=$(CORPUS_DIR)/$(CORPUS_N)-dir KUBECTL_SECURE_BIN=$(CURDIR)/$(BIN) \
 		$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
 
 clean:

@@ -1,0 +1,105 @@
+// Package bench measures kubectl-secure on the 10,000-object corpus that
+// `make corpus` builds from the bundled real-world manifests
+// (testdata/corpus/make-scaled.py). Figures live here, in benchmarks run by
+// `make bench`, never in timed unit tests.
+package bench
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+	"github.com/kubectl-secure/kubectl-secure/internal/rules"
+)
+
+func env(b *testing.B, name string) string {
+	p := os.Getenv(name)
+	if p == "" {
+		b.Skip(name + " not set; run `make bench`")
+	}
+	return p
+}
+
+// BenchmarkYAMLDecodeBaseline is the reference the targets are relative
+// to: a bare, single-threaded yaml.v3 decode of the corpus file into maps.
+func BenchmarkYAMLDecodeBaseline(b *testing.B) {
+	data, err := os.ReadFile(env(b, "KUBECTL_SECURE_CORPUS"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkLoad is loading alone: split, parse and position fix-up.
+func BenchmarkLoad(b *testing.B) {
+	p := env(b, "KUBECTL_SECURE_CORPUS")
+	for b.Loop() {
+		res := manifest.LoadPaths([]string{p}, manifest.Options{})
+		if len(res.Objects) != 10000 {
+			b.Fatalf("%d objects", len(res.Objects))
+		}
+	}
+}
+
+func lint(b *testing.B, path string) {
+	reg, err := rules.NewRegistry()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		e := &engine.Engine{Registry: reg}
+		c := e.NewCollector()
+		res := manifest.LoadPaths([]string{path}, manifest.Options{Visit: c.Visit})
+		raws, _ := c.Finish(res.Objects)
+		raws, _ = engine.Pipeline(raws, engine.IgnoreAnnotations{}, engine.Dedupe{}, engine.Sort{})
+		b.ReportMetric(float64(len(raws)), "findings")
+	}
+}
+
+// BenchmarkLintFile lints the corpus as one 22 MB multi-document file.
+func BenchmarkLintFile(b *testing.B) { lint(b, env(b, "KUBECTL_SECURE_CORPUS")) }
+
+// BenchmarkLintDir lints the corpus as 10,000 files, one object each.
+func BenchmarkLintDir(b *testing.B) { lint(b, env(b, "KUBECTL_SECURE_CORPUS_DIR")) }
+
+// BenchmarkCLI runs the built binary end to end (JSON report to a file)
+// and reports its peak resident memory, the figure users see.
+func BenchmarkCLI(b *testing.B) {
+	bin := env(b, "KUBECTL_SECURE_BIN")
+	for _, in := range []string{"KUBECTL_SECURE_CORPUS", "KUBECTL_SECURE_CORPUS_DIR"} {
+		path := env(b, in)
+		b.Run(filepath.Base(path), func(b *testing.B) {
+			var maxRSS int64
+			for b.Loop() {
+				cmd := exec.Command(bin, "lint", "--no-config", "-o", "json", "--output-file", filepath.Join(b.TempDir(), "out.json"), path)
+				err := cmd.Run()
+				if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+					b.Fatalf("%v", err)
+				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
+					maxRSS = ru.Maxrss
+				}
+			}
+			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+		})
+	}
+}
