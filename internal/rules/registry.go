@@ -8,18 +8,40 @@ import (
 // registration — so the catalogue is visible in one place.
 func All() []*engine.Rule {
 	var all []*engine.Rule
+	// Pod Security Standards, evaluated by k8s.io/pod-security-admission.
 	all = append(all, pssRules()...)
 	all = append(all,
-		// Pod security beyond the Pod Security Standards.
+		// Pod security beyond the Pod Security Standards (PodSecurityPolicy).
 		hostPathSensitive(),
 		hostPathWritable(),
 		hostPIDPtrace(),
 		readOnlyRootFS(),
 		runAsRootGroup(),
 		appArmorUnset(),
+		// Resources.
+		memoryLimit(),
+		cpuLimit(),
+		resourceRequests(),
 		// Images.
 		latestTag(),
+		imageDigest(),
+		imagePullPolicy(),
+		imageRegistry(),
+		// Secrets.
+		secretInManifest(),
+		hardcodedCredential(),
+		hardcodedPassword(),
+		secretInEnv(),
+		// Service accounts.
+		defaultServiceAccount(),
+		automountToken(),
 	)
+	// RBAC, coverage of the linted set, exposure, admission and APIs.
+	all = append(all, rbacRoleRules()...)
+	all = append(all, bindingRules()...)
+	all = append(all, coverageRules()...)
+	all = append(all, exposureRules()...)
+	all = append(all, admissionRules()...)
 	return all
 }
 

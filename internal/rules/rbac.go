@@ -1,0 +1,512 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+const (
+	rbacGroup     = "rbac.authorization.k8s.io"
+	rbacRef       = "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
+	rbacGoodPract = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
+)
+
+// strItem is one string of a YAML sequence with its index.
+type strItem struct {
+	v string
+	i int
+}
+
+func strList(m *yaml.Node, key string) []strItem {
+	_, seq := manifest.MapGet(m, key)
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]strItem, 0, len(seq.Content))
+	for i, n := range seq.Content {
+		n = manifest.Resolve(n)
+		if n != nil && n.Kind == yaml.ScalarNode {
+			out = append(out, strItem{n.Value, i})
+		}
+	}
+	return out
+}
+
+// policyRule is one entry of a Role's or ClusterRole's rules, read from
+// the node tree so that every string keeps its position.
+type policyRule struct {
+	idx                                            int
+	apiGroups, resources, verbs, resourceNames, nr []strItem
+}
+
+func (r *policyRule) path(field string, i int) manifest.Path {
+	return manifest.Path{}.Key("rules").Item(r.idx, "").Key(field).Item(i, "")
+}
+
+func isRole(o *manifest.Object) bool {
+	return (o.Kind == "Role" || o.Kind == "ClusterRole") && o.Group() == rbacGroup
+}
+
+func isBinding(o *manifest.Object) bool {
+	return (o.Kind == "RoleBinding" || o.Kind == "ClusterRoleBinding") && o.Group() == rbacGroup
+}
+
+func readRules(o *manifest.Object) []policyRule {
+	_, seq := manifest.MapGet(o.Node, "rules")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]policyRule, 0, len(seq.Content))
+	for i, n := range seq.Content {
+		n = manifest.Resolve(n)
+		if n == nil || n.Kind != yaml.MappingNode {
+			continue
+		}
+		out = append(out, policyRule{
+			idx:           i,
+			apiGroups:     strList(n, "apiGroups"),
+			resources:     strList(n, "resources"),
+			verbs:         strList(n, "verbs"),
+			resourceNames: strList(n, "resourceNames"),
+			nr:            strList(n, "nonResourceURLs"),
+		})
+	}
+	return out
+}
+
+func has(items []strItem, vals ...string) (strItem, bool) {
+	for _, it := range items {
+		for _, v := range vals {
+			if it.v == v {
+				return it, true
+			}
+		}
+	}
+	return strItem{}, false
+}
+
+// roleHit is a risky permission of a role.
+type roleHit struct {
+	rule string
+	path manifest.Path
+	msg  string
+}
+
+// permCheck is a risky permission: verbs on explicitly named resources of
+// some API groups. Wildcard resources are left to rbac-wildcard, and rules
+// narrowed by resourceNames are not reported.
+type permCheck struct {
+	rule      string
+	groups    []string
+	resources []string
+	verbs     []string
+	what      string
+}
+
+var permChecks = []permCheck{
+	{"rbac-secrets-read", []string{""}, []string{"secrets"}, []string{"get", "list", "watch"}, "read Secrets"},
+	{"rbac-pod-exec", []string{""}, []string{"pods/exec", "pods/attach", "pods/ephemeralcontainers", "pods/*"}, []string{"create", "get", "update", "patch"}, "run commands in or attach to running pods"},
+	{"rbac-nodes-proxy", []string{""}, []string{"nodes/proxy", "nodes/*"}, []string{"get", "create", "update", "patch", "delete"}, "reach the kubelet API through nodes/proxy"},
+	{"rbac-create-pods", []string{""}, []string{"pods", "replicationcontrollers"}, []string{"create"}, "create pods"},
+	{"rbac-create-pods", []string{"apps"}, []string{"deployments", "daemonsets", "statefulsets", "replicasets"}, []string{"create"}, "create workload controllers"},
+	{"rbac-create-pods", []string{"batch"}, []string{"jobs", "cronjobs"}, []string{"create"}, "create Jobs"},
+	{"rbac-sa-token", []string{""}, []string{"serviceaccounts/token"}, []string{"create"}, "mint service account tokens"},
+	{"rbac-csr-approval", []string{"certificates.k8s.io"}, []string{"certificatesigningrequests/approval"}, []string{"update", "patch"}, "approve certificate signing requests"},
+	{"rbac-csr-approval", []string{"certificates.k8s.io"}, []string{"signers"}, []string{"approve"}, "approve certificates for signers"},
+	{"rbac-webhook-config", []string{"admissionregistration.k8s.io"}, []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}, []string{"create", "update", "patch", "delete", "deletecollection"}, "change admission webhooks and policies"},
+}
+
+// roleHits evaluates every role rule on a Role or ClusterRole.
+func roleHits(o *manifest.Object) []roleHit {
+	if !isRole(o) {
+		return nil
+	}
+	var hits []roleHit
+	for _, r := range readRules(o) {
+		// rbac-wildcard: one finding per rule entry, at the first wildcard.
+		var wild []string
+		var at manifest.Path
+		for _, f := range []struct {
+			name  string
+			items []strItem
+		}{{"resources", r.resources}, {"verbs", r.verbs}, {"apiGroups", r.apiGroups}} {
+			if it, ok := has(f.items, "*"); ok {
+				wild = append(wild, f.name)
+				if at == nil {
+					at = r.path(f.name, it.i)
+				}
+			}
+		}
+		if len(r.resources) > 0 || len(r.nr) == 0 {
+			if len(wild) > 0 {
+				hits = append(hits, roleHit{"rbac-wildcard", at, fmt.Sprintf("%s rule %d grants * in %s", o.Ref(), r.idx, strings.Join(wild, ", "))})
+			}
+		}
+		for _, v := range r.verbs {
+			if v.v == "escalate" || v.v == "bind" || v.v == "impersonate" {
+				hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.path("verbs", v.i), fmt.Sprintf("%s grants the %s verb", o.Ref(), v.v)})
+			}
+		}
+		if len(r.resourceNames) > 0 {
+			continue
+		}
+		for _, pc := range permChecks {
+			if _, ok := has(r.apiGroups, append(pc.groups, "*")...); !ok {
+				continue
+			}
+			verb, ok := has(r.verbs, append(pc.verbs, "*")...)
+			if !ok {
+				continue
+			}
+			for _, res := range r.resources {
+				if _, ok := has([]strItem{res}, pc.resources...); !ok {
+					continue
+				}
+				v := verb.v
+				if v == "*" {
+					v = "every verb"
+				}
+				hits = append(hits, roleHit{pc.rule, r.path("resources", res.i), fmt.Sprintf("%s lets its subjects %s (%s on %s)", o.Ref(), pc.what, v, res.v)})
+			}
+		}
+	}
+	return hits
+}
+
+func roleRule(ri finding.RuleInfo) *engine.Rule {
+	id := ri.ID
+	return &engine.Rule{
+		RuleInfo: ri,
+		Check: func(c *engine.Context, o *manifest.Object) {
+			if !isRole(o) {
+				return
+			}
+			for _, h := range roleHits(o) {
+				if h.rule == id {
+					c.Report(h.path, h.msg)
+				}
+			}
+		},
+	}
+}
+
+func rbacRoleRules() []*engine.Rule {
+	return []*engine.Rule{
+		roleRule(finding.RuleInfo{
+			ID: "rbac-wildcard", Title: "Wildcard in RBAC rule", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.3"},
+			Rationale:   "A * in verbs, resources or apiGroups grants everything that exists now and everything added later (new resources, CRDs, subresources such as pods/exec), including Secrets: it defeats least privilege and is how roles silently become cluster-admin.",
+			Remediation: "List the API groups, resources and verbs the subject needs explicitly.",
+			Example:     "rules:\n  - apiGroups: [\"apps\"]\n    resources: [\"deployments\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.3", "Minimize wildcard use in Roles and ClusterRoles")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-secrets-read", Title: "Role can read Secrets", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.2"},
+			Rationale:   "get, list or watch on Secrets reveals every credential in scope, including service account tokens of more privileged workloads; list and watch return all values at once.",
+			Remediation: "Remove the permission, or narrow it with resourceNames to the specific Secrets the subject needs (get only).",
+			Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    resourceNames: [\"app-tls\"]\n    verbs: [\"get\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.2", "Minimize access to secrets")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-escalate-bind-impersonate", Title: "Role grants escalate, bind or impersonate", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.8"},
+			Rationale:   "escalate lets a subject grant itself permissions it does not have, bind lets it bind any role (including cluster-admin) to itself, and impersonate lets it act as any user, group or service account: each is a path to cluster-admin.",
+			Remediation: "Remove these verbs; controllers that need bind should be limited with resourceNames to the roles they may bind.",
+			Example:     "rules:\n  - apiGroups: [\"rbac.authorization.k8s.io\"]\n    resources: [\"rolebindings\"]\n    verbs: [\"get\", \"list\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-pod-exec", Title: "Role can exec into or attach to pods", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac"},
+			Rationale:   "pods/exec, pods/attach and pods/ephemeralcontainers run commands inside other workloads' containers, with their service account tokens, mounted Secrets and network identity.",
+			Remediation: "Remove the permission; give humans time-bound break-glass access instead of standing exec rights.",
+			Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [\"pods\", \"pods/log\"]\n    verbs: [\"get\", \"list\"]\n",
+			References:  []string{rbacGoodPract},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-nodes-proxy", Title: "Role can use nodes/proxy", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.10"},
+			Rationale:   "nodes/proxy reaches the kubelet API directly, which can run commands in any pod on the node, bypassing audit logging and admission control.",
+			Remediation: "Remove nodes/proxy; monitoring agents should read metrics from nodes/metrics or the metrics endpoints instead.",
+			Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [\"nodes/metrics\"]\n    verbs: [\"get\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.10", "Minimize access to the proxy sub-resource of nodes")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-create-pods", Title: "Role can create pods or workload controllers", Severity: finding.Medium, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.4"},
+			Rationale:   "Whoever can create pods (directly or through Deployments, DaemonSets, Jobs, ...) can run them with any service account of the namespace and mount any of its Secrets; without restrictive Pod Security Admission they can also mount the host.",
+			Remediation: "Grant create on pods and workload controllers only to deployment pipelines and controllers that need it, in namespaces enforcing the restricted Pod Security Standard.",
+			Example:     "rules:\n  - apiGroups: [\"apps\"]\n    resources: [\"deployments\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.4", "Minimize access to create pods")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-sa-token", Title: "Role can create service account tokens", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.13"},
+			Rationale:   "create on serviceaccounts/token mints tokens for any service account in scope, so the subject gains the permissions of all of them.",
+			Remediation: "Remove the permission, or restrict it with resourceNames to the service accounts the subject must act as.",
+			Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [\"serviceaccounts/token\"]\n    resourceNames: [\"build-bot\"]\n    verbs: [\"create\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.13", "Minimize access to the service account token creation")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-csr-approval", Title: "Role can approve certificate signing requests", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.11"},
+			Rationale:   "Approving CertificateSigningRequests lets a subject issue client certificates for any user or group the signer allows — with the kube-apiserver-client signer, system:masters.",
+			Remediation: "Remove the approval permission; leave approval to the built-in approvers or a dedicated, audited controller.",
+			Example:     "rules:\n  - apiGroups: [\"certificates.k8s.io\"]\n    resources: [\"certificatesigningrequests\"]\n    verbs: [\"get\", \"list\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.11", "Minimize access to the approval sub-resource of certificatesigningrequests objects")},
+		}),
+		roleRule(finding.RuleInfo{
+			ID: "rbac-webhook-config", Title: "Role can change admission webhooks", Severity: finding.High, Category: "rbac",
+			Tags:        []string{"rbac", "cis:5.1.12"},
+			Rationale:   "Whoever can create, change or delete admission webhook configurations or admission policies can disable policy enforcement, or register a webhook that reads (and mutates) every object sent to the API server, Secrets included.",
+			Remediation: "Restrict write access to admission configuration to cluster administrators, or with resourceNames to the webhook a controller owns.",
+			Example:     "rules:\n  - apiGroups: [\"admissionregistration.k8s.io\"]\n    resources: [\"validatingwebhookconfigurations\"]\n    resourceNames: [\"my-operator\"]\n    verbs: [\"get\", \"update\"]\n",
+			References:  []string{rbacGoodPract, cis("5.1.12", "Minimize access to webhook configuration objects")},
+		}),
+	}
+}
+
+// subject of a binding, with its index.
+type subject struct {
+	kind, name, namespace string
+	i                     int
+}
+
+type binding struct {
+	o                 *manifest.Object
+	roleKind, roleRef string
+	subjects          []subject
+}
+
+func readBinding(o *manifest.Object) *binding {
+	if !isBinding(o) {
+		return nil
+	}
+	b := &binding{o: o}
+	_, rr := manifest.MapGet(o.Node, "roleRef")
+	b.roleKind, b.roleRef = manifest.ScalarString(rr, "kind"), manifest.ScalarString(rr, "name")
+	_, seq := manifest.MapGet(o.Node, "subjects")
+	if seq != nil && seq.Kind == yaml.SequenceNode {
+		for i, n := range seq.Content {
+			n = manifest.Resolve(n)
+			b.subjects = append(b.subjects, subject{manifest.ScalarString(n, "kind"), manifest.ScalarString(n, "name"), manifest.ScalarString(n, "namespace"), i})
+		}
+	}
+	return b
+}
+
+func (b *binding) subjectPath(s subject) manifest.Path {
+	return manifest.Path{}.Key("subjects").Item(s.i, s.name).Key("name")
+}
+
+// saNamespace is the namespace of a ServiceAccount subject (a RoleBinding's
+// own namespace when unset).
+func (b *binding) saNamespace(s subject) string {
+	if s.namespace != "" {
+		return s.namespace
+	}
+	return b.o.Namespace
+}
+
+// roleIndex finds roles of the linted set by reference.
+type roleIndex map[string]*manifest.Object
+
+func newRoleIndex(objs []*manifest.Object) roleIndex {
+	idx := roleIndex{}
+	for _, o := range objs {
+		if isRole(o) {
+			ns := o.Namespace
+			if o.Kind == "ClusterRole" {
+				ns = ""
+			}
+			idx[o.Kind+"/"+ns+"/"+o.Name] = o
+		}
+	}
+	return idx
+}
+
+func (idx roleIndex) lookup(b *binding) *manifest.Object {
+	ns := ""
+	if b.roleKind == "Role" {
+		ns = b.o.Namespace
+	}
+	return idx[b.roleKind+"/"+ns+"/"+b.roleRef]
+}
+
+// builtinAdmin are default ClusterRoles that grant broad write access.
+var builtinAdmin = map[string]bool{"cluster-admin": true, "admin": true, "edit": true}
+
+// discoveryRoles are default ClusterRoles that only grant discovery and
+// self-review, which every authenticated user has by default.
+var discoveryRoles = map[string]bool{"system:discovery": true, "system:basic-user": true, "system:public-info-viewer": true, "system:service-account-issuer-discovery": true}
+
+// superuser reports whether the bound role is cluster-admin or a role of
+// the set that grants * verbs on * resources.
+func superuser(b *binding, idx roleIndex) bool {
+	if b.roleKind == "ClusterRole" && b.roleRef == "cluster-admin" {
+		return true
+	}
+	if r := idx.lookup(b); r != nil {
+		for _, pr := range readRules(r) {
+			_, v := has(pr.verbs, "*")
+			_, res := has(pr.resources, "*")
+			if v && res {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// riskyRole explains why the bound role is risky, or returns "".
+func riskyRole(b *binding, idx roleIndex) string {
+	if b.roleKind == "ClusterRole" && builtinAdmin[b.roleRef] {
+		return "the built-in " + b.roleRef + " role"
+	}
+	if r := idx.lookup(b); r != nil {
+		if hs := roleHits(r); len(hs) > 0 {
+			return fmt.Sprintf("%s (%s)", r.Ref(), hs[0].rule)
+		}
+	}
+	return ""
+}
+
+func bindingRules() []*engine.Rule {
+	return []*engine.Rule{
+		{
+			RuleInfo: finding.RuleInfo{
+				ID: "rbac-cluster-admin-binding", Title: "Binding to cluster-admin", Severity: finding.High, Category: "rbac",
+				Tags:        []string{"rbac", "cis:5.1.1"},
+				Rationale:   "cluster-admin can do anything to any object in the cluster. A binding to it makes each subject a full administrator, and a compromise of any of them (a workload's service account, typically) a compromise of the cluster.",
+				Remediation: "Bind a role that grants only what the subject needs; keep cluster-admin for break-glass human access.",
+				Example:     "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: my-operator\n",
+				References:  []string{rbacGoodPract, cis("5.1.1", "Ensure that the cluster-admin role is only used where required")},
+			},
+			Check: func(c *engine.Context, o *manifest.Object) {
+				b := readBinding(o)
+				if b == nil || b.roleKind != "ClusterRole" || b.roleRef != "cluster-admin" {
+					return
+				}
+				var names []string
+				for _, s := range b.subjects {
+					names = append(names, s.kind+" "+s.name)
+				}
+				c.Reportf(manifest.ParsePath("roleRef.name"), "%s grants cluster-admin to %s", o.Ref(), strings.Join(names, ", "))
+			},
+		},
+		{
+			RuleInfo: finding.RuleInfo{
+				ID: "rbac-system-masters", Title: "Binding to the system:masters group", Severity: finding.Critical, Category: "rbac",
+				Tags:        []string{"rbac", "cis:5.1.7"},
+				Rationale:   "Members of system:masters bypass RBAC and every authorization webhook entirely, and their access cannot be revoked by removing bindings. Binding roles to the group signals that credentials carrying it are being issued and relied on.",
+				Remediation: "Remove the subject; give administrators a normal group bound to a role, and keep system:masters certificates for break-glass only.",
+				Example:     "subjects:\n  - kind: Group\n    name: platform-admins\n    apiGroup: rbac.authorization.k8s.io\n",
+				References:  []string{rbacGoodPract, cis("5.1.7", "Avoid use of system:masters group")},
+			},
+			Check: func(c *engine.Context, o *manifest.Object) {
+				b := readBinding(o)
+				if b == nil {
+					return
+				}
+				for _, s := range b.subjects {
+					if s.kind == "Group" && s.name == "system:masters" {
+						c.Reportf(b.subjectPath(s), "%s binds %s %q to the system:masters group", o.Ref(), b.roleKind, b.roleRef)
+					}
+				}
+			},
+		},
+		{
+			RuleInfo: finding.RuleInfo{
+				ID: "rbac-anonymous-binding", Title: "Binding grants access to anonymous users, or superuser to every user", Severity: finding.Critical, Category: "rbac",
+				Tags:        []string{"rbac"},
+				Rationale:   "Subjects system:anonymous and system:unauthenticated are every request without credentials: anything bound to them is public to whoever can reach the API server. cluster-admin (or a */* role) bound to system:authenticated or system:serviceaccounts is the same for any identity, including every pod's service account.",
+				Remediation: "Remove the subject and bind the role to the specific users, groups or service accounts that need it.",
+				Example:     "subjects:\n  - kind: ServiceAccount\n    name: reporter\n    namespace: monitoring\n",
+				References:  []string{rbacGoodPract, "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
+			},
+			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
+				idx := newRoleIndex(objs)
+				for _, o := range objs {
+					b := readBinding(o)
+					if b == nil {
+						continue
+					}
+					for _, s := range b.subjects {
+						switch {
+						case (s.kind == "User" && s.name == "system:anonymous" || s.kind == "Group" && s.name == "system:unauthenticated") && b.roleRef != "system:public-info-viewer":
+							c.Reportf(o, b.subjectPath(s), "%s grants %s %q to unauthenticated requests (%s)", o.Ref(), b.roleKind, b.roleRef, s.name)
+						case s.kind == "Group" && broadGroup(s.name) && superuser(b, idx):
+							c.Reportf(o, b.subjectPath(s), "%s grants superuser %s %q to every member of %s", o.Ref(), b.roleKind, b.roleRef, s.name)
+						}
+					}
+				}
+			},
+		},
+		{
+			RuleInfo: finding.RuleInfo{
+				ID: "rbac-authenticated-binding", Title: "Binding grants more than discovery to every authenticated user", Severity: finding.High, Category: "rbac",
+				Tags:        []string{"rbac"},
+				Rationale:   "system:authenticated contains every identity the API server accepts — on some managed clusters any account of the cloud provider — and system:serviceaccounts every pod's service account. Binding anything beyond the default discovery roles to them grants it to all.",
+				Remediation: "Bind the role to specific users, groups or service accounts.",
+				Example:     "subjects:\n  - kind: Group\n    name: dev-team\n    apiGroup: rbac.authorization.k8s.io\n",
+				References:  []string{rbacGoodPract},
+			},
+			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
+				idx := newRoleIndex(objs)
+				for _, o := range objs {
+					b := readBinding(o)
+					if b == nil || b.roleKind == "ClusterRole" && discoveryRoles[b.roleRef] {
+						continue
+					}
+					for _, s := range b.subjects {
+						if s.kind == "Group" && broadGroup(s.name) && !superuser(b, idx) {
+							c.Reportf(o, b.subjectPath(s), "%s grants %s %q to every member of %s", o.Ref(), b.roleKind, b.roleRef, s.name)
+						}
+					}
+				}
+			},
+		},
+		{
+			RuleInfo: finding.RuleInfo{
+				ID: "rbac-default-sa-binding", Title: "Risky permissions granted to a default service account", Severity: finding.High, Category: "rbac",
+				Tags:        []string{"rbac", "cis:5.1.5"},
+				Rationale:   "Every pod that does not name a service account runs as its namespace's default one. Granting it admin-like or otherwise risky permissions hands them to every such pod, including ones added later by people unaware of the binding.",
+				Remediation: "Create a dedicated service account for the workload that needs the permissions, bind the role to it, and set serviceAccountName on that workload only.",
+				Example:     "subjects:\n  - kind: ServiceAccount\n    name: my-operator\n    namespace: operators\n",
+				References:  []string{rbacGoodPract, cis("5.1.5", "Ensure that default service accounts are not actively used")},
+			},
+			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
+				idx := newRoleIndex(objs)
+				for _, o := range objs {
+					b := readBinding(o)
+					if b == nil {
+						continue
+					}
+					var why string
+					for _, s := range b.subjects {
+						if s.kind != "ServiceAccount" || s.name != "default" {
+							continue
+						}
+						if why == "" {
+							if why = riskyRole(b, idx); why == "" {
+								break
+							}
+						}
+						c.Reportf(o, b.subjectPath(s), "%s grants %s to the default service account of namespace %q", o.Ref(), why, b.saNamespace(s))
+					}
+				}
+			},
+		},
+	}
+}
+
+func broadGroup(g string) bool {
+	return g == "system:authenticated" || g == "system:serviceaccounts"
+}

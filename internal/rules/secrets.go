@@ -1,0 +1,387 @@
+package rules
+
+import (
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+const (
+	secretsGoodPractice = "https://kubernetes.io/docs/concepts/security/secrets-good-practices/"
+	externalSecretsRef  = "https://external-secrets.io/"
+	sealedSecretsRef    = "https://github.com/bitnami-labs/sealed-secrets"
+	sopsRef             = "https://github.com/getsops/sops"
+)
+
+// credentialFormat is a credential with a recognisable shape. prefixes
+// gate the (comparatively slow) regexp: it runs only when the value
+// contains one of them.
+type credentialFormat struct {
+	what     string
+	prefixes []string
+	re       *regexp.Regexp
+}
+
+var credentialFormats = []credentialFormat{
+	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key ID", []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA"},
+		regexp.MustCompile(`(?:^|[^A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}(?:$|[^A-Z0-9])`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+		regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b`)},
+	{"a GitLab token", []string{"glpat-"}, regexp.MustCompile(`glpat-[A-Za-z0-9_-]{20,}`)},
+	{"a Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"a Slack webhook URL", []string{"hooks.slack.com/services/"}, regexp.MustCompile(`hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}`)},
+	{"a Stripe live key", []string{"_live_"}, regexp.MustCompile(`\b(?:sk|rk)_live_[A-Za-z0-9]{20,}`)},
+	{"a Google API key", []string{"AIza"}, regexp.MustCompile(`AIza[A-Za-z0-9_-]{35}`)},
+	{"an npm token", []string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a SendGrid API key", []string{"SG."}, regexp.MustCompile(`SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}`)},
+	{"an Azure storage account key", []string{"AccountKey="}, regexp.MustCompile(`AccountKey=[A-Za-z0-9+/]{40,}={0,2}`)},
+	{"a JSON Web Token", []string{"eyJ"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+}
+
+// urlPassword matches credentials embedded in a URL; group 1 is the
+// password, checked against placeholders.
+var urlPassword = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@`)
+
+// detectCredential names the kind of credential s contains, or "".
+func detectCredential(s string) string {
+	if len(s) < 8 {
+		return ""
+	}
+	if strings.Contains(s, "service_account") && strings.Contains(s, "private_key") && strings.Contains(s, "PRIVATE KEY") {
+		return "a GCP service account key"
+	}
+	for i := range credentialFormats {
+		f := &credentialFormats[i]
+		hit := false
+		for _, p := range f.prefixes {
+			if strings.Contains(s, p) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		if m := f.re.FindString(s); m != "" && !isPlaceholder(m) {
+			return f.what
+		}
+	}
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		for _, m := range urlPassword.FindAllStringSubmatch(s, -1) {
+			if !isPlaceholder(m[1]) {
+				return "a URL with an embedded password"
+			}
+		}
+	}
+	return ""
+}
+
+var placeholderWords = map[string]bool{
+	"changeme": true, "change-me": true, "change_me": true, "changeit": true, "replaceme": true,
+	"replace-me": true, "replace_me": true, "example": true, "placeholder": true, "redacted": true,
+	"dummy": true, "todo": true, "tbd": true, "none": true, "null": true, "nil": true, "undefined": true,
+	"secret": true, "password": true, "passwd": true, "token": true, "test": true, "n/a": true,
+	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true, "enabled": true,
+	"disabled": true, "required": true, "optional": true, "default": true, "unset": true, "empty": true,
+}
+
+// isPlaceholder reports whether v is obviously not a real secret: empty,
+// a template or variable reference, a reference to a secret store, an
+// encrypted blob, a well-known dummy value, or one repeated character.
+func isPlaceholder(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return true
+	}
+	l := strings.ToLower(v)
+	if placeholderWords[l] {
+		return true
+	}
+	for _, s := range []string{"${", "$(", "{{", "%(", "#{", "example", "changeme", "placeholder", "redacted", "replace", "your-", "your_", "<your", "xxxx", "****", "...", "dummy", "fake"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	for _, p := range []string{"vault:", "ref+", "arn:aws:secretsmanager:", "arn:aws:ssm:", "projects/", "enc[", "sops:", "akv:", "azurekeyvault:", "op://", "secret://", "sm://"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	if l[0] == '<' && l[len(l)-1] == '>' || l[0] == '[' && l[len(l)-1] == ']' {
+		return true
+	}
+	same := true
+	for i := 1; i < len(v); i++ {
+		if v[i] != v[0] {
+			same = false
+			break
+		}
+	}
+	return same && len(v) > 1
+}
+
+// sensitiveEndings make a key name sensitive when the normalised name
+// (lower case, separators and trailing digits removed) ends with one:
+// DB_PASSWORD, apiKey, CLIENT_SECRET, GITHUB_TOKEN. Names that refer to a
+// secret rather than hold one (PASSWORD_FILE, secretName, TOKEN_URL) do
+// not end with one.
+var sensitiveEndings = []string{
+	"password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "accesskey",
+	"secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "authkey",
+	"credential", "credentials", "connectionstring", "dsn",
+}
+
+func normalizeKey(k string) string {
+	var b strings.Builder
+	b.Grow(len(k))
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimRight(b.String(), "0123456789")
+}
+
+// sensitiveKey reports whether a key name suggests its value is a secret.
+func sensitiveKey(k string) bool {
+	n := normalizeKey(k)
+	for _, w := range sensitiveEndings {
+		if strings.HasSuffix(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// weakSecret reports whether value, held by a sensitively named key, looks
+// like a real secret rather than a placeholder, a path, a number or a
+// flag.
+func weakSecret(key, value string) bool {
+	if !sensitiveKey(key) || isPlaceholder(value) {
+		return false
+	}
+	v := strings.TrimSpace(value)
+	return len(v) >= 4 && !strings.ContainsAny(v, "\n") && !strings.HasPrefix(v, "/") && !isNumber(v)
+}
+
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' && s[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// secretHit is a literal secret found in an object.
+type secretHit struct {
+	path   manifest.Path
+	where  string // `env var "X" of container "y"`
+	what   string // kind of credential, for strong hits
+	strong bool
+}
+
+// scanLiterals finds literal secrets in container env values, args and
+// commands, and in ConfigMap data. Multi-line values (files, scripts) are
+// scanned for known credential formats only.
+func scanLiterals(c *engine.Context, o *manifest.Object, strongOnly bool) []secretHit {
+	var hits []secretHit
+	add := func(p manifest.Path, where, key, value string) {
+		if w := detectCredential(value); w != "" {
+			hits = append(hits, secretHit{path: p, where: where, what: w, strong: true})
+			return
+		}
+		if !strongOnly && key != "" && weakSecret(key, value) {
+			hits = append(hits, secretHit{path: p, where: where})
+		}
+	}
+	if o.Kind == "ConfigMap" && o.Group() == "" {
+		_, data := manifest.MapGet(o.Node, "data")
+		if data == nil || data.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(data.Content); i += 2 {
+			k, v := data.Content[i], manifest.Resolve(data.Content[i+1])
+			if v == nil || v.Kind != yaml.ScalarNode {
+				continue
+			}
+			if strongOnly || !strings.Contains(v.Value, "\n") {
+				add(manifest.Path{}.Key("data", k.Value), fmt.Sprintf("key %q of %s", k.Value, o.Ref()), k.Value, v.Value)
+			}
+		}
+		return hits
+	}
+	w := c.Workload()
+	if w == nil {
+		return nil
+	}
+	for i := range w.Containers {
+		ct := &w.Containers[i]
+		for j, e := range ct.Container.Env {
+			if e.Value == "" || e.ValueFrom != nil {
+				continue
+			}
+			if !strongOnly && !sensitiveKey(e.Name) {
+				continue
+			}
+			add(ct.Path.Key("env").Item(j, e.Name).Key("value"), fmt.Sprintf("env var %q of %s", e.Name, ct.Describe()), e.Name, e.Value)
+		}
+		for _, list := range []struct {
+			key  string
+			args []string
+		}{{"command", ct.Container.Command}, {"args", ct.Container.Args}} {
+			for j, a := range list.args {
+				p := ct.Path.Key(list.key).Item(j, "")
+				where := fmt.Sprintf("%s[%d] of %s", list.key, j, ct.Describe())
+				if strongOnly {
+					add(p, where, "", a)
+					continue
+				}
+				if !strings.HasPrefix(a, "-") {
+					continue
+				}
+				name, val, eq := strings.Cut(strings.TrimLeft(a, "-"), "=")
+				switch {
+				case eq:
+					add(p, where, name, val)
+				case j+1 < len(list.args) && !strings.HasPrefix(list.args[j+1], "-"):
+					add(ct.Path.Key(list.key).Item(j+1, ""), fmt.Sprintf("%s[%d] of %s", list.key, j+1, ct.Describe()), name, list.args[j+1])
+				}
+			}
+		}
+	}
+	return hits
+}
+
+func hardcodedCredential() *engine.Rule {
+	return &engine.Rule{
+		RuleInfo: finding.RuleInfo{
+			ID: "hardcoded-credential", Title: "Credential committed in a manifest", Severity: finding.High, Category: "secrets",
+			Tags:        []string{"secrets", "cis:5.4.1"},
+			Rationale:   "A value with the shape of a real credential (a private key, a cloud access key, a GitHub, GitLab, Slack or Stripe token, a JWT, a URL with a password) is in an env value, a command line or a ConfigMap: everyone who can read the repository, the rendered manifests or the object in the cluster has it, and it ends up in logs and process listings.",
+			Remediation: "Revoke and rotate the credential now, then keep it in a Secret that is not committed in plain text (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef or a mounted volume.",
+			Example:     "env:\n  - name: GITHUB_TOKEN\n    valueFrom:\n      secretKeyRef:\n        name: ci-credentials\n        key: github-token\n",
+			References:  []string{secretsGoodPractice, externalSecretsRef, cis("5.4.1", "Prefer using secrets as files over secrets as environment variables")},
+		},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			for _, h := range scanLiterals(c, o, true) {
+				c.Reportf(h.path, "%s holds %s in plain text", h.where, h.what)
+			}
+		},
+	}
+}
+
+func hardcodedPassword() *engine.Rule {
+	return &engine.Rule{
+		RuleInfo: finding.RuleInfo{
+			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
+			Tags:        []string{"secrets", "cis:5.4.1"},
+			Rationale:   "A setting named like a password, secret, token or API key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object.",
+			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
+			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
+			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},
+		},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			for _, h := range scanLiterals(c, o, false) {
+				if !h.strong {
+					c.Reportf(h.path, "%s holds a literal value; sensitive settings belong in a Secret", h.where)
+				}
+			}
+		},
+	}
+}
+
+func secretInManifest() *engine.Rule {
+	return &engine.Rule{
+		RuleInfo: finding.RuleInfo{
+			ID: "secret-in-manifest", Title: "Secret with data committed in a manifest", Severity: finding.High, Category: "secrets",
+			Tags:        []string{"secrets", "cis:5.4.2"},
+			Rationale:   "Secret data is only base64-encoded, not encrypted: a Secret manifest with data or stringData in a repository discloses the credentials to everyone with read access to it, its forks and its history.",
+			Remediation: "Do not commit Secret values. Generate the Secret in the cluster from an external store with External Secrets, commit an encrypted SealedSecret, or encrypt the file with SOPS; rotate values that were committed.",
+			Example:     "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  secretStoreRef:\n    name: vault\n    kind: ClusterSecretStore\n  target:\n    name: db\n  data:\n    - secretKey: password\n      remoteRef:\n        key: prod/db\n        property: password\n",
+			References:  []string{secretsGoodPractice, externalSecretsRef, sealedSecretsRef, sopsRef, cis("5.4.2", "Consider external secret storage")},
+		},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			if o.Kind != "Secret" || o.Group() != "" {
+				return
+			}
+			for _, field := range []string{"stringData", "data"} {
+				k, m := manifest.MapGet(o.Node, field)
+				if k == nil || m == nil || m.Kind != yaml.MappingNode {
+					continue
+				}
+				var keys []string
+				for i := 0; i+1 < len(m.Content); i += 2 {
+					v := manifest.Resolve(m.Content[i+1])
+					if v == nil || v.Kind != yaml.ScalarNode {
+						continue
+					}
+					val := v.Value
+					if field == "data" {
+						if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(val)); err == nil {
+							val = string(b)
+						}
+					}
+					if !isPlaceholder(val) {
+						keys = append(keys, m.Content[i].Value)
+					}
+				}
+				if len(keys) == 0 {
+					continue
+				}
+				sort.Strings(keys)
+				shown := keys
+				if len(shown) > 5 {
+					shown = append(shown[:5:5], "…")
+				}
+				c.Reportf(manifest.Path{}.Key(field), "%s commits %d value(s) in %s (keys: %s)", o.Ref(), len(keys), field, strings.Join(shown, ", "))
+				return
+			}
+		},
+	}
+}
+
+func secretInEnv() *engine.Rule {
+	return &engine.Rule{
+		RuleInfo: finding.RuleInfo{
+			ID: "secret-in-env", Title: "Secret exposed through environment variables", Severity: finding.Low, Category: "secrets",
+			Tags:        []string{"secrets", "cis:5.4.1"},
+			Rationale:   "Environment variables leak: they are inherited by every child process, dumped in crash reports and debug endpoints, and visible in /proc to processes of the same user. Secrets mounted as files can be rotated without a restart and are not inherited.",
+			Remediation: "Mount the Secret as a volume and have the application read the file.",
+			Example:     "volumeMounts:\n  - name: db\n    mountPath: /var/run/secrets/db\n    readOnly: true\nvolumes:\n  - name: db\n    secret:\n      secretName: db\n",
+			References:  []string{secretsGoodPractice, cis("5.4.1", "Prefer using secrets as files over secrets as environment variables")},
+		},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			w := c.Workload()
+			if w == nil {
+				return
+			}
+			for i := range w.Containers {
+				ct := &w.Containers[i]
+				for j, e := range ct.Container.Env {
+					if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+						c.Reportf(ct.Path.Key("env").Item(j, e.Name).Key("valueFrom", "secretKeyRef"), "%s reads Secret %q into env var %q", ct.Describe(), e.ValueFrom.SecretKeyRef.Name, e.Name)
+					}
+				}
+				for j, e := range ct.Container.EnvFrom {
+					if e.SecretRef != nil {
+						c.Reportf(ct.Path.Key("envFrom").Item(j, e.SecretRef.Name).Key("secretRef"), "%s loads every key of Secret %q into its environment", ct.Describe(), e.SecretRef.Name)
+					}
+				}
+			}
+		},
+	}
+}
