@@ -50,6 +50,7 @@ column of the field to change.`,
 	cmd.AddCommand(
 		NewCmdLint(streams, getenv),
 		NewCmdRules(streams),
+		NewCmdVerify(streams),
 		NewCmdVersion(streams),
 	)
 	return cmd
