@@ -30,7 +30,7 @@ demo: build
 	@./$(BIN) lint testdata/demo/; code=$$?; echo "(exit code $$code: 1 means findings at or above --fail-on)"; test $$code -le 1
 
 ## test: everything CI runs — vet, gofmt, unit and integration tests, a short fuzz run.
-test: lint $(TEST_DEPS) test-go fuzz-short
+test: lint cosign test-go fuzz-short
 
 test-go:
 	$(GO) test -count=1 ./...
