@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -344,13 +345,20 @@ func TestPlainHTTPOnlyForLoopback(t *testing.T) {
 	}
 }
 
-type recorderRT struct{ seen *[]string }
+type recorderRT struct {
+	mu   *sync.Mutex
+	seen *[]string
+}
 
 func (r recorderRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
 	*r.seen = append(*r.seen, req.URL.String())
+	r.mu.Unlock()
 	return nil, errors.New("recorder: not sent")
 }
 
-func recorder(seen *[]string) http.RoundTripper { return recorderRT{seen} }
+// recorder returns a transport that records URLs and sends nothing. Read
+// seen only after the requests are done.
+func recorder(seen *[]string) http.RoundTripper { return recorderRT{&sync.Mutex{}, seen} }
 
 func v1Platform(os, arch string) v1.Platform { return v1.Platform{OS: os, Architecture: arch} }
