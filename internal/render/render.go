@@ -113,7 +113,9 @@ type unit struct {
 type renderer struct {
 	opt  *Options
 	tree *kustTree
-	base string // absolute BaseDir for display paths
+
+	valuesOnce sync.Once
+	user       *userValues
 }
 
 func (r *renderer) display(p string) string {

@@ -1,0 +1,421 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// hit is where a rendered field was found in a template.
+type hit struct {
+	tf    *tmplFile
+	span  lineSpan
+	depth int
+	// values is the values key the field came from, when known.
+	values []string
+}
+
+// structural reports whether a line writes YAML structure literally.
+func (l *tline) structural() bool { return !l.separator && (l.key != "" || l.item) }
+
+// startCol is the column a structural line starts its node at.
+func (l *tline) startCol() int {
+	if l.item {
+		return l.itemCol
+	}
+	return l.keyCol
+}
+
+func (tf *tmplFile) firstLevel(lo, hi int) int {
+	for j := lo; j < hi; j++ {
+		if tf.lines[j].structural() {
+			return tf.lines[j].startCol()
+		}
+	}
+	return -1
+}
+
+func (tf *tmplFile) findKey(lo, hi, level int, key string) int {
+	for j := lo; j < hi; j++ {
+		l := &tf.lines[j]
+		if l.key == key && l.keyCol == level && (!l.item || j == lo) {
+			return j
+		}
+	}
+	// A compact mapping may start on an item line of the block start.
+	return -1
+}
+
+// blockEnd returns the end (exclusive) of the block a key line at li opens.
+func (tf *tmplFile) blockEnd(li int) int {
+	kc := tf.lines[li].keyCol
+	compact := false
+	for j := li + 1; j < len(tf.lines); j++ {
+		l := &tf.lines[j]
+		if l.separator {
+			return j
+		}
+		if !l.structural() {
+			continue
+		}
+		if l.indent > kc {
+			continue
+		}
+		if l.item && l.itemCol == kc {
+			if !compact {
+				// Only a sequence right below the key may sit at its column.
+				first := true
+				for q := li + 1; q < j; q++ {
+					if tf.lines[q].structural() {
+						first = false
+						break
+					}
+				}
+				compact = first
+			}
+			if compact {
+				continue
+			}
+		}
+		return j
+	}
+	return len(tf.lines)
+}
+
+// itemEnd returns the end of the sequence item starting at it.
+func (tf *tmplFile) itemEnd(it, hi int) int {
+	ic := tf.lines[it].itemCol
+	for j := it + 1; j < hi; j++ {
+		l := &tf.lines[j]
+		if l.separator {
+			return j
+		}
+		if !l.structural() {
+			continue
+		}
+		if l.indent <= ic {
+			return j
+		}
+	}
+	return hi
+}
+
+// itemName returns the literal name: of a sequence item, or "".
+func (tf *tmplFile) itemName(it, end int) string {
+	l := &tf.lines[it]
+	for j := it; j < end; j++ {
+		m := &tf.lines[j]
+		if m.key == "name" && m.keyCol == l.keyCol && (j == it || !m.item) {
+			v := strings.TrimSpace(m.text[m.keyCol+len("name"):])
+			v = strings.TrimSpace(strings.TrimPrefix(v, ":"))
+			if strings.Contains(v, "{{") {
+				return ""
+			}
+			if uq, err := strconv.Unquote(v); err == nil {
+				v = uq
+			}
+			return strings.Trim(v, "'")
+		}
+	}
+	return ""
+}
+
+// helmLocator maps paths of one rendered object to lines of its template.
+type helmLocator struct {
+	c        *chartRender
+	ch       *chartInfo
+	tf       *tmplFile
+	lo, hi   int // the template lines of this object's document
+	rendered *yaml.Node
+}
+
+// Locate implements manifest.Locator.
+func (l *helmLocator) Locate(p manifest.Path) finding.Location {
+	h := l.find(p)
+	return l.location(h)
+}
+
+// Explain names the values key and the values file (or flag) a field came
+// from, e.g. "securityContext.privileged from values-debug.yaml".
+func (l *helmLocator) Explain(p manifest.Path) string {
+	h := l.find(p)
+	var parts []string
+	if h.tf != nil && h.tf.file == "" && l.c.archive != "" {
+		parts = append(parts, fmt.Sprintf("%s line %d of packaged chart %s", h.tf.name, h.span.line.no, l.c.archive))
+	}
+	if h.values != nil {
+		if src := l.c.valuesSource(l.ch, h.values); src != "" {
+			parts = append(parts, fmt.Sprintf("%s from %s", dotted(h.values), src))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func dotted(keys []string) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if _, err := strconv.Atoi(k); err == nil && i > 0 {
+			b.WriteString("[" + k + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(k)
+	}
+	return b.String()
+}
+
+func (l *helmLocator) location(h hit) finding.Location {
+	if h.tf == nil || h.span.line == nil {
+		return finding.Location{File: l.tf.display, Line: 1, Column: 1, EndLine: 1, EndColumn: 2}
+	}
+	if h.tf.file == "" {
+		return finding.Location{File: l.c.archive, Line: 1, Column: 1, EndLine: 1, EndColumn: 2}
+	}
+	t := h.span.line.text
+	return finding.Location{
+		File:      h.tf.display,
+		Line:      h.span.line.no,
+		Column:    runeCol(t, h.span.col) + 1,
+		EndLine:   h.span.line.no,
+		EndColumn: runeCol(t, h.span.end) + 1,
+	}
+}
+
+func (l *helmLocator) find(p manifest.Path) hit {
+	start := hit{tf: l.tf}
+	for j := l.lo; j < l.hi; j++ {
+		if l.tf.lines[j].structural() {
+			start.span = keySpan(&l.tf.lines[j])
+			break
+		}
+	}
+	if start.span.line == nil && l.lo < len(l.tf.lines) {
+		start.span = lineSpan{line: &l.tf.lines[l.lo], col: 0, end: 1}
+	}
+	_, rdepth := manifest.Walk(l.rendered, p)
+	h := l.search(l.tf, l.lo, l.hi, -1, p, 0, rdepth, start, 0)
+	if h.values == nil && h.span.line != nil && h.depth == len(p) && len(p) > 0 {
+		// A literal key: name the values behind its value or condition.
+		for _, a := range h.span.line.actions {
+			if a.values != nil && a.col > h.span.line.keyCol && (a.kind == emitValue || a.kind == emitTpl || a.kind == emitToYaml) {
+				h.values = a.values
+				break
+			}
+		}
+		if h.values == nil && len(h.span.line.conds) > 0 {
+			h.values = h.span.line.conds[len(h.span.line.conds)-1]
+		}
+	}
+	return h
+}
+
+const maxIncludeHops = 8
+
+// search follows p from step k within lines [lo, hi) of tf whose direct
+// children start at column level (-1: the first structural line's).
+func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k, rdepth int, best hit, hops int) hit {
+	for k < len(p) {
+		if level < 0 {
+			level = tf.firstLevel(lo, hi)
+		}
+		e := p[k]
+		if e.Index < 0 {
+			li := -1
+			if level >= 0 {
+				li = tf.findKey(lo, hi, level, e.Key)
+			}
+			if li < 0 {
+				break
+			}
+			line := &tf.lines[li]
+			best = hit{tf: tf, span: keySpan(line), depth: k + 1}
+			k++
+			if line.inline {
+				if k < len(p) && k < rdepth {
+					if h, ok := l.fromActions(tf, line, p, k); ok {
+						return h
+					}
+				}
+				if k < len(p) {
+					return best
+				}
+				break
+			}
+			lo, hi, level = li+1, tf.blockEnd(li), -1
+			continue
+		}
+		var items []int
+		for j := lo; j < hi; j++ {
+			if tf.lines[j].item && tf.lines[j].itemCol == level && (len(items) == 0 || j != items[len(items)-1]) {
+				items = append(items, j)
+			}
+		}
+		if len(items) == 0 {
+			break
+		}
+		name := e.Name
+		if name == "" {
+			if r, _ := manifest.Walk(l.rendered, p[:k+1]); r != nil && r.Kind == yaml.MappingNode {
+				name = manifest.ScalarString(r, "name")
+			}
+		}
+		pick := -1
+		if name != "" {
+			for _, it := range items {
+				if tf.itemName(it, tf.itemEnd(it, hi)) == name {
+					pick = it
+					break
+				}
+			}
+		}
+		if pick < 0 {
+			switch {
+			case len(items) == 1:
+				pick = items[0]
+			case e.Index < len(items):
+				pick = items[e.Index]
+			default:
+				pick = items[len(items)-1]
+			}
+		}
+		it := &tf.lines[pick]
+		best = hit{tf: tf, span: lineSpan{line: it, col: it.itemCol, end: len(strings.TrimRight(it.text, " "))}, depth: k + 1}
+		k++
+		end := tf.itemEnd(pick, hi)
+		if it.key != "" {
+			lo, hi, level = pick, end, it.keyCol
+		} else {
+			lo, hi, level = pick+1, end, -1
+		}
+	}
+	if k >= len(p) || k >= rdepth {
+		return best
+	}
+	// The next key is not written literally: look for the action that
+	// emits it.
+	if h, ok := l.fromEmitters(tf, lo, hi, level, p, k, rdepth, hops); ok {
+		return h
+	}
+	return best
+}
+
+// fromActions resolves p[k:] through the actions on a key line whose value
+// is emitted inline (key: {{ toYaml ... }}).
+func (l *helmLocator) fromActions(tf *tmplFile, line *tline, p manifest.Path, k int) (hit, bool) {
+	for _, a := range line.actions {
+		if a.col < line.keyCol {
+			continue
+		}
+		switch a.kind {
+		case emitToYaml, emitTpl, emitValue:
+			return hit{tf: tf, span: lineSpan{line: line, col: a.col, end: a.end}, depth: len(p), values: joinValues(a.values, p[k:])}, true
+		}
+	}
+	return hit{}, false
+}
+
+// joinValues appends the remaining path to a values path.
+func joinValues(v []string, rest manifest.Path) []string {
+	if v == nil {
+		return nil
+	}
+	out := append([]string{}, v...)
+	for _, e := range rest {
+		if e.Index >= 0 {
+			out = append(out, strconv.Itoa(e.Index))
+		} else {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// fromEmitters picks, among the actions emitting YAML at level in
+// [lo, hi), the one that wrote p[k:]: a toYaml whose values hold the key,
+// else a helper whose body writes it, else the only candidate.
+func (l *helmLocator) fromEmitters(tf *tmplFile, lo, hi, level int, p manifest.Path, k, rdepth, hops int) (hit, bool) {
+	type cand struct {
+		line *tline
+		a    action
+	}
+	var cands []cand
+	for j := lo; j < hi; j++ {
+		line := &tf.lines[j]
+		if !line.actionOnly {
+			continue
+		}
+		for _, a := range line.actions {
+			if a.kind == emitNone || a.kind == emitOther {
+				continue
+			}
+			at := a.indent
+			if at < 0 {
+				at = line.indent
+			}
+			if level >= 0 && at != level {
+				continue
+			}
+			cands = append(cands, cand{line, a})
+		}
+	}
+	if len(cands) == 0 {
+		return hit{}, false
+	}
+	vals := l.c.chartValues(l.ch)
+	first := func(c cand) hit {
+		return hit{tf: tf, span: lineSpan{line: c.line, col: c.a.col, end: c.a.end}, depth: len(p), values: joinValues(c.a.values, p[k:])}
+	}
+	for _, c := range cands {
+		if c.a.values != nil && c.a.kind != emitInclude {
+			if _, ok := lookupValues(vals, joinValues(c.a.values, p[k:k+1])); ok {
+				return first(c), true
+			}
+		}
+	}
+	if hops < maxIncludeHops {
+		for _, c := range cands {
+			if c.a.kind != emitInclude || c.a.define == "" {
+				continue
+			}
+			def, ok := l.c.defines[c.a.define]
+			if !ok {
+				continue
+			}
+			h := l.search(def.file, def.lo, def.hi, -1, p, k, rdepth, hit{tf: tf, span: lineSpan{line: c.line, col: c.a.col, end: c.a.end}, depth: k}, hops+1)
+			if h.depth > k {
+				return h, true
+			}
+		}
+	}
+	return first(cands[0]), true
+}
+
+// lookupValues follows keys through maps and lists.
+func lookupValues(v any, keys []string) (any, bool) {
+	for _, k := range keys {
+		switch t := v.(type) {
+		case map[string]any:
+			nv, ok := t[k]
+			if !ok {
+				return nil, false
+			}
+			v = nv
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			v = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
