@@ -146,7 +146,8 @@ func namesOf(objs []*manifest.Object, max int) string {
 
 func coverageRule(ri finding.RuleInfo, check func(c *engine.SetContext, n *nsInfo, clusterPolicy bool)) *engine.Rule {
 	return &engine.Rule{
-		RuleInfo: ri,
+		RuleInfo:       ri,
+		NeedsWorkloads: true,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			list, cp := namespaces(c, objs)
 			for _, n := range list {

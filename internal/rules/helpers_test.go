@@ -59,3 +59,5 @@ func ruleTags(reg *engine.Registry) map[string]map[string]bool {
 	}
 	return m
 }
+
+func testSettings() engine.Settings { return engine.Settings{} }
