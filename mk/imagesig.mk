@@ -19,7 +19,7 @@
 # `tool` directive). Tests find them through KUBECTL_SECURE_COSIGN_V2 and
 # KUBECTL_SECURE_COSIGN_V3, which this fragment exports, or in .cache/bin.
 #
-# A cold build of both takes about 45 minutes on 2 cores (v2 ~20, v3 ~25);
+# A cold build of both takes about 20 minutes on 2 cores (about 10 each);
 # with a warm Go build cache, under a minute.
 
 IMAGESIG_ROOT  := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
