@@ -41,16 +41,25 @@
 //
 // # Using it (lint integration)
 //
-//	cfg, err := imagesig.ParsePolicyConfig(yamlBytes) // the imageVerification section
-//	pol, err := cfg.Compile(configDir)                 // reads keys, checks trusted roots
-//	v := imagesig.New(imagesig.WithConcurrency(16))      // default keychain, timeouts, retries
+// PolicyConfig is the YAML shape of the policy (yaml tags included), meant to
+// be embedded in the lint configuration as a field tagged
+// yaml:"imageVerification":
+//
+//	cfg, err := imagesig.ParsePolicyConfig(yamlBytes) // or embed PolicyConfig and call cfg.Validate()
+//	pol, err := cfg.Compile(configDir)                 // reads key files, checks trusted roots
+//	v := imagesig.New()                                // default keychain, 16 at once, timeouts, retries
 //	results := v.VerifyAll(ctx, imageRefs, pol.PolicyFor)
 //	for ref, r := range results {
-//		if r.Verified { continue }
-//		sev := pol.SeverityFor(r)  // "error" or "warning" (onUnreachable)
+//		if r.Verified {
+//			continue
+//		}
+//		sev := pol.SeverityFor(r) // SeverityError, or SeverityWarning for unreachable with onUnreachable: warn
 //		// r.Kind: unsigned | wrong-signer | invalid | unreachable | usage
 //		// r.Reason: one line, safe to print (never contains credentials)
 //	}
+//
+// imageRefs are the image strings exactly as written in the manifests (the
+// map is keyed by them), so each finding can be placed on its `image:` line.
 //
 // VerifyAll verifies each unique digest once per call however many
 // references name it, with at most the configured number of verifications in
