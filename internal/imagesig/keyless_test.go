@@ -144,6 +144,25 @@ func TestKeylessLegacySignature(t *testing.T) {
 		})
 		expectFail(t, v.Verify(ctx, i.String(), keylessPolicy(tr)), imagesig.KindInvalid, "timestamp")
 	})
+	t.Run("legacy attestation", func(t *testing.T) {
+		p := keylessPolicy(tr)
+		p.AttestationTypes = []string{"vuln"}
+		expectFail(t, v.Verify(ctx, img.String(), p), imagesig.KindUnsigned, "no verified vuln attestation")
+		const vulnPred = "https://cosign.sigstore.dev/attestation/vuln/v1"
+		// By another identity: does not count.
+		ss.AttestLegacy(t, reg, img, "https://github.com/evil/x/.github/workflows/x.yml@refs/heads/main", ciIssuer, ist.Statement(img, vulnPred, `{}`))
+		expectFail(t, v.Verify(ctx, img.String(), p), imagesig.KindUnsigned, "no verified vuln attestation")
+		// About another image: invalid.
+		other := reg.PushImage(t, "app:other")
+		ss.AttestLegacy(t, reg, img, ciIdentity, ciIssuer, ist.Statement(other, vulnPred, `{}`))
+		expectFail(t, v.Verify(ctx, img.String(), p), imagesig.KindInvalid, "digest mismatch: the signed statement covers "+other.DigestStr())
+		ss.AttestLegacy(t, reg, img, ciIdentity, ciIssuer, ist.Statement(img, vulnPred, `{}`))
+		r := v.Verify(ctx, img.String(), p)
+		expectVerified(t, r)
+		if len(r.Attestations) != 1 || r.Attestations[0].Format != imagesig.FormatLegacySig || r.Attestations[0].PredicateType != vulnPred {
+			t.Fatalf("attestations = %+v", r.Attestations)
+		}
+	})
 	t.Run("certificate of another sigstore", func(t *testing.T) {
 		i := reg.PushImage(t, "app:other-ca")
 		ist.NewSigstore(t).SignLegacy(t, reg, i, ciIdentity, ciIssuer, nil)

@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
@@ -214,4 +220,46 @@ func (s *Sigstore) SignLegacy(tb testing.TB, reg *Registry, target name.Digest, 
 		mutate(ann)
 	}
 	reg.PushLegacySignature(tb, target, payload, ann)
+}
+
+// AttestLegacy signs an in-toto statement as identity/issuer and pushes it
+// as cosign's legacy sha256-<hex>.att image: a DSSE envelope layer with the
+// certificate, chain and Rekor bundle annotations.
+func (s *Sigstore) AttestLegacy(tb testing.TB, reg *Registry, target name.Digest, identity, issuer string, statement []byte) {
+	tb.Helper()
+	ent, err := s.VS.AttestAtTime(identity, issuer, statement, time.Now().Add(5*time.Minute), false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vc, _ := ent.VerificationContent()
+	sc, _ := ent.SignatureContent()
+	envJSON, err := json.Marshal(sc.EnvelopeContent().RawEnvelope())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	entries, _ := ent.TlogEntries()
+	e := entries[0]
+	logID, _ := s.VS.RekorLogID()
+	rb, _ := json.Marshal(map[string]any{
+		"SignedEntryTimestamp": s.set(tb, e),
+		"Payload":              map[string]any{"body": e.Body(), "integratedTime": e.IntegratedTime().Unix(), "logIndex": e.LogIndex(), "logID": logID},
+	})
+	certPEM, _ := cryptoutils.MarshalCertificateToPEM(vc.Certificate())
+	var pt struct {
+		PredicateType string `json:"predicateType"`
+	}
+	_ = json.Unmarshal(statement, &pt)
+	layer := static.NewLayer(envJSON, "application/vnd.dsse.envelope.v1+json")
+	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{Layer: layer, Annotations: map[string]string{
+		"predicateType":                   pt.PredicateType,
+		"dev.sigstore.cosign/certificate": string(certPEM),
+		"dev.sigstore.cosign/bundle":      string(rb),
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tag := target.Context().Tag(strings.Replace(target.DigestStr(), ":", "-", 1) + ".att")
+	if err := remote.Write(tag, mutate.ConfigMediaType(img, types.OCIConfigJSON), reg.writeOpts()...); err != nil {
+		tb.Fatalf("pushing attestation: %v", err)
+	}
 }
