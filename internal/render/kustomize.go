@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -63,6 +64,17 @@ func withOriginAnnotations(data []byte) ([]byte, error) {
 	return out, nil
 }
 
+// kustomizerOptions configure krusty for untrusted input: builtin
+// plugins only (no exec, container, Go or legacy plugins, no helm binary),
+// files restricted to each kustomization's root, input order kept.
+func kustomizerOptions() *krusty.Options {
+	return &krusty.Options{
+		Reorder:          krusty.ReorderOptionNone,
+		LoadRestrictions: types.LoadRestrictionsRootOnly,
+		PluginConfig:     types.DisabledPluginConfig(),
+	}
+}
+
 // kustBuild renders one kustomization and locates its objects.
 type kustBuild struct {
 	dir  string // absolute
@@ -109,20 +121,13 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		}
 		fs.box = box
 	}
-	kopt := &krusty.Options{
-		Reorder:          krusty.ReorderOptionNone,
-		LoadRestrictions: types.LoadRestrictionsRootOnly,
-		PluginConfig:     types.DisabledPluginConfig(),
-	}
 	kustomizeMu.Lock()
-	m, err := func() (m interface {
-		Resources() []*resource.Resource
-	}, err error) {
+	m, err := func() (resmap.ResMap, error) {
 		defer kustomizeMu.Unlock()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return krusty.MakeKustomizer(kopt).Run(fs, abs)
+		return krusty.MakeKustomizer(kustomizerOptions()).Run(fs, abs)
 	}()
 	if err != nil {
 		return fail(0, "%s", cleanKustomizeError(err, abs))

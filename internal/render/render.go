@@ -159,6 +159,7 @@ func Load(args []string, opt Options) *manifest.Result {
 	if len(loose) > 0 {
 		out.Merge(manifest.LoadFiles(loose, opt.Manifest))
 	}
+	out.Files = dedupe(out.Files)
 	return out
 }
 
@@ -332,4 +333,17 @@ func cleanPathErr(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// dedupe drops repeated strings, keeping the first of each.
+func dedupe(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := s[:0]
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }

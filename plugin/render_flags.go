@@ -1,0 +1,96 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/render"
+)
+
+// RenderFlags control how kustomizations and Helm charts are rendered.
+// The Helm flags keep Helm's names so that a `helm template` command line
+// carries over.
+type RenderFlags struct {
+	ValuesFiles   []string
+	Set           []string
+	SetString     []string
+	SetFile       []string
+	ReleaseName   string
+	Namespace     string
+	KubeVersion   string
+	APIVersions   []string
+	AllowRemote   bool
+	RenderTimeout time.Duration
+}
+
+// AddFlags registers the render flags. --namespace has no -n shorthand:
+// kubectl plugins commonly receive -n for something else.
+func (f *RenderFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVarP(&f.ValuesFiles, "values", "f", nil, "Helm values file for charts (repeatable or comma-separated; later files win)")
+	fs.StringArrayVar(&f.Set, "set", nil, "set Helm values on the command line (repeatable; key1=val1,key2=val2)")
+	fs.StringArrayVar(&f.SetString, "set-string", nil, "set Helm STRING values on the command line (repeatable)")
+	fs.StringArrayVar(&f.SetFile, "set-file", nil, "set Helm values from files (repeatable; key=path)")
+	fs.StringVar(&f.ReleaseName, "release-name", render.DefaultReleaseName, "Helm release name charts are rendered with")
+	fs.StringVar(&f.Namespace, "namespace", render.DefaultNamespace, "namespace charts are rendered into (.Release.Namespace)")
+	fs.StringVar(&f.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities.KubeVersion when rendering charts (e.g. 1.31.0)")
+	fs.StringArrayVar(&f.APIVersions, "api-versions", nil, "API versions added to .Capabilities.APIVersions when rendering charts (repeatable, comma-separated)")
+	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "let kustomize fetch remote bases and resources (git, http); off by default so untrusted input cannot reach out")
+	fs.DurationVar(&f.RenderTimeout, "render-timeout", render.DefaultTimeout, "time limit for rendering each kustomization or chart")
+}
+
+// Options validates the flags and returns the render options (Manifest
+// and Log are left for the caller).
+func (f *RenderFlags) Options() (render.Options, error) {
+	if f.RenderTimeout < 0 {
+		return render.Options{}, fmt.Errorf("--render-timeout must not be negative")
+	}
+	if f.KubeVersion != "" {
+		if _, err := chartutil.ParseKubeVersion(f.KubeVersion); err != nil {
+			return render.Options{}, fmt.Errorf("--kube-version %q: %w", f.KubeVersion, err)
+		}
+	}
+	for _, flag := range []struct {
+		name string
+		vals []string
+	}{{"--set", f.Set}, {"--set-string", f.SetString}, {"--set-file", f.SetFile}} {
+		for _, v := range flag.vals {
+			if !strings.Contains(v, "=") {
+				return render.Options{}, fmt.Errorf("%s %q: want key=value", flag.name, v)
+			}
+		}
+	}
+	var apis []string
+	for _, a := range f.APIVersions {
+		for _, s := range strings.Split(a, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				apis = append(apis, s)
+			}
+		}
+	}
+	for _, v := range f.ValuesFiles {
+		if v == "" {
+			return render.Options{}, fmt.Errorf("--values: empty file name")
+		}
+		if strings.Contains(v, "://") {
+			return render.Options{}, fmt.Errorf("--values %s: only local files are read", v)
+		}
+	}
+	return render.Options{
+		Helm: render.HelmOptions{
+			ValuesFiles: append([]string(nil), f.ValuesFiles...),
+			Set:         append([]string(nil), f.Set...),
+			SetString:   append([]string(nil), f.SetString...),
+			SetFile:     append([]string(nil), f.SetFile...),
+			ReleaseName: f.ReleaseName,
+			Namespace:   f.Namespace,
+			KubeVersion: f.KubeVersion,
+			APIVersions: apis,
+		},
+		AllowRemote: f.AllowRemote,
+		Timeout:     f.RenderTimeout,
+	}, nil
+}
