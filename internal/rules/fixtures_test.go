@@ -47,10 +47,10 @@ func keyColumn(line string) int {
 }
 
 type fixture struct {
-	path     string
-	settings engine.Settings
+	path      string
+	settings  engine.Settings
 	underTest map[string]bool
-	wants    []want
+	wants     []want
 }
 
 func parseFixture(t *testing.T, path, dirRule string) fixture {
@@ -109,8 +109,8 @@ func TestRuleFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fired := map[string]int{}   // rule → expected findings over all fixtures
-	quiet := map[string]bool{}  // rule → under test in some file with no expected finding of it
+	fired := map[string]int{}  // rule → expected findings over all fixtures
+	quiet := map[string]bool{} // rule → under test in some file with no expected finding of it
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
