@@ -10,9 +10,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -151,45 +151,34 @@ type chartRender struct {
 	values  map[string]any // the root chart's final values
 	byPath  map[string]*chartInfo
 	defines map[string]defineBody
-	// defaults are each chart's values.yaml as loaded.
-	// Keyed by the identity of the chart's Values map, which survives
-	// Helm copying charts for aliases.
-	defaults map[uintptr]map[string]any
+	// defaults caches each chart's values.yaml as written.
+	defaultsMu sync.Mutex
+	defaults   map[*chart.Chart]map[string]any
 }
 
-func mapID(m map[string]any) uintptr {
-	if m == nil {
-		return 0
+// chartDefaults parses a chart's values.yaml from its raw files (Helm's
+// processing may change Values in place, and copies charts for aliases;
+// Raw is what the file said).
+func (c *chartRender) chartDefaults(ch *chart.Chart) map[string]any {
+	c.defaultsMu.Lock()
+	defer c.defaultsMu.Unlock()
+	if v, ok := c.defaults[ch]; ok {
+		return v
 	}
-	return reflect.ValueOf(m).Pointer()
-}
-
-func snapshotValues(ch *chart.Chart, out map[uintptr]map[string]any) {
-	if v, ok := copyValue(ch.Values).(map[string]any); ok && ch.Values != nil {
-		out[mapID(ch.Values)] = v
-	}
-	for _, sub := range ch.Dependencies() {
-		snapshotValues(sub, out)
-	}
-}
-
-func copyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = copyValue(x)
+	var m map[string]any
+	for _, f := range ch.Raw {
+		if f.Name == chartutil.ValuesfileName {
+			_ = sigsyaml.Unmarshal(f.Data, &m)
+			break
 		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, x := range t {
-			l[i] = copyValue(x)
-		}
-		return l
 	}
-	return v
+	if c.defaults == nil {
+		c.defaults = map[*chart.Chart]map[string]any{}
+	}
+	c.defaults[ch] = m
+	return m
 }
+
 
 // chartValues returns the final values a chart's templates see.
 func (c *chartRender) chartValues(ch *chartInfo) any {
@@ -211,7 +200,7 @@ func (c *chartRender) valuesSource(ch *chartInfo, key []string) string {
 	}
 	for _, anc := range ch.chain {
 		rel := full[len(anc.prefix):]
-		if _, ok := lookupValues(c.defaults[mapID(anc.c.Values)], rel); ok {
+		if _, ok := lookupValues(c.chartDefaults(anc.c), rel); ok {
 			if anc.valuesFile != "" {
 				return anc.valuesFile
 			}
@@ -250,10 +239,6 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if err := checkDependencies(ch, name); err != nil {
 		return fail(err)
 	}
-	// Helm's value processing may change chart values in place; keep what
-	// each values.yaml said, for messages.
-	defaults := map[uintptr]map[string]any{}
-	snapshotValues(ch, defaults)
 	user := r.userValuesOnce()
 	if user.err != nil {
 		return fail(user.err)
@@ -299,7 +284,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		return fail(err)
 	}
 
-	c := &chartRender{r: r, user: user, byPath: map[string]*chartInfo{}, defines: map[string]defineBody{}, defaults: defaults}
+	c := &chartRender{r: r, user: user, byPath: map[string]*chartInfo{}, defines: map[string]defineBody{}}
 	if u.kind == unitChartArchive {
 		c.archive = name
 	}

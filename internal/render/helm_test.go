@@ -1,46 +1,172 @@
 package render
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
-func TestExpHelm(t *testing.T) {
+func TestHelmChartValuesOverride(t *testing.T) {
 	dir := testdataDir(t)
-	chart := filepath.Join(dir, "helm", "web")
-	res := Load([]string{chart}, Options{Manifest: manifest.Options{BaseDir: dir}, Helm: HelmOptions{ValuesFiles: []string{filepath.Join(chart, "values-debug.yaml")}, ReleaseName: "web"}})
-	for _, e := range res.Errors {
-		t.Log(e)
+	res := load(t, Options{Helm: HelmOptions{
+		ValuesFiles: []string{filepath.Join(dir, "helm", "web", "values-debug.yaml")},
+		ReleaseName: "web",
+	}}, "helm/web")
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		// A key introduced by a values file through toYaml: the toYaml line,
+		// naming the values key and file.
+		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.privileged", "helm/web/templates/deployment.yaml:28:13", "securityContext.privileged from helm/web/values-debug.yaml"},
+		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation", "helm/web/templates/deployment.yaml:28:13", "securityContext.allowPrivilegeEscalation from helm/web/values-debug.yaml"},
+		// A literal key written under a values condition.
+		{"Deployment", "web-web", "spec.template.spec.hostNetwork", "helm/web/templates/deployment.yaml:18:7", "hostNetwork from helm/web/values-debug.yaml"},
+		// toYaml of "." inside with .Values.podSecurityContext.
+		{"Deployment", "web-web", "spec.template.spec.securityContext.runAsNonRoot", "helm/web/templates/deployment.yaml:22:9", "podSecurityContext.runAsNonRoot from helm/web/values.yaml"},
+		// A missing field: its deepest existing ancestor.
+		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.runAsNonRoot", "helm/web/templates/deployment.yaml:27:11", ""},
+		{"Deployment", "web-web", "spec.template.spec.containers[0].image", "helm/web/templates/deployment.yaml:26:11", "image.repository from helm/web/values.yaml"},
+		// Blocks from helpers point into _helpers.tpl.
+		{"Deployment", "web-web", "spec.template.spec.containers[0].resources.limits.memory", "helm/web/templates/_helpers.tpl:16:5", ""},
+		{"Deployment", "web-web", "", "helm/web/templates/deployment.yaml:1:1", ""},
+		{"Service", "web-web", "spec.ports[0].port", "helm/web/templates/service.yaml:9:7", ""},
+		// Subchart templates and values.
+		{"StatefulSet", "web-cache", "spec.template.spec.hostPID", "helm/web/charts/cache/templates/statefulset.yaml:15:7", ""},
+		{"StatefulSet", "web-cache", "spec.template.spec.containers[0].image", "helm/web/charts/cache/templates/statefulset.yaml:18:11", "image from helm/web/charts/cache/values.yaml"},
+		// Test hooks are linted too.
+		{"Pod", "web-web-test", "spec.containers[0].image", "helm/web/templates/tests/test-connection.yaml:10:7", ""},
+	})
+	o := object(t, res, "Deployment", "web-web")
+	if o.Origin != "helm chart helm/web (release web)" {
+		t.Errorf("origin = %q", o.Origin)
+	}
+	labels := manifest.Path{}.Key("metadata", "labels", "app.kubernetes.io/name")
+	if got := where(o, labels); got != "helm/web/templates/_helpers.tpl:8:1" {
+		t.Errorf("label at %s", got)
+	}
+	// The parent chart's values turned the subchart's persistence off.
+	if o := object(t, res, "StatefulSet", "web-cache"); o.Get(manifest.ParsePath("spec.template.spec.containers[0].volumeMounts")) != nil {
+		t.Error("cache.persistence from the parent's values.yaml was not applied")
+	}
+}
+
+func TestHelmChartDefaults(t *testing.T) {
+	res := load(t, Options{}, "helm/web")
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "release-name-web")
+	if o.Get(manifest.ParsePath("spec.template.spec.hostNetwork")) != nil {
+		t.Error("hostNetwork rendered without values-debug.yaml")
+	}
+	// Absent hostNetwork: the pod spec line.
+	if got := where(o, manifest.ParsePath("spec.template.spec.hostNetwork")); got != "helm/web/templates/deployment.yaml:16:5" {
+		t.Errorf("hostNetwork at %s", got)
 	}
 	for _, o := range res.Objects {
-		t.Log(o.Origin, o.Kind, o.Namespace, o.Name, o.File)
+		if strings.HasSuffix(o.File, "NOTES.txt") || strings.Contains(o.File, "_helpers") {
+			t.Errorf("object from %s", o.File)
+		}
 	}
-	for _, c := range []struct{ kind, name, path string }{
-		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.privileged"},
-		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.runAsNonRoot"},
-		{"Deployment", "web-web", "spec.template.spec.hostNetwork"},
-		{"Deployment", "web-web", "spec.template.spec.securityContext.runAsNonRoot"},
-		{"Deployment", "web-web", "spec.template.spec.containers[0].image"},
-		{"Deployment", "web-web", "spec.template.spec.containers[0].resources.limits.memory"},
-		{"Deployment", "web-web", "metadata.labels.app.kubernetes.io/name"},
-		{"Deployment", "web-web", ""},
-		{"StatefulSet", "web-cache", "spec.template.spec.hostPID"},
-		{"StatefulSet", "web-cache", "spec.template.spec.containers[0].image"},
-		{"Pod", "web-web-test", "spec.containers[0].image"},
-	} {
-		p := manifest.ParsePath(c.path)
-		if c.path == "metadata.labels.app.kubernetes.io/name" {
-			p = manifest.Path{}.Key("metadata", "labels", "app.kubernetes.io/name")
-		}
-		var ex string
-		for _, o := range res.Objects {
-			if o.Kind == c.kind && o.Name == c.name {
-				ex = o.Locator.(interface{ Explain(manifest.Path) string }).Explain(p)
-				l := o.Locate(p)
-				t.Log(c, l, ex)
-			}
-		}
+}
+
+func TestHelmSetFlags(t *testing.T) {
+	res := load(t, Options{Helm: HelmOptions{
+		Set:       []string{"securityContext.privileged=true", "cache.image=redis:latest"},
+		SetString: []string{"image.tag=1.26"},
+	}}, "helm/web")
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "release-name-web", "spec.template.spec.containers[0].securityContext.privileged", "helm/web/templates/deployment.yaml:28:13", "securityContext.privileged from --set securityContext.privileged=true"},
+		{"StatefulSet", "release-name-cache", "spec.template.spec.containers[0].image", "helm/web/charts/cache/templates/statefulset.yaml:18:11", "image from --set cache.image=redis:latest"},
+	})
+	o := object(t, res, "Deployment", "release-name-web")
+	if v := o.Get(manifest.ParsePath("spec.template.spec.containers[0].image")); v == nil || v.Value != "nginx:1.26" {
+		t.Errorf("image = %v", v)
+	}
+}
+
+func TestHelmMissingDependency(t *testing.T) {
+	res := load(t, Options{}, "helm/missing-dep")
+	if len(res.Errors) != 1 {
+		t.Fatalf("errors = %v", res.Errors)
+	}
+	e := res.Errors[0]
+	if e.File != "helm/missing-dep/Chart.yaml" || !strings.Contains(e.Message, "rendering chart helm/missing-dep") ||
+		!strings.Contains(e.Message, "postgresql") || !strings.Contains(e.Message, "helm dependency build") {
+		t.Errorf("error = %v", e)
+	}
+}
+
+// lookup returns nothing and DNS is off: no cluster or network is reached.
+func TestHelmLookupIsEmpty(t *testing.T) {
+	res := load(t, Options{}, "helm/lookup")
+	noErrors(t, res)
+	o := object(t, res, "ConfigMap", "lookup")
+	if v := o.Get(manifest.ParsePath("data.found")); v == nil || v.Value != "no" {
+		t.Errorf("lookup found something: %v", v)
+	}
+	if v := o.Get(manifest.ParsePath("data.host")); v == nil || v.Value != "" {
+		t.Errorf("getHostByName resolved: %v", v)
+	}
+}
+
+func TestHelmPackagedChart(t *testing.T) {
+	ch, err := loader.LoadDir(filepath.Join(testdataDir(t), "helm", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	archive, err := chartutil.Save(ch, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Load([]string{archive}, Options{Manifest: manifest.Options{BaseDir: tmp}, Helm: HelmOptions{Set: []string{"securityContext.privileged=true"}}})
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "release-name-web")
+	p := manifest.ParsePath("spec.template.spec.containers[0].securityContext.privileged")
+	if got := where(o, p); got != "web-0.1.0.tgz:1:1" {
+		t.Errorf("at %s", got)
+	}
+	if got := explain(o, p); !strings.Contains(got, "templates/deployment.yaml line 28 of packaged chart web-0.1.0.tgz") || !strings.Contains(got, "from --set") {
+		t.Errorf("explained %q", got)
+	}
+}
+
+func TestHelmSymlinkOutsideChartRefused(t *testing.T) {
+	tmp := t.TempDir()
+	chart := filepath.Join(tmp, "evil")
+	if err := os.MkdirAll(filepath.Join(chart, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(chart, "Chart.yaml"), "apiVersion: v2\nname: evil\nversion: 0.1.0\n")
+	write(t, filepath.Join(chart, "templates", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  secret: {{ .Files.Get \"stolen\" | quote }}\n")
+	write(t, filepath.Join(tmp, "secret.txt"), "top secret\n")
+	if err := os.Symlink(filepath.Join(tmp, "secret.txt"), filepath.Join(chart, "stolen")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	res := Load([]string{chart}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	if len(res.Objects) != 0 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "outside the chart directory") {
+		t.Fatalf("objects %d, errors %v", len(res.Objects), res.Errors)
+	}
+}
+
+func TestHelmValuesFileMissing(t *testing.T) {
+	res := load(t, Options{Helm: HelmOptions{ValuesFiles: []string{"/nonexistent/values.yaml"}}}, "helm/web")
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "reading values file /nonexistent/values.yaml") {
+		t.Fatalf("errors = %v", res.Errors)
+	}
+}
+
+func write(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -221,7 +221,7 @@ const maxIncludeHops = 8
 // search follows p from step k within lines [lo, hi) of tf whose direct
 // children start at column level (-1: the first structural line's).
 func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k, rdepth int, best hit, hops int) hit {
-	for k < len(p) {
+	for k < len(p) && k < rdepth {
 		if level < 0 {
 			level = tf.firstLevel(lo, hi)
 		}

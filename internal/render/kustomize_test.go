@@ -17,13 +17,25 @@ func testdataDir(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "render")
 }
 
-// at returns "file:line" of the field p of the object of kind/name.
-func at(t *testing.T, res *manifest.Result, kind, name, path string) string {
+// load renders args with display paths relative to testdata/render.
+func load(t testing.TB, opt Options, args ...string) *manifest.Result {
+	t.Helper()
+	dir := testdataDir(t)
+	if opt.Manifest.BaseDir == "" {
+		opt.Manifest.BaseDir = dir
+	}
+	var full []string
+	for _, a := range args {
+		full = append(full, filepath.Join(dir, a))
+	}
+	return Load(full, opt)
+}
+
+func object(t *testing.T, res *manifest.Result, kind, name string) *manifest.Object {
 	t.Helper()
 	for _, o := range res.Objects {
 		if o.Kind == kind && o.Name == name {
-			l := o.Locate(manifest.ParsePath(path))
-			return fmt.Sprintf("%s:%d", l.File, l.Line)
+			return o
 		}
 	}
 	var have []string
@@ -31,31 +43,77 @@ func at(t *testing.T, res *manifest.Result, kind, name, path string) string {
 		have = append(have, o.Kind+"/"+o.Name)
 	}
 	t.Fatalf("no %s %s among %v", kind, name, have)
+	return nil
+}
+
+// where returns "file:line:col" of the field p of an object.
+func where(o *manifest.Object, p manifest.Path) string {
+	l := o.Locate(p)
+	return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
+}
+
+func explain(o *manifest.Object, p manifest.Path) string {
+	if e, ok := o.Locator.(Explainer); ok {
+		return e.Explain(p)
+	}
 	return ""
 }
 
-func TestExpDump(t *testing.T) {
-	dir := testdataDir(t)
-	res := Load([]string{filepath.Join(dir, "kustomize")}, Options{Manifest: manifest.Options{BaseDir: dir}})
+func noErrors(t *testing.T, res *manifest.Result) {
+	t.Helper()
 	for _, e := range res.Errors {
-		t.Log(e)
+		t.Errorf("unexpected error: %v", e)
 	}
-	for _, o := range res.Objects {
-		t.Log(o.Origin, o.Kind, o.Namespace, o.Name, o.Annotations)
+}
+
+type locCase struct {
+	kind, name, path string
+	want             string // file:line:col
+	note             string // substring of Explain, when set
+}
+
+func checkLocations(t *testing.T, res *manifest.Result, cases []locCase) {
+	t.Helper()
+	for _, c := range cases {
+		o := object(t, res, c.kind, c.name)
+		p := manifest.ParsePath(c.path)
+		if got := where(o, p); got != c.want {
+			t.Errorf("%s %s %s: at %s, want %s", c.kind, c.name, c.path, got, c.want)
+		}
+		if got := explain(o, p); c.note != "" && !strings.Contains(got, c.note) || c.note == "" && got != "" && strings.Contains(c.want, "base/") {
+			t.Errorf("%s %s %s: explained %q, want %q", c.kind, c.name, c.path, got, c.note)
+		}
 	}
-	t.Log(strings.Join(res.Files, " "))
-	for _, c := range []struct{ kind, name, path string }{
-		{"Deployment", "dev-web", "spec.template.spec.containers[0].securityContext.privileged"},
-		{"Deployment", "dev-web", "spec.template.spec.hostPID"},
-		{"Deployment", "dev-web", "spec.template.spec.containers[0].image"},
-		{"Deployment", "dev-web", "metadata.namespace"},
-		{"Deployment", "dev-web", "spec.template.spec.securityContext.runAsNonRoot"},
-		{"Deployment", "prod-web", "spec.template.spec.hostNetwork"},
-		{"Deployment", "prod-web", "spec.template.spec.hostIPC"},
-		{"Deployment", "prod-web", "spec.template.spec.containers[1].securityContext.privileged"},
-		{"Deployment", "prod-web", "spec.template.spec.containers[1].image"},
-		{"Deployment", "prod-web", ""},
-	} {
-		t.Log(c, at(t, res, c.kind, c.name, c.path))
-	}
+}
+
+func TestKustomizeOverlays(t *testing.T) {
+	res := load(t, Options{}, "kustomize")
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		// dev: a strategic-merge patch file adds privileged.
+		{"Deployment", "dev-web", "spec.template.spec.containers[0].securityContext.privileged", "kustomize/overlays/dev/privileged.yaml:11:13", "patch kustomize/overlays/dev/privileged.yaml"},
+		// dev: a component's inline patch adds hostPID.
+		{"Deployment", "dev-web", "spec.template.spec.hostPID", "kustomize/components/debug/kustomization.yaml:15:13", "components/debug"},
+		// Fields of the base stay in the base.
+		{"Deployment", "dev-web", "spec.template.spec.containers[0].image", "kustomize/base/deployment.yaml:19:11", ""},
+		{"Deployment", "dev-web", "spec.template.spec.containers[1].securityContext.allowPrivilegeEscalation", "kustomize/base/deployment.yaml:25:13", ""},
+		// The namespace comes from the overlay's namespace: field.
+		{"Deployment", "dev-web", "metadata.namespace", "kustomize/overlays/dev/kustomization.yaml:4:1", "namespace set by"},
+		// A missing field points at its deepest existing ancestor in the base.
+		{"Deployment", "dev-web", "spec.template.spec.securityContext.runAsNonRoot", "kustomize/base/deployment.yaml:16:5", ""},
+		{"Deployment", "dev-web", "", "kustomize/base/deployment.yaml:1:1", ""},
+		// configMapGenerator literals.
+		{"ConfigMap", "dev-web-config-47668c6k28", "data.LOG_LEVEL", "kustomize/overlays/dev/kustomization.yaml:14:9", ""},
+		{"ConfigMap", "dev-web-config-47668c6k28", "metadata.name", "kustomize/overlays/dev/kustomization.yaml:12:5", ""},
+		// prod: an inline JSON 6902 patch under patches:.
+		{"Deployment", "prod-web", "spec.template.spec.hostNetwork", "kustomize/overlays/prod/kustomization.yaml:16:9", "JSON patch kustomize/overlays/prod/kustomization.yaml"},
+		// prod: a JSON 6902 patch file under patchesJson6902.
+		{"Deployment", "prod-web", "spec.template.spec.hostIPC", "kustomize/overlays/prod/hostipc.yaml:3:3", "hostipc.yaml"},
+		{"Deployment", "prod-web", "spec.template.spec.containers[1].securityContext.privileged", "kustomize/overlays/prod/hostipc.yaml:7:5", "hostipc.yaml"},
+		// prod: the images transformer retags busybox.
+		{"Deployment", "prod-web", "spec.template.spec.containers[1].image", "kustomize/overlays/prod/kustomization.yaml:26:5", "image set by"},
+		{"Deployment", "prod-web", "spec.template.spec.containers[0].image", "kustomize/base/deployment.yaml:19:11", ""},
+		{"Service", "prod-web", "spec.ports[0].port", "kustomize/base/service.yaml:9:7", ""},
+		{"ConfigMap", "prod-web-config-hf678c7m2b", "data.LOG_LEVEL", "kustomize/overlays/prod/kustomization.yaml:30:9", ""},
+	})
 }
