@@ -179,7 +179,6 @@ func (c *chartRender) chartDefaults(ch *chart.Chart) map[string]any {
 	return m
 }
 
-
 // chartValues returns the final values a chart's templates see.
 func (c *chartRender) chartValues(ch *chartInfo) any {
 	v, _ := lookupValues(c.values, ch.prefix)
