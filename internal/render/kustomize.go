@@ -130,6 +130,12 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		return krusty.MakeKustomizer(kustomizerOptions()).Run(fs, abs)
 	}()
 	if err != nil {
+		if d := fs.refusal(); d != nil {
+			if errors.Is(d, context.DeadlineExceeded) {
+				return fail(0, "timed out after %s (--render-timeout)", r.opt.timeout())
+			}
+			return fail(0, "%s", cleanKustomizeError(d, abs))
+		}
 		return fail(0, "%s", cleanKustomizeError(err, abs))
 	}
 

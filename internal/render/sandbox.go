@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -104,13 +105,36 @@ type sandboxFS struct {
 	rootKust string
 	limit    int64
 	read     atomic.Int64
+	// denied keeps the first refusal: kustomize often hides read errors
+	// behind "file not found".
+	deniedMu sync.Mutex
+	denied   error
+}
+
+func (f *sandboxFS) deny(err error) error {
+	f.deniedMu.Lock()
+	if f.denied == nil {
+		f.denied = err
+	}
+	f.deniedMu.Unlock()
+	return err
+}
+
+// refusal returns the first read the sandbox refused, or nil.
+func (f *sandboxFS) refusal() error {
+	f.deniedMu.Lock()
+	defer f.deniedMu.Unlock()
+	return f.denied
 }
 
 func (f *sandboxFS) ok(p string) error {
 	if err := f.ctx.Err(); err != nil {
-		return err
+		return f.deny(err)
 	}
-	return f.box.check(p)
+	if err := f.box.check(p); err != nil {
+		return f.deny(err)
+	}
+	return nil
 }
 
 func (f *sandboxFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
@@ -126,7 +150,10 @@ func (f *sandboxFS) Open(p string) (filesys.File, error) {
 	return f.disk.Open(p)
 }
 
-func (f *sandboxFS) IsDir(p string) bool { return f.ok(p) == nil && f.disk.IsDir(p) }
+// probe is ok without recording a refusal, for existence checks.
+func (f *sandboxFS) probe(p string) bool { return f.ctx.Err() == nil && f.box.check(p) == nil }
+
+func (f *sandboxFS) IsDir(p string) bool { return f.probe(p) && f.disk.IsDir(p) }
 
 func (f *sandboxFS) ReadDir(p string) ([]string, error) {
 	if err := f.ok(p); err != nil {
@@ -142,7 +169,7 @@ func (f *sandboxFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	return f.disk.CleanedAbs(p)
 }
 
-func (f *sandboxFS) Exists(p string) bool { return f.ok(p) == nil && f.disk.Exists(p) }
+func (f *sandboxFS) Exists(p string) bool { return f.probe(p) && f.disk.Exists(p) }
 
 func (f *sandboxFS) Glob(pattern string) ([]string, error) {
 	if err := f.ok(filepath.Dir(pattern)); err != nil {
@@ -151,7 +178,7 @@ func (f *sandboxFS) Glob(pattern string) ([]string, error) {
 	m, err := f.disk.Glob(pattern)
 	out := m[:0]
 	for _, p := range m {
-		if f.ok(p) == nil {
+		if f.probe(p) {
 			out = append(out, p)
 		}
 	}
@@ -163,14 +190,14 @@ func (f *sandboxFS) ReadFile(p string) ([]byte, error) {
 		return nil, err
 	}
 	if st, err := os.Stat(p); err == nil && st.Size() > f.limit {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", p, st.Size(), f.limit)
+		return nil, f.deny(fmt.Errorf("%s is %d bytes, over the %d-byte limit", p, st.Size(), f.limit))
 	}
 	data, err := f.disk.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
 	if f.read.Add(int64(len(data))) > f.limit {
-		return nil, fmt.Errorf("kustomization reads more than %d bytes", f.limit)
+		return nil, f.deny(fmt.Errorf("kustomization reads more than the %d-byte limit", f.limit))
 	}
 	if abs, err := filepath.Abs(p); err == nil && abs == f.rootKust {
 		return withOriginAnnotations(data)
@@ -183,7 +210,7 @@ func (f *sandboxFS) Walk(p string, fn filepath.WalkFunc) error {
 		return err
 	}
 	return f.disk.Walk(p, func(path string, info os.FileInfo, err error) error {
-		if cerr := f.ok(path); cerr != nil {
+		if !f.probe(path) {
 			if info != nil && info.IsDir() {
 				return filepath.SkipDir
 			}
