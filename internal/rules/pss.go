@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -220,22 +219,4 @@ func pssControlIDs() map[policy.CheckID]bool {
 		m[c.check] = true
 	}
 	return m
-}
-
-func describeSetter(ct *engine.ContainerRef) string {
-	if ct == nil {
-		return "the pod"
-	}
-	return ct.Describe()
-}
-
-func quoteList(items []string) string {
-	s := ""
-	for i, it := range items {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%q", it)
-	}
-	return s
 }

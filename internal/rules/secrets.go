@@ -195,18 +195,21 @@ type secretHit struct {
 }
 
 // scanLiterals finds literal secrets in container env values, args and
-// commands, and in ConfigMap data. Multi-line values (files, scripts) are
-// scanned for known credential formats only.
-func scanLiterals(c *engine.Context, o *manifest.Object, strongOnly bool) []secretHit {
+// commands, and in ConfigMap data: with strong, values in a known
+// credential format (multi-line values, files and scripts, included);
+// otherwise single-line values of sensitively named keys and flags that
+// are not in a known format. Descriptions are built only for hits.
+func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHit {
 	var hits []secretHit
-	add := func(p manifest.Path, where, key, value string) {
-		if w := detectCredential(value); w != "" {
-			hits = append(hits, secretHit{path: p, where: where, what: w, strong: true})
-			return
+	check := func(key, value string) (string, bool) {
+		if strong {
+			w := detectCredential(value)
+			return w, w != ""
 		}
-		if !strongOnly && key != "" && weakSecret(key, value) {
-			hits = append(hits, secretHit{path: p, where: where})
+		if key == "" || !weakSecret(key, value) || detectCredential(value) != "" {
+			return "", false
 		}
+		return "", true
 	}
 	if o.Kind == "ConfigMap" && o.Group() == "" {
 		_, data := manifest.MapGet(o.Node, "data")
@@ -218,8 +221,8 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strongOnly bool) []secr
 			if v == nil || v.Kind != yaml.ScalarNode {
 				continue
 			}
-			if strongOnly || !strings.Contains(v.Value, "\n") {
-				add(manifest.Path{}.Key("data", k.Value), fmt.Sprintf("key %q of %s", k.Value, o.Ref()), k.Value, v.Value)
+			if what, ok := check(k.Value, v.Value); ok {
+				hits = append(hits, secretHit{manifest.Path{}.Key("data", k.Value), fmt.Sprintf("key %q of %s", k.Value, o.Ref()), what, strong})
 			}
 		}
 		return hits
@@ -231,34 +234,35 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strongOnly bool) []secr
 	for i := range w.Containers {
 		ct := &w.Containers[i]
 		for j, e := range ct.Container.Env {
-			if e.Value == "" || e.ValueFrom != nil {
+			if e.Value == "" || e.ValueFrom != nil || !strong && !sensitiveKey(e.Name) {
 				continue
 			}
-			if !strongOnly && !sensitiveKey(e.Name) {
-				continue
+			if what, ok := check(e.Name, e.Value); ok {
+				hits = append(hits, secretHit{ct.Path.Key("env").Item(j, e.Name).Key("value"), fmt.Sprintf("env var %q of %s", e.Name, ct.Describe()), what, strong})
 			}
-			add(ct.Path.Key("env").Item(j, e.Name).Key("value"), fmt.Sprintf("env var %q of %s", e.Name, ct.Describe()), e.Name, e.Value)
 		}
 		for _, list := range []struct {
 			key  string
 			args []string
 		}{{"command", ct.Container.Command}, {"args", ct.Container.Args}} {
 			for j, a := range list.args {
-				p := ct.Path.Key(list.key).Item(j, "")
-				where := fmt.Sprintf("%s[%d] of %s", list.key, j, ct.Describe())
-				if strongOnly {
-					add(p, where, "", a)
-					continue
+				at, key, val := j, "", a
+				if !strong {
+					if !strings.HasPrefix(a, "-") {
+						continue
+					}
+					name, v, eq := strings.Cut(strings.TrimLeft(a, "-"), "=")
+					switch {
+					case eq:
+						key, val = name, v
+					case j+1 < len(list.args) && !strings.HasPrefix(list.args[j+1], "-"):
+						at, key, val = j+1, name, list.args[j+1]
+					default:
+						continue
+					}
 				}
-				if !strings.HasPrefix(a, "-") {
-					continue
-				}
-				name, val, eq := strings.Cut(strings.TrimLeft(a, "-"), "=")
-				switch {
-				case eq:
-					add(p, where, name, val)
-				case j+1 < len(list.args) && !strings.HasPrefix(list.args[j+1], "-"):
-					add(ct.Path.Key(list.key).Item(j+1, ""), fmt.Sprintf("%s[%d] of %s", list.key, j+1, ct.Describe()), name, list.args[j+1])
+				if what, ok := check(key, val); ok {
+					hits = append(hits, secretHit{ct.Path.Key(list.key).Item(at, ""), fmt.Sprintf("%s[%d] of %s", list.key, at, ct.Describe()), what, strong})
 				}
 			}
 		}
@@ -296,9 +300,7 @@ func hardcodedPassword() *engine.Rule {
 		},
 		Check: func(c *engine.Context, o *manifest.Object) {
 			for _, h := range scanLiterals(c, o, false) {
-				if !h.strong {
-					c.Reportf(h.path, "%s holds a literal value; sensitive settings belong in a Secret", h.where)
-				}
+				c.Reportf(h.path, "%s holds a literal value; sensitive settings belong in a Secret", h.where)
 			}
 		},
 	}
