@@ -1,0 +1,98 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDetectCredential(t *testing.T) {
+	for v, want := range map[string]string{
+		"AKIAZ7XQ3KLP4RVN2WQE":     "an AWS access key ID",
+		"id=ASIAZ7XQ3KLP4RVN2WQE;": "an AWS access key ID",
+		"AKIAIOSFODNN7EXAMPLE":     "",
+		"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n":                              "a private key",
+		"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----":                                 "",
+		`{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE"}`:              "a GCP service account key",
+		"ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5":                                                     "a GitHub token",
+		"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCD":                      "a GitHub token",
+		"xoxb-123456789012-123456789012-abcdefABCDEF1234":                                              "a Slack token",
+		"sk_live_4eC39HqLyjWDarjtT1zdp7dc":                                                             "a Stripe live key",
+		"sk_test_4eC39HqLyjWDarjtT1zdp7dc":                                                             "",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U": "a JSON Web Token",
+		"postgres://app:Str0ngPassw0rd@db:5432/app":                                                    "a URL with an embedded password",
+		"postgres://app:${DB_PASSWORD}@db:5432/app":                                                    "",
+		"https://user@example.com/path":                                                                "",
+		"glpat-abcdefghij0123456789":                                                                   "a GitLab token",
+		"AIzaSyA1234567890abcdefghijklmnopqrstuv":                                                      "a Google API key",
+		"plain configuration value":                                                                    "",
+	} {
+		if got := detectCredential(v); got != want {
+			t.Errorf("detectCredential(%.30q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestSensitiveKeyAndPlaceholders(t *testing.T) {
+	for k, want := range map[string]bool{
+		"DB_PASSWORD": true, "password": true, "apiKey": true, "API_KEY": true, "client-secret": true,
+		"GITHUB_TOKEN": true, "AWS_SECRET_ACCESS_KEY": true, "SECRET_KEY": true, "token1": true,
+		"PASSWORD_FILE": false, "secretName": false, "TOKEN_URL": false, "TOKEN_TTL": false,
+		"SECRETS_MANAGER_REGION": false, "LOG_LEVEL": false, "keyId": false, "ACCESS_KEY_ID": false,
+	} {
+		if got := sensitiveKey(k); got != want {
+			t.Errorf("sensitiveKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+	for v, want := range map[string]bool{
+		"": true, "changeme": true, "${PASSWORD}": true, "$(TOKEN)": true, "{{ .Values.pw }}": true,
+		"<redacted>": true, "xxxxxxxx": true, "********": true, "example-password": true,
+		"ENC[AES256_GCM,data:abc]": true, "ref+vault://secret/db#password": true,
+		"hunter2hunter2": false, "s3cr3t-v4lue": false,
+	} {
+		if got := isPlaceholder(v); got != want {
+			t.Errorf("isPlaceholder(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestSecretValuesNeverPrinted: no finding of any rule on the secret
+// fixtures may contain a secret value, or a long piece of one.
+func TestSecretValuesNeverPrinted(t *testing.T) {
+	values := []string{
+		"AKIAZ7XQ3KLP4RVN2WQE", "ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5", "Str0ngPassw0rd",
+		"xoxb-123456789012-123456789012-abcdefABCDEF1234", "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
+		"hunter2hunter2", "q8Zr!x2Lw", "9f8e7d6c5b4a", "correct-horse-battery", "mailpass1234",
+		"YWRtaW4=", "aHVudGVyMg==", "s3cr3t-v4lue-123", "hunter2",
+	}
+	root := repoRoot(t)
+	var files []string
+	for _, d := range []string{"hardcoded-credential", "hardcoded-password", "secret-in-manifest", "secret-in-env"} {
+		fs, _ := filepath.Glob(filepath.Join(root, "testdata", "rules", d, "*.yaml"))
+		files = append(files, fs...)
+	}
+	raws, _ := lint(t, testRegistry(t), testSettings(), nil, files...)
+	if len(raws) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, r := range raws {
+		text := r.Message + " " + r.Path + " " + r.Remediation
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				t.Errorf("%s %s leaks a secret value: %s", r.Location, r.RuleID, r.Message)
+			}
+		}
+	}
+	// And the fixtures really contain them.
+	var all strings.Builder
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		all.Write(b)
+	}
+	for _, v := range values {
+		if !strings.Contains(all.String(), v) {
+			t.Errorf("fixture lacks %q", v)
+		}
+	}
+}
