@@ -161,7 +161,7 @@ func TestHelmValuesFileMissing(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, p, s string) {
+func write(t testing.TB, p, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/labels"
@@ -69,14 +70,31 @@ func parseSelector(n *yaml.Node) *selector {
 	}
 }
 
+// regexCache holds compiled anchored patterns; selectors are few and
+// matched against every resource.
+type regexCache struct {
+	mu sync.Mutex
+	m  map[string]*regexp.Regexp
+}
+
+var anchored = &regexCache{m: map[string]*regexp.Regexp{}}
+
 // anchoredMatch matches s against kustomize's anchored regular expression
 // pattern; an empty pattern matches everything.
 func anchoredMatch(pattern, s string) bool {
 	if pattern == "" {
 		return true
 	}
-	re, err := regexp.Compile("^(?:" + pattern + ")$")
-	if err != nil {
+	anchored.mu.Lock()
+	re, ok := anchored.m[pattern]
+	if !ok {
+		re, _ = regexp.Compile("^(?:" + pattern + ")$")
+		if len(anchored.m) < 4096 {
+			anchored.m[pattern] = re
+		}
+	}
+	anchored.mu.Unlock()
+	if re == nil {
 		return pattern == s
 	}
 	return re.MatchString(s)

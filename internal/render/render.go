@@ -113,13 +113,15 @@ type unit struct {
 type renderer struct {
 	opt  *Options
 	tree *kustTree
+	// base is the absolute directory display paths are relative to.
+	base string
 
 	valuesOnce sync.Once
 	user       *userValues
 }
 
 func (r *renderer) display(p string) string {
-	return manifest.DisplayPath(p, r.opt.Manifest.BaseDir)
+	return manifest.DisplayPath(p, r.base)
 }
 
 // Load discovers kustomizations and charts under args (files,
@@ -134,7 +136,13 @@ func Load(args []string, opt Options) *manifest.Result {
 	if opt.Disabled {
 		return manifest.LoadPaths(args, opt.Manifest)
 	}
-	r := &renderer{opt: &opt}
+	r := &renderer{opt: &opt, base: opt.Manifest.BaseDir}
+	if r.base == "" {
+		r.base, _ = os.Getwd()
+	}
+	if abs, err := filepath.Abs(r.base); err == nil {
+		r.base = abs
+	}
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
 	units, loose, errs := r.discover(args)
 	out := &manifest.Result{Errors: errs}

@@ -59,7 +59,7 @@ func (s *sandbox) check(p string) error {
 		}
 	}
 	if !within(s.root, real) {
-		return fmt.Errorf("%s is outside %s: rendering may not read it", p, s.root)
+		return fmt.Errorf("%s is outside %s: rendering may not read it (reads are confined to the git work tree, else the working directory)", p, s.root)
 	}
 	return nil
 }
