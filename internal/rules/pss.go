@@ -90,8 +90,23 @@ type pssEval struct {
 	minor int
 	fns   map[policy.CheckID]policy.CheckPodFn
 	s     *engine.Settings
-	emit  func(rule string, p manifest.Path, msg string)
+	// rule is the rule being checked; hits counts the offending fields
+	// found for every rule of the control.
+	rule string
+	c    *engine.Context
+	hits int
 }
+
+// hit records an offending field for rule and reports whether it is the
+// rule being checked, so that callers build paths and messages only for
+// findings they report.
+func (e *pssEval) hit(rule string) bool {
+	e.hits++
+	return rule == e.rule
+}
+
+// report records a finding of the rule being checked.
+func (e *pssEval) report(p manifest.Path, msg string) { e.c.Report(p, msg) }
 
 // fails runs check id (as it applies at the target version) on an
 // arbitrary pod; false when the check does not apply at that version.
@@ -149,16 +164,9 @@ func pssCheck(id string, ctrl *pssControl) engine.CheckFunc {
 		if res.Allowed {
 			return
 		}
-		n := 0
-		e := &pssEval{o: o, w: w, minor: minor, fns: fns, s: c.Settings()}
-		e.emit = func(rule string, p manifest.Path, msg string) {
-			n++
-			if rule == id {
-				c.Report(p, msg)
-			}
-		}
+		e := &pssEval{o: o, w: w, minor: minor, fns: fns, s: c.Settings(), rule: id, c: c}
 		ctrl.locate(e)
-		if n > 0 || id != ctrl.rules[0] {
+		if e.hits > 0 || id != ctrl.rules[0] {
 			return
 		}
 		// A restricted check that replaces a baseline one fails whenever

@@ -104,7 +104,9 @@ func locatePrivileged(e *pssEval) {
 		ct := &e.w.Containers[i]
 		sc := ct.Container.SecurityContext
 		if sc != nil && sc.Privileged != nil && *sc.Privileged {
-			e.emit("privileged-container", scPath(ct, "privileged"), fmt.Sprintf("%s in %s runs privileged", ct.Describe(), e.o.Ref()))
+			if e.hit("privileged-container") {
+				e.report(scPath(ct, "privileged"), fmt.Sprintf("%s in %s runs privileged", ct.Describe(), e.o.Ref()))
+			}
 		}
 	}
 }
@@ -121,7 +123,9 @@ func locateHostNamespaces(e *pssEval) {
 		{s.HostIPC, "host-ipc", "hostIPC", "IPC"},
 	} {
 		if h.on {
-			e.emit(h.rule, e.w.SpecPath.Key(h.field), fmt.Sprintf("%s shares the host's %s namespace (%s: true)", e.o.Ref(), h.what, h.field))
+			if e.hit(h.rule) {
+				e.report(e.w.SpecPath.Key(h.field), fmt.Sprintf("%s shares the host's %s namespace (%s: true)", e.o.Ref(), h.what, h.field))
+			}
 		}
 	}
 }
@@ -129,7 +133,9 @@ func locateHostNamespaces(e *pssEval) {
 func locateHostPathVolumes(e *pssEval) {
 	for i, v := range e.w.Spec.Volumes {
 		if v.HostPath != nil {
-			e.emit("host-path-volume", e.w.VolumePath(i).Key("hostPath"), fmt.Sprintf("volume %q mounts the host path %q into %s", v.Name, v.HostPath.Path, e.o.Ref()))
+			if e.hit("host-path-volume") {
+				e.report(e.w.VolumePath(i).Key("hostPath"), fmt.Sprintf("volume %q mounts the host path %q into %s", v.Name, v.HostPath.Path, e.o.Ref()))
+			}
 		}
 	}
 }
@@ -139,7 +145,9 @@ func locateHostPorts(e *pssEval) {
 		ct := &e.w.Containers[i]
 		for j, p := range ct.Container.Ports {
 			if p.HostPort != 0 {
-				e.emit("host-port", ct.Path.Key("ports").Item(j, p.Name).Key("hostPort"), fmt.Sprintf("%s binds host port %d", ct.Describe(), p.HostPort))
+				if e.hit("host-port") {
+					e.report(ct.Path.Key("ports").Item(j, p.Name).Key("hostPort"), fmt.Sprintf("%s binds host port %d", ct.Describe(), p.HostPort))
+				}
 			}
 		}
 	}
@@ -163,9 +171,13 @@ func locateCapsBaseline(e *pssEval) {
 				continue
 			}
 			if dangerous[normCap(string(c))] {
-				e.emit("dangerous-capabilities", capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the dangerous capability %s", ct.Describe(), c))
+				if e.hit("dangerous-capabilities") {
+					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the dangerous capability %s", ct.Describe(), c))
+				}
 			} else {
-				e.emit("non-default-capabilities", capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s, which is not in the default set", ct.Describe(), c))
+				if e.hit("non-default-capabilities") {
+					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s, which is not in the default set", ct.Describe(), c))
+				}
 			}
 		}
 	}
@@ -192,7 +204,9 @@ func locateAppArmor(e *pssEval) {
 		s := e.probe()
 		s.SecurityContext = &corev1.PodSecurityContext{AppArmorProfile: sc.AppArmorProfile}
 		if e.fails(chkAppArmor, nil, s) {
-			e.emit(rule, podSCPath(e.w, "appArmorProfile", "type"), fmt.Sprintf("the pod of %s sets the AppArmor profile type %q", e.o.Ref(), sc.AppArmorProfile.Type))
+			if e.hit(rule) {
+				e.report(podSCPath(e.w, "appArmorProfile", "type"), fmt.Sprintf("the pod of %s sets the AppArmor profile type %q", e.o.Ref(), sc.AppArmorProfile.Type))
+			}
 		}
 	}
 	for i := range e.w.Containers {
@@ -203,7 +217,9 @@ func locateAppArmor(e *pssEval) {
 		}
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{AppArmorProfile: sc.AppArmorProfile}})
 		if e.fails(chkAppArmor, nil, s) {
-			e.emit(rule, scPath(ct, "appArmorProfile", "type"), fmt.Sprintf("%s sets the AppArmor profile type %q", ct.Describe(), sc.AppArmorProfile.Type))
+			if e.hit(rule) {
+				e.report(scPath(ct, "appArmorProfile", "type"), fmt.Sprintf("%s sets the AppArmor profile type %q", ct.Describe(), sc.AppArmorProfile.Type))
+			}
 		}
 	}
 	for _, k := range sortedKeys(e.w.Meta.Annotations) {
@@ -212,7 +228,9 @@ func locateAppArmor(e *pssEval) {
 		}
 		meta := &metav1.ObjectMeta{Annotations: map[string]string{k: e.w.Meta.Annotations[k]}}
 		if e.fails(chkAppArmor, meta, e.probe()) {
-			e.emit(rule, e.w.MetaPath.Key("annotations", k), fmt.Sprintf("annotation %s sets the AppArmor profile %q", k, e.w.Meta.Annotations[k]))
+			if e.hit(rule) {
+				e.report(e.w.MetaPath.Key("annotations", k), fmt.Sprintf("annotation %s sets the AppArmor profile %q", k, e.w.Meta.Annotations[k]))
+			}
 		}
 	}
 }
@@ -226,7 +244,9 @@ func locateProcMount(e *pssEval) {
 		}
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{ProcMount: sc.ProcMount}})
 		if e.fails(chkProcMount, nil, s) {
-			e.emit("proc-mount-unmasked", scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s, exposing the host's /proc paths the runtime masks", ct.Describe(), *sc.ProcMount))
+			if e.hit("proc-mount-unmasked") {
+				e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s, exposing the host's /proc paths the runtime masks", ct.Describe(), *sc.ProcMount))
+			}
 		}
 	}
 }
@@ -252,14 +272,18 @@ func locateSELinux(e *pssEval) {
 			s.SecurityContext = &corev1.PodSecurityContext{SELinuxOptions: &o}
 			if e.fails(chkSELinux, nil, s) {
 				found = true
-				e.emit(rule, base.Key("seLinuxOptions", f.key), fmt.Sprintf("%s sets the SELinux %s %q", who, f.key, f.val))
+				if e.hit(rule) {
+					e.report(base.Key("seLinuxOptions", f.key), fmt.Sprintf("%s sets the SELinux %s %q", who, f.key, f.val))
+				}
 			}
 		}
 		if !found {
 			s := e.probe()
 			s.SecurityContext = &corev1.PodSecurityContext{SELinuxOptions: opts}
 			if e.fails(chkSELinux, nil, s) {
-				e.emit(rule, base.Key("seLinuxOptions"), fmt.Sprintf("%s sets forbidden SELinux options", who))
+				if e.hit(rule) {
+					e.report(base.Key("seLinuxOptions"), fmt.Sprintf("%s sets forbidden SELinux options", who))
+				}
 			}
 		}
 	}
@@ -284,7 +308,9 @@ func locateSeccompBaseline(e *pssEval) {
 		s := e.probe()
 		s.SecurityContext = &corev1.PodSecurityContext{SeccompProfile: sc.SeccompProfile}
 		if e.fails(chkSeccompBaseline, nil, s) {
-			e.emit(rule, podSCPath(e.w, "seccompProfile", "type"), fmt.Sprintf("the pod of %s sets the seccomp profile type %q", e.o.Ref(), sc.SeccompProfile.Type))
+			if e.hit(rule) {
+				e.report(podSCPath(e.w, "seccompProfile", "type"), fmt.Sprintf("the pod of %s sets the seccomp profile type %q", e.o.Ref(), sc.SeccompProfile.Type))
+			}
 		}
 	}
 	for i := range e.w.Containers {
@@ -295,7 +321,9 @@ func locateSeccompBaseline(e *pssEval) {
 		}
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{SeccompProfile: sc.SeccompProfile}})
 		if e.fails(chkSeccompBaseline, nil, s) {
-			e.emit(rule, scPath(ct, "seccompProfile", "type"), fmt.Sprintf("%s sets the seccomp profile type %q", ct.Describe(), sc.SeccompProfile.Type))
+			if e.hit(rule) {
+				e.report(scPath(ct, "seccompProfile", "type"), fmt.Sprintf("%s sets the seccomp profile type %q", ct.Describe(), sc.SeccompProfile.Type))
+			}
 		}
 	}
 	// Policy versions before 1.19 read the alpha annotations instead.
@@ -309,7 +337,9 @@ func locateSeccompBaseline(e *pssEval) {
 		}
 		meta := &metav1.ObjectMeta{Annotations: map[string]string{k: e.w.Meta.Annotations[k]}}
 		if e.fails(chkSeccompBaseline, meta, names) {
-			e.emit(rule, e.w.MetaPath.Key("annotations", k), fmt.Sprintf("annotation %s sets the seccomp profile %q", k, e.w.Meta.Annotations[k]))
+			if e.hit(rule) {
+				e.report(e.w.MetaPath.Key("annotations", k), fmt.Sprintf("annotation %s sets the seccomp profile %q", k, e.w.Meta.Annotations[k]))
+			}
 		}
 	}
 }
@@ -323,7 +353,9 @@ func locateSysctls(e *pssEval) {
 		s := e.probe()
 		s.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{sy}}
 		if e.fails(chkSysctls, nil, s) {
-			e.emit("unsafe-sysctls", podSCPath(e.w, "sysctls").Item(i, sy.Name).Key("name"), fmt.Sprintf("the pod of %s sets the unsafe sysctl %s", e.o.Ref(), sy.Name))
+			if e.hit("unsafe-sysctls") {
+				e.report(podSCPath(e.w, "sysctls").Item(i, sy.Name).Key("name"), fmt.Sprintf("the pod of %s sets the unsafe sysctl %s", e.o.Ref(), sy.Name))
+			}
 		}
 	}
 }
@@ -331,13 +363,17 @@ func locateSysctls(e *pssEval) {
 func locateWindowsHostProcess(e *pssEval) {
 	const rule = "windows-host-process"
 	if sc := e.w.Spec.SecurityContext; sc != nil && sc.WindowsOptions != nil && sc.WindowsOptions.HostProcess != nil && *sc.WindowsOptions.HostProcess {
-		e.emit(rule, podSCPath(e.w, "windowsOptions", "hostProcess"), fmt.Sprintf("the pod of %s runs as a Windows HostProcess pod", e.o.Ref()))
+		if e.hit(rule) {
+			e.report(podSCPath(e.w, "windowsOptions", "hostProcess"), fmt.Sprintf("the pod of %s runs as a Windows HostProcess pod", e.o.Ref()))
+		}
 	}
 	for i := range e.w.Containers {
 		ct := &e.w.Containers[i]
 		sc := ct.Container.SecurityContext
 		if sc != nil && sc.WindowsOptions != nil && sc.WindowsOptions.HostProcess != nil && *sc.WindowsOptions.HostProcess {
-			e.emit(rule, scPath(ct, "windowsOptions", "hostProcess"), fmt.Sprintf("%s runs as a Windows HostProcess container", ct.Describe()))
+			if e.hit(rule) {
+				e.report(scPath(ct, "windowsOptions", "hostProcess"), fmt.Sprintf("%s runs as a Windows HostProcess container", ct.Describe()))
+			}
 		}
 	}
 }
@@ -355,10 +391,14 @@ func locateHostProbes(e *pssEval) {
 				continue
 			}
 			if g := p.probe.HTTPGet; g != nil && g.Host != "" {
-				e.emit(rule, ct.Path.Key(p.key, "httpGet", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, g.Host))
+				if e.hit(rule) {
+					e.report(ct.Path.Key(p.key, "httpGet", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, g.Host))
+				}
 			}
 			if t := p.probe.TCPSocket; t != nil && t.Host != "" {
-				e.emit(rule, ct.Path.Key(p.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, t.Host))
+				if e.hit(rule) {
+					e.report(ct.Path.Key(p.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, t.Host))
+				}
 			}
 		}
 		if c.Lifecycle == nil {
@@ -372,10 +412,14 @@ func locateHostProbes(e *pssEval) {
 				continue
 			}
 			if g := h.h.HTTPGet; g != nil && g.Host != "" {
-				e.emit(rule, ct.Path.Key("lifecycle", h.key, "httpGet", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, g.Host))
+				if e.hit(rule) {
+					e.report(ct.Path.Key("lifecycle", h.key, "httpGet", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, g.Host))
+				}
 			}
 			if t := h.h.TCPSocket; t != nil && t.Host != "" {
-				e.emit(rule, ct.Path.Key("lifecycle", h.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, t.Host))
+				if e.hit(rule) {
+					e.report(ct.Path.Key("lifecycle", h.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, t.Host))
+				}
 			}
 		}
 	}
@@ -387,9 +431,13 @@ func locateAllowPrivEsc(e *pssEval) {
 		sc := ct.Container.SecurityContext
 		switch {
 		case sc == nil || sc.AllowPrivilegeEscalation == nil:
-			e.emit("allow-privilege-escalation", scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s does not set securityContext.allowPrivilegeEscalation: false", ct.Describe()))
+			if e.hit("allow-privilege-escalation") {
+				e.report(scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s does not set securityContext.allowPrivilegeEscalation: false", ct.Describe()))
+			}
 		case *sc.AllowPrivilegeEscalation:
-			e.emit("allow-privilege-escalation", scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s allows privilege escalation (allowPrivilegeEscalation: true)", ct.Describe()))
+			if e.hit("allow-privilege-escalation") {
+				e.report(scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s allows privilege escalation (allowPrivilegeEscalation: true)", ct.Describe()))
+			}
 		}
 	}
 }
@@ -412,7 +460,9 @@ func locateCapsRestricted(e *pssEval) {
 			}
 		}
 		if !dropsAll {
-			e.emit("capabilities-drop-all", scPath(ct, "capabilities", "drop"), fmt.Sprintf("%s does not drop ALL capabilities", ct.Describe()))
+			if e.hit("capabilities-drop-all") {
+				e.report(scPath(ct, "capabilities", "drop"), fmt.Sprintf("%s does not drop ALL capabilities", ct.Describe()))
+			}
 		}
 		if caps == nil {
 			continue
@@ -425,7 +475,9 @@ func locateCapsRestricted(e *pssEval) {
 			if e.fails(chkCapsBaseline, nil, probe) {
 				continue // reported by non-default-capabilities or dangerous-capabilities
 			}
-			e.emit("restricted-capabilities", capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s; the restricted profile allows adding only NET_BIND_SERVICE", ct.Describe(), c))
+			if e.hit("restricted-capabilities") {
+				e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s; the restricted profile allows adding only NET_BIND_SERVICE", ct.Describe(), c))
+			}
 		}
 	}
 }
@@ -441,7 +493,9 @@ func locateProcMountRestricted(e *pssEval) {
 		if !e.fails(chkProcMountRestricted, nil, s) || e.fails(chkProcMount, nil, s) {
 			continue // allowed, or reported by proc-mount-unmasked
 		}
-		e.emit("proc-mount-restricted", scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s; the restricted profile forbids it even in a user namespace", ct.Describe(), *sc.ProcMount))
+		if e.hit("proc-mount-restricted") {
+			e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s; the restricted profile forbids it even in a user namespace", ct.Describe(), *sc.ProcMount))
+		}
 	}
 }
 
@@ -472,7 +526,9 @@ func locateRestrictedVolumes(e *pssEval) {
 		} else {
 			typ = "unknown"
 		}
-		e.emit("restricted-volume-types", p, fmt.Sprintf("volume %q uses the %s volume type, which the restricted profile forbids", v.Name, typ))
+		if e.hit("restricted-volume-types") {
+			e.report(p, fmt.Sprintf("volume %q uses the %s volume type, which the restricted profile forbids", v.Name, typ))
+		}
 	}
 }
 
@@ -483,7 +539,9 @@ func locateRunAsNonRoot(e *pssEval) {
 		podTrue, podFalse = *sc.RunAsNonRoot, !*sc.RunAsNonRoot
 	}
 	if podFalse {
-		e.emit(rule, podSCPath(e.w, "runAsNonRoot"), fmt.Sprintf("the pod of %s sets runAsNonRoot: false", e.o.Ref()))
+		if e.hit(rule) {
+			e.report(podSCPath(e.w, "runAsNonRoot"), fmt.Sprintf("the pod of %s sets runAsNonRoot: false", e.o.Ref()))
+		}
 	}
 	for i := range e.w.Containers {
 		ct := &e.w.Containers[i]
@@ -491,10 +549,14 @@ func locateRunAsNonRoot(e *pssEval) {
 		switch {
 		case sc != nil && sc.RunAsNonRoot != nil:
 			if !*sc.RunAsNonRoot {
-				e.emit(rule, scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s sets runAsNonRoot: false", ct.Describe()))
+				if e.hit(rule) {
+					e.report(scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s sets runAsNonRoot: false", ct.Describe()))
+				}
 			}
 		case !podTrue && !podFalse:
-			e.emit(rule, scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s may run as root: neither it nor the pod sets runAsNonRoot: true", ct.Describe()))
+			if e.hit(rule) {
+				e.report(scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s may run as root: neither it nor the pod sets runAsNonRoot: true", ct.Describe()))
+			}
 		}
 	}
 }
@@ -502,12 +564,16 @@ func locateRunAsNonRoot(e *pssEval) {
 func locateRunAsUser(e *pssEval) {
 	const rule = "run-as-root"
 	if sc := e.w.Spec.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-		e.emit(rule, podSCPath(e.w, "runAsUser"), fmt.Sprintf("the pod of %s runs as root (runAsUser: 0)", e.o.Ref()))
+		if e.hit(rule) {
+			e.report(podSCPath(e.w, "runAsUser"), fmt.Sprintf("the pod of %s runs as root (runAsUser: 0)", e.o.Ref()))
+		}
 	}
 	for i := range e.w.Containers {
 		ct := &e.w.Containers[i]
 		if sc := ct.Container.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-			e.emit(rule, scPath(ct, "runAsUser"), fmt.Sprintf("%s runs as root (runAsUser: 0)", ct.Describe()))
+			if e.hit(rule) {
+				e.report(scPath(ct, "runAsUser"), fmt.Sprintf("%s runs as root (runAsUser: 0)", ct.Describe()))
+			}
 		}
 	}
 }
@@ -521,7 +587,9 @@ func locateSeccompRestricted(e *pssEval) {
 	for i := range e.w.Containers {
 		ct := &e.w.Containers[i]
 		if sc := ct.Container.SecurityContext; sc == nil || sc.SeccompProfile == nil {
-			e.emit("seccomp-profile-missing", scPath(ct, "seccompProfile"), fmt.Sprintf("%s has no seccomp profile and the pod sets none", ct.Describe()))
+			if e.hit("seccomp-profile-missing") {
+				e.report(scPath(ct, "seccompProfile"), fmt.Sprintf("%s has no seccomp profile and the pod sets none", ct.Describe()))
+			}
 		}
 	}
 }
