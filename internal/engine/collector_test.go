@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
@@ -33,23 +32,18 @@ func TestCollectorVisitMatchesRun(t *testing.T) {
 			t.Errorf("finding %d differs:\n%+v\n%+v", i, got[i].Finding, want[i].Finding)
 		}
 	}
-	for _, o := range streamed.Objects {
-		if _, err := engine.DecodeWorkload(o); err == nil && o.Kind == "Deployment" && !o.Released() {
-			t.Errorf("workload %s kept its node tree", o.Ref())
-		}
-	}
 }
 
-// A set-level rule that reads workloads without declaring it fails loudly
-// instead of silently seeing nothing.
-func TestSetRuleMustDeclareNeedsWorkloads(t *testing.T) {
+// Set-level rules see slim workloads: pod-level fields keep their exact
+// positions, containers are gone unless the rule asks for them.
+func TestSetRulesSeeSlimWorkloads(t *testing.T) {
 	mk := func(needs bool) *engine.Rule {
 		return &engine.Rule{
 			RuleInfo: finding.RuleInfo{ID: "count-workloads", Title: "t", Severity: finding.Low, Rationale: "r", Remediation: "m"},
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 				for _, o := range objs {
 					if w := c.Workload(o); w != nil {
-						c.Reportf(o, w.SpecPath, "%d containers", len(w.Containers))
+						c.Reportf(o, w.SpecPath.Key("hostNetwork"), "%d containers, labels %v", len(w.Containers), w.Meta.Labels)
 					}
 				}
 			},
@@ -57,18 +51,28 @@ func TestSetRuleMustDeclareNeedsWorkloads(t *testing.T) {
 		}
 	}
 	for _, needs := range []bool{false, true} {
-		// A run releases node trees: each run gets freshly loaded objects.
-		res := manifest.LoadPaths([]string{"../../testdata/demo"}, manifest.Options{})
+		// A run slims node trees: each run gets freshly loaded objects.
 		reg, err := engine.NewRegistry(mk(needs))
 		if err != nil {
 			t.Fatal(err)
 		}
-		raws, errs := (&engine.Engine{Registry: reg}).Run(res.Objects)
-		if needs && (len(raws) != 1 || len(errs) != 0 || raws[0].Message != "2 containers") {
-			t.Errorf("NeedsWorkloads: %+v %v", raws, errs)
+		c := (&engine.Engine{Registry: reg}).NewCollector()
+		res := manifest.LoadPaths([]string{"../../testdata/demo/web.yaml"}, manifest.Options{Visit: c.Visit})
+		raws, errs := c.Finish(res.Objects)
+		want := "0 containers, labels map[app:web]"
+		if needs {
+			want = "2 containers, labels map[app:web]"
 		}
-		if !needs && (len(errs) != 1 || !strings.Contains(errs[0].Message, "does not set NeedsWorkloads")) {
-			t.Errorf("undeclared: errors %v", errs)
+		if len(raws) != 1 || len(errs) != 0 || raws[0].Message != want {
+			t.Fatalf("needs=%v: %+v %v", needs, raws, errs)
+		}
+		if loc := raws[0].Location; loc.Line != 15 || loc.Column != 7 {
+			t.Errorf("needs=%v: hostNetwork at %v, want 15:7", needs, loc)
+		}
+		for _, o := range res.Objects {
+			if o.Kind == "Deployment" && !needs && o.Get(manifest.ParsePath("spec.template.spec.containers")) != nil {
+				t.Errorf("containers kept in the slim tree")
+			}
 		}
 	}
 }

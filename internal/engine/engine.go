@@ -73,15 +73,13 @@ func (c *Collector) Visit(o *manifest.Object) {
 }
 
 // check runs the per-object rules. Workloads — the bulk of any large
-// input — are released afterwards: their node trees dropped, and their
-// decoded pod templates too unless a set-level rule needs them.
+// input — are slimmed afterwards unless a set-level rule needs them whole:
+// containers and volumes (node tree and decoded) are dropped, pod-level
+// fields and metadata are kept with their positions.
 func (c *Collector) check(o *manifest.Object) *objResult {
 	r := c.checkRules(o)
-	if r.cache.w != nil {
-		o.Release()
-		if !c.keepW {
-			r.cache.w, r.cache.dropped = nil, true
-		}
+	if r.cache.w != nil && !c.keepW {
+		slimWorkload(o, r.cache.w)
 	}
 	return r
 }
@@ -139,12 +137,17 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 	close(next)
 	wg.Wait()
 
-	var raws []Raw
+	total := 0
+	for _, o := range objs {
+		total += len(c.results[o].raws)
+	}
+	raws := make([]Raw, 0, total)
 	var errs []finding.InputError
 	caches := make(map[*manifest.Object]*objectCache, len(objs))
 	for _, o := range objs {
 		out := c.results[o]
 		raws = append(raws, out.raws...)
+		out.raws = nil
 		caches[o] = out.cache
 		if out.err != nil {
 			loc := o.Locate(nil)

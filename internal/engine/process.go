@@ -188,7 +188,7 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 	return out, 0
 }
 
-// Sort orders findings by file, line, column, rule and message.
+// Sort orders findings as reports print them (finding.Compare).
 type Sort struct{}
 
 // Name implements Processor.
@@ -196,21 +196,7 @@ func (Sort) Name() string { return "sort" }
 
 // Process implements Processor.
 func (Sort) Process(in []Raw) ([]Raw, int) {
-	sort.SliceStable(in, func(i, j int) bool {
-		a, b := &in[i].Finding, &in[j].Finding
-		if a.Location.File != b.Location.File {
-			return a.Location.File < b.Location.File
-		}
-		if a.Location.Line != b.Location.Line {
-			return a.Location.Line < b.Location.Line
-		}
-		if a.Location.Column != b.Location.Column {
-			return a.Location.Column < b.Location.Column
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		return a.Message < b.Message
-	})
+	// Index-based: comparing by pointer avoids copying large structs.
+	sort.SliceStable(in, func(i, j int) bool { return finding.Compare(&in[i].Finding, &in[j].Finding) < 0 })
 	return in, 0
 }

@@ -24,11 +24,11 @@ type Rule struct {
 	finding.RuleInfo
 	Check    CheckFunc
 	CheckSet SetCheckFunc
-	// NeedsWorkloads marks a set-level rule that reads decoded pod
-	// templates (SetContext.Workload). Without any such rule the engine
-	// frees each workload right after its per-object checks, which keeps
-	// memory flat on large inputs. Node trees of workloads are always
-	// freed: set-level rules report on workloads at the object itself.
+	// NeedsWorkloads marks a set-level rule that reads the containers or
+	// volumes of workloads. Without any such rule the engine slims each
+	// workload right after its per-object checks — keeping metadata and
+	// pod-level fields with their positions — so memory stays flat on
+	// large inputs.
 	NeedsWorkloads bool
 }
 

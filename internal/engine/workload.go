@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"gopkg.in/yaml.v3"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,8 +41,6 @@ type objectCache struct {
 	done bool
 	w    *Workload
 	err  error
-	// dropped: the workload was freed after per-object checks.
-	dropped bool
 }
 
 func (oc *objectCache) workload(o *manifest.Object) *Workload {
@@ -132,3 +132,87 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string { return e.Msg }
+
+// slimWorkload replaces the object's node tree with a copy that keeps
+// apiVersion, kind, the identity and labels of the object and of its pod
+// template, and the pod spec's scalar fields and security context (with
+// their original positions); the decoded workload keeps the same fields.
+// Containers, volumes, affinity and the rest become garbage.
+func slimWorkload(o *manifest.Object, w *Workload) {
+	root := manifest.Resolve(o.Node)
+	if root == nil || o.Locator != nil {
+		return
+	}
+	slim := &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
+	for _, k := range []string{"apiVersion", "kind"} {
+		if kn, vn := manifest.MapGet(root, k); vn != nil {
+			slim.Content = append(slim.Content, kn, vn)
+		}
+	}
+	graft := func(path manifest.Path, keep func(k string, v *yaml.Node) bool) {
+		src := root
+		dst := slim
+		for i, e := range path {
+			kn, vn := manifest.MapGet(src, e.Key)
+			if vn == nil || vn.Kind != yaml.MappingNode {
+				return
+			}
+			_, existing := manifest.MapGet(dst, e.Key)
+			if existing == nil || existing == vn {
+				existing = &yaml.Node{Kind: yaml.MappingNode, Line: vn.Line, Column: vn.Column}
+				dst.Content = append(dst.Content, kn, existing)
+			}
+			if i == len(path)-1 {
+				for j := 0; j+1 < len(vn.Content); j += 2 {
+					if v := manifest.Resolve(vn.Content[j+1]); v != nil && keep(vn.Content[j].Value, v) {
+						existing.Content = append(existing.Content, vn.Content[j], vn.Content[j+1])
+					}
+				}
+			}
+			src, dst = vn, existing
+		}
+	}
+	// Metadata: identity and labels (annotations live on in o.Annotations).
+	identity := func(k string, _ *yaml.Node) bool {
+		return k == "name" || k == "namespace" || k == "generateName" || k == "labels"
+	}
+	// Pod spec: scalar fields and the pod security context.
+	podLevel := func(k string, v *yaml.Node) bool {
+		return v.Kind == yaml.ScalarNode || k == "securityContext"
+	}
+	graft(manifest.ParsePath("metadata"), identity)
+	if len(w.MetaPath) > 1 {
+		graft(w.MetaPath, identity)
+	}
+	if len(w.SpecPath) > 0 {
+		graft(w.SpecPath, podLevel)
+	}
+	o.Node = slim
+	spec := corev1.PodSpec{
+		ServiceAccountName:           w.Spec.ServiceAccountName,
+		DeprecatedServiceAccount:     w.Spec.DeprecatedServiceAccount,
+		AutomountServiceAccountToken: w.Spec.AutomountServiceAccountToken,
+		HostNetwork:                  w.Spec.HostNetwork,
+		HostPID:                      w.Spec.HostPID,
+		HostIPC:                      w.Spec.HostIPC,
+		HostUsers:                    w.Spec.HostUsers,
+		SecurityContext:              w.Spec.SecurityContext,
+		NodeName:                     w.Spec.NodeName,
+		PriorityClassName:            w.Spec.PriorityClassName,
+		RuntimeClassName:             w.Spec.RuntimeClassName,
+		ShareProcessNamespace:        w.Spec.ShareProcessNamespace,
+	}
+	w.Spec = &spec
+	// Clone what is kept: decoded strings may share the decoder's buffer,
+	// which would otherwise stay alive with them.
+	labels := make(map[string]string, len(w.Meta.Labels))
+	for k, v := range w.Meta.Labels {
+		labels[strings.Clone(k)] = strings.Clone(v)
+	}
+	spec.ServiceAccountName = strings.Clone(spec.ServiceAccountName)
+	spec.DeprecatedServiceAccount = strings.Clone(spec.DeprecatedServiceAccount)
+	spec.NodeName = strings.Clone(spec.NodeName)
+	spec.PriorityClassName = strings.Clone(spec.PriorityClassName)
+	w.Meta = &metav1.ObjectMeta{Name: strings.Clone(w.Meta.Name), Namespace: strings.Clone(w.Meta.Namespace), GenerateName: strings.Clone(w.Meta.GenerateName), Labels: labels}
+	w.Containers = nil
+}

@@ -5,6 +5,7 @@
 package finding
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -211,4 +212,23 @@ func (r *Result) Failing(threshold Severity) bool {
 		}
 	}
 	return false
+}
+
+// Compare orders findings the way every report prints them: by file,
+// line and column, then most severe first, then rule, object, container,
+// path and message. It does not allocate (sorting large results).
+func Compare(a, b *Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.Location.File, b.Location.File),
+		cmp.Compare(a.Location.Line, b.Location.Line),
+		cmp.Compare(a.Location.Column, b.Location.Column),
+		cmp.Compare(b.Severity, a.Severity),
+		cmp.Compare(a.RuleID, b.RuleID),
+		cmp.Compare(a.Object.Kind, b.Object.Kind),
+		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
+		cmp.Compare(a.Object.Name, b.Object.Name),
+		cmp.Compare(a.Container, b.Container),
+		cmp.Compare(a.Path, b.Path),
+		cmp.Compare(a.Message, b.Message),
+	)
 }

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 
@@ -76,7 +79,56 @@ func writeJSON(w io.Writer, res *finding.Result, _ Options) error {
 	if s := res.Summary.FailOn; s != finding.SeverityUnknown {
 		doc.Summary.FailOn = &s
 	}
-	return encodeJSON(w, doc)
+	return streamJSON(w, doc)
+}
+
+// streamJSON writes doc like encodeJSON would, but encodes the findings
+// one at a time: a large result is never held twice in memory.
+func streamJSON(w io.Writer, doc jsonReport) error {
+	fs := doc.Findings
+	if len(fs) == 0 {
+		return encodeJSON(w, doc)
+	}
+	doc.Findings = []finding.Finding{}
+	var head bytes.Buffer
+	if err := encodeJSON(&head, doc); err != nil {
+		return err
+	}
+	const marker = `"findings": []`
+	i := bytes.LastIndex(head.Bytes(), []byte(marker))
+	if i < 0 {
+		return errors.New("json report: findings marker not found")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head.Bytes()[:i])
+	bw.WriteString(`"findings": [`)
+	for j := range fs {
+		if j > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		b, err := marshalIndent(&fs[j], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(head.Bytes()[i+len(marker):])
+	return bw.Flush()
+}
+
+// marshalIndent is json.MarshalIndent without HTML escaping, as the
+// encoder is configured.
+func marshalIndent(v any, prefix, indent string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // encodeJSON writes v indented, without HTML escaping, with a final newline.

@@ -109,24 +109,16 @@ var severities = []finding.Severity{finding.Critical, finding.High, finding.Medi
 
 // sortedFindings returns a sorted copy of the findings.
 func sortedFindings(fs []finding.Finding) []finding.Finding {
+	// The engine already sorts; avoid a copy of a large result then.
+	if slices.IsSortedFunc(fs, compareFindings) {
+		return fs
+	}
 	out := slices.Clone(fs)
 	slices.SortStableFunc(out, compareFindings)
 	return out
 }
 
-func compareFindings(a, b finding.Finding) int {
-	return cmp.Or(
-		cmp.Compare(a.Location.File, b.Location.File),
-		cmp.Compare(a.Location.Line, b.Location.Line),
-		cmp.Compare(a.Location.Column, b.Location.Column),
-		cmp.Compare(b.Severity, a.Severity),
-		cmp.Compare(a.RuleID, b.RuleID),
-		cmp.Compare(a.Object.String(), b.Object.String()),
-		cmp.Compare(a.Container, b.Container),
-		cmp.Compare(a.Path, b.Path),
-		cmp.Compare(a.Message, b.Message),
-	)
-}
+func compareFindings(a, b finding.Finding) int { return finding.Compare(&a, &b) }
 
 // sortedErrors returns the input errors sorted by file and line.
 func sortedErrors(errs []finding.InputError) []finding.InputError {
