@@ -30,5 +30,25 @@ func TestCatalogueMetadata(t *testing.T) {
 			t.Errorf("%s: carries both PSS level tags", r.ID)
 		}
 	}
+	// The PSS-tagged rules are exactly the rules of the PSA controls, each
+	// tagged with the level of its check.
+	tab := pssTableOnce()
+	want := map[string]string{}
+	for _, ctrl := range pssControls() {
+		for _, id := range ctrl.rules {
+			want[id] = "pss:" + string(tab.level[ctrl.check])
+		}
+	}
+	for _, r := range reg.Rules() {
+		got := ""
+		for _, tag := range r.Tags {
+			if strings.HasPrefix(tag, "pss:") {
+				got = tag
+			}
+		}
+		if got != want[r.ID] {
+			t.Errorf("%s: PSS tag %q, want %q", r.ID, got, want[r.ID])
+		}
+	}
 	t.Logf("%d rules", len(reg.Rules()))
 }
