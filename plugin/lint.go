@@ -92,6 +92,7 @@ type LintOptions struct {
 	Output OutputFlags
 	Policy PolicyFlags
 	Load   LoadFlags
+	Verify VerifyImagesFlags
 
 	Paths []string
 
@@ -140,6 +141,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 	o.Output.AddFlags(cmd.Flags())
 	o.Policy.AddFlags(cmd.Flags())
 	o.Load.AddFlags(cmd.Flags())
+	o.Verify.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -259,6 +261,12 @@ func (o *LintOptions) Validate() error {
 		}
 	}
 	o.settings = engine.Settings{KubernetesVersion: kv, AllowedRegistries: o.cfg.Images.AllowedRegistries}
+	if o.Verify.Enabled && o.cfg.ImageVerification == nil {
+		return usageError("--verify-images needs an imageVerification policy in the config file (see docs/verify.md)")
+	}
+	if o.Verify.Concurrency < 1 || o.Verify.Timeout <= 0 {
+		return usageError("--verify-concurrency and --verify-timeout must be positive")
+	}
 	if o.Policy.Baseline != "" {
 		b, err := baseline.Load(o.Policy.Baseline)
 		if err != nil {
@@ -274,9 +282,31 @@ func (o *LintOptions) Run() error {
 	start := o.now()
 	eng := &engine.Engine{Registry: o.registry, Settings: o.settings, Disabled: o.disabled}
 	collector := eng.NewCollector()
-	loaded := manifest.LoadPaths(o.Paths, manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: collector.Visit})
+	visit := collector.Visit
+	images := &imageCollector{seen: map[*manifest.Object]bool{}}
+	if o.Verify.Enabled {
+		visit = func(obj *manifest.Object) {
+			images.visit(obj)
+			collector.Visit(obj)
+		}
+	}
+	loaded := manifest.LoadPaths(o.Paths, manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: visit})
+	if o.Verify.Enabled {
+		for _, obj := range loaded.Objects {
+			if !images.seen[obj] {
+				images.visit(obj)
+			}
+		}
+	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
 	inputErrs := append(loaded.Errors, ruleErrs...)
+	if o.Verify.Enabled {
+		imgRaws, err := o.verifyImages(images.uses)
+		if err != nil {
+			return &ExitError{Code: ExitCodeError, Err: err}
+		}
+		raws = append(raws, imgRaws...)
+	}
 	sort.SliceStable(inputErrs, func(i, j int) bool {
 		a, b := inputErrs[i], inputErrs[j]
 		if a.File != b.File {
@@ -344,6 +374,9 @@ func (o *LintOptions) Run() error {
 
 func (o *LintOptions) activeRuleInfos() []finding.RuleInfo {
 	var out []finding.RuleInfo
+	if o.Verify.Enabled {
+		out = append(out, imageSignatureInfo)
+	}
 	for _, r := range o.registry.Rules() {
 		if !o.disabled[r.ID] {
 			info := r.RuleInfo

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/imagesig"
 )
 
 // FileNames are looked up, in order, in the working directory and its
@@ -36,6 +37,8 @@ type File struct {
 	// Exemptions silence a rule for matching objects, with a reason.
 	Exemptions []Exemption `yaml:"exemptions"`
 	Images     Images      `yaml:"images"`
+	// ImageVerification is the signature policy for --verify-images.
+	ImageVerification *imagesig.PolicyConfig `yaml:"imageVerification"`
 
 	// Path is where the file was read from ("" when none was found).
 	Path string `yaml:"-"`
@@ -68,9 +71,6 @@ type Images struct {
 	// AllowedRegistries are registry (or repository) prefixes images may
 	// come from, e.g. "ghcr.io/acme/".
 	AllowedRegistries []string `yaml:"allowedRegistries"`
-	// Verify is the signature policy for --verify-images; its schema
-	// belongs to the imagesig package and is decoded there.
-	Verify yaml.Node `yaml:"verify"`
 }
 
 // Find returns the path of the config file in dir or its parents, or "".
@@ -198,6 +198,11 @@ func (c *File) errAt(key string, line int, format string, args ...any) error {
 }
 
 func (c *File) validate() error {
+	if c.ImageVerification != nil {
+		if err := c.ImageVerification.Validate(); err != nil {
+			return fmt.Errorf("%s: imageVerification: %v", c.Path, err)
+		}
+	}
 	if c.FailOn != "" && c.FailOn != "none" {
 		if _, err := finding.ParseSeverity(c.FailOn); err != nil {
 			return fmt.Errorf("%s: failOn: %v", c.Path, err)
