@@ -62,7 +62,8 @@ func automountToken() *engine.Rule {
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			saAutomount := map[saKey]*bool{}
 			bound := map[saKey]bool{}
-			boundAnyNS := map[string]bool{}
+			boundAnyNS := map[string]bool{} // bound with no namespace known
+			boundNames := map[string]bool{} // bound in some namespace
 			for _, o := range objs {
 				switch {
 				case o.Kind == "ServiceAccount" && o.Group() == "":
@@ -76,6 +77,7 @@ func automountToken() *engine.Rule {
 						if s.kind == "ServiceAccount" {
 							ns := b.saNamespace(s)
 							bound[saKey{ns, s.name}] = true
+							boundNames[s.name] = true
 							if ns == "" {
 								boundAnyNS[s.name] = true
 							}
@@ -90,7 +92,7 @@ func automountToken() *engine.Rule {
 				}
 				sa := serviceAccountName(w)
 				k := saKey{o.Namespace, sa}
-				if bound[k] || boundAnyNS[sa] || o.Namespace == "" && boundName(bound, sa) {
+				if bound[k] || boundAnyNS[sa] || o.Namespace == "" && boundNames[sa] {
 					continue // the pod calls the API
 				}
 				if v := w.Spec.AutomountServiceAccountToken; v != nil {
@@ -109,14 +111,3 @@ func automountToken() *engine.Rule {
 }
 
 type saKey struct{ ns, name string }
-
-// boundName reports whether a service account of that name is bound in any
-// namespace (for workloads whose namespace is left to kubectl).
-func boundName(bound map[saKey]bool, name string) bool {
-	for k := range bound {
-		if k.name == name {
-			return true
-		}
-	}
-	return false
-}
