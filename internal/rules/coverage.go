@@ -146,8 +146,7 @@ func namesOf(objs []*manifest.Object, max int) string {
 
 func coverageRule(ri finding.RuleInfo, check func(c *engine.SetContext, n *nsInfo, clusterPolicy bool)) *engine.Rule {
 	return &engine.Rule{
-		RuleInfo:       ri,
-		NeedsWorkloads: true,
+		RuleInfo: ri,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			list, cp := namespaces(c, objs)
 			for _, n := range list {

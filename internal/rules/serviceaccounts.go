@@ -58,7 +58,6 @@ func automountToken() *engine.Rule {
 			Example:     "spec:\n  automountServiceAccountToken: false\n",
 			References:  []string{saRef + "#opt-out-of-api-credential-automounting", cis("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary")},
 		},
-		NeedsWorkloads: true,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			saAutomount := map[saKey]*bool{}
 			bound := map[saKey]bool{}
