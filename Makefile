@@ -17,7 +17,7 @@ LONGFUZZ    ?= 5m
 CORPUS_N    ?= 10000
 CORPUS_DIR  := $(CACHE)/corpus
 
-.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus
+.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl
 
 all: build
 
@@ -30,7 +30,7 @@ demo: build
 	@./$(BIN) lint testdata/demo/; code=$$?; echo "(exit code $$code: 1 means findings at or above --fail-on)"; test $$code -le 1
 
 ## test: everything CI runs — vet, gofmt, unit and integration tests, a short fuzz run.
-test: lint cosign test-go fuzz-short
+test: lint cosign kubectl test-go fuzz-short
 
 test-go:
 	$(GO) test -count=1 ./...
@@ -60,6 +60,10 @@ $(CORPUS_DIR)/$(CORPUS_N).yaml:
 bench: corpus build
 	KUBECTL_SECURE_CORPUS=$(CORPUS_DIR)/$(CORPUS_N).yaml KUBECTL_SECURE_CORPUS_DIR=$(CORPUS_DIR)/$(CORPUS_N)-dir KUBECTL_SECURE_BIN=$(CURDIR)/$(BIN) \
 		$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
+
+## kubectl: the plugin tests drive a real kubectl; Debian's client when none is installed.
+kubectl:
+	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null; }
 
 clean:
 	rm -rf bin dist
