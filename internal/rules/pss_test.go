@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
@@ -168,6 +169,9 @@ func checkControls(t *testing.T, name string, minor int, w *engine.Workload, raw
 	}
 	for _, ctrl := range pssControls() {
 		fn := tab.fns[minor][ctrl.check]
+		if fn != nil {
+			checkAttribution(t, name, minor, w, raws, ctrl, fn)
+		}
 		fails := fn != nil && !fn(w.Meta, w.Spec).Allowed
 		switch {
 		case !fails && byCheck[ctrl.check]:
@@ -182,4 +186,112 @@ func checkControls(t *testing.T, name string, minor int, w *engine.Workload, raw
 			}
 		}
 	}
+}
+
+// checkAttribution re-runs a check on the pod reduced to each one of its
+// containers: a container the rules blame must fail on its own, and one
+// that fails on its own must be blamed unless a pod-level field of the
+// same control (or of the baseline control it overrides) is.
+func checkAttribution(t *testing.T, name string, minor int, w *engine.Workload, raws []engine.Raw, ctrl *pssControl, fn policy.CheckPodFn) {
+	t.Helper()
+	tab := pssTableOnce()
+	ids := map[string]bool{}
+	for _, id := range ctrl.rules {
+		ids[id] = true
+	}
+	for _, b := range tab.overrides[minor][ctrl.check] {
+		for _, c := range pssControls() {
+			if c.check == b {
+				for _, id := range c.rules {
+					ids[id] = true
+				}
+			}
+		}
+	}
+	own := map[string]bool{}
+	for _, id := range ctrl.rules {
+		own[id] = true
+	}
+	podLevel := false
+	blamed := map[string]bool{}
+	ownBlamed := map[string]bool{}
+	for _, r := range raws {
+		if !ids[r.RuleID] {
+			continue
+		}
+		if r.Container == "" {
+			podLevel = true
+			continue
+		}
+		blamed[r.Container] = true
+		if own[r.RuleID] {
+			ownBlamed[r.Container] = true
+		}
+	}
+	for _, ct := range w.Containers {
+		spec := *w.Spec
+		spec.InitContainers, spec.Containers, spec.EphemeralContainers = nil, nil, nil
+		switch ct.Kind {
+		case "initContainer":
+			spec.InitContainers = []corev1.Container{*ct.Container}
+		case "container":
+			spec.Containers = []corev1.Container{*ct.Container}
+		default:
+			spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*ct.Container)}}
+		}
+		fails := !fn(w.Meta, &spec).Allowed
+		n := ct.Container.Name
+		if ownBlamed[n] && !fails {
+			t.Errorf("%s (v1.%d): %v blame container %q, which passes %s on its own", name, minor, ctrl.rules, n, ctrl.check)
+		}
+		if fails && !blamed[n] && !podLevel {
+			t.Errorf("%s (v1.%d): container %q fails %s on its own but no rule blames it", name, minor, n, ctrl.check)
+		}
+	}
+}
+
+// TestPSSAgreementOnManifests runs the control-by-control and
+// per-container agreement checks on every workload of the rule fixtures and
+// of the real-world corpus, at the newest policy version.
+func TestPSSAgreementOnManifests(t *testing.T) {
+	reg := testRegistry(t)
+	root := repoRoot(t)
+	minor := pssTableOnce().maxMinor
+	for _, dir := range []string{"testdata/rules", "testdata/corpus/real", "testdata/hardened"} {
+		res := manifest.LoadPaths([]string{filepath.Join(root, dir)}, manifest.Options{BaseDir: root})
+		workloads := map[*manifest.Object]*engine.Workload{}
+		for _, o := range res.Objects {
+			if w, err := engine.DecodeWorkload(o); err == nil && w != nil {
+				workloads[o] = pssDefaulted(w)
+			}
+		}
+		raws, _ := (&engine.Engine{Registry: reg, Workers: 1}).Run(res.Objects)
+		byObj := map[*manifest.Object][]engine.Raw{}
+		for _, r := range raws {
+			byObj[r.Obj] = append(byObj[r.Obj], r)
+		}
+		n := 0
+		for o, w := range workloads {
+			if targetsOtherVersion(t, filepath.Join(root, o.File)) {
+				continue // a fixture for an older policy version
+			}
+			n++
+			checkControls(t, o.File+" "+o.Ref().String(), minor, w, byObj[o])
+		}
+		t.Logf("%s: %d workloads", dir, n)
+	}
+}
+
+// targetsOtherVersion reports whether a fixture sets a Kubernetes version.
+func targetsOtherVersion(t *testing.T, path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if m := settingsRE.FindStringSubmatch(line); m != nil && strings.Contains(m[1], "KubernetesVersion") {
+			return true
+		}
+	}
+	return false
 }
