@@ -63,7 +63,7 @@ func Markdown(rules []*engine.Rule) string {
 		if len(rs) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "### %s\n\n", c.title)
+		fmt.Fprintf(&b, "**[%s](#%s)**\n\n", c.title, anchor(c.title))
 		b.WriteString("| Rule | Severity | Title | Tags |\n|---|---|---|---|\n")
 		for _, r := range rs {
 			fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, r.ID, r.Severity, r.Title, tagList(r.Tags))
@@ -112,4 +112,9 @@ func tagList(tags []string) string {
 		return ""
 	}
 	return "`" + strings.Join(tags, "` `") + "`"
+}
+
+// anchor is GitHub's heading anchor for simple titles.
+func anchor(title string) string {
+	return strings.ReplaceAll(strings.ToLower(title), " ", "-")
 }
