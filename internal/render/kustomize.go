@@ -152,14 +152,22 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		}
 		srcFile := b.sourceFile(origin)
 		lr := manifest.LoadBytes(r.display(srcFile), y, r.opt.Manifest)
-		res.Errors = append(res.Errors, lr.Errors...)
+		for _, e := range lr.Errors {
+			// Lines of the rendered stream mean nothing to the user.
+			e.Line = 0
+			e.Message = fmt.Sprintf("rendering kustomization %s: rendered %s %s: %s", name, kr.GetKind(), kr.GetName(), e.Message)
+			res.Errors = append(res.Errors, e)
+		}
 		for _, o := range lr.Objects {
 			stripBuildAnnotations(o)
 			o.Locator = b.locator(origin, o)
 			o.Origin = "kustomize " + name
 			res.Objects = append(res.Objects, o)
 		}
-		res.Skipped = append(res.Skipped, lr.Skipped...)
+		for _, sk := range lr.Skipped {
+			sk.Line = 0
+			res.Skipped = append(res.Skipped, sk)
+		}
 	}
 	return res
 }

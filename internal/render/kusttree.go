@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -118,6 +119,7 @@ type genEntry struct {
 
 // kustTree parses kustomizations once per Load.
 type kustTree struct {
+	mu      sync.Mutex
 	byDir   map[string]*kust
 	sandbox func(string) error // nil: no restriction
 	maxSize int64
@@ -157,6 +159,8 @@ func (t *kustTree) readFile(p string) ([]byte, error) {
 // kustomizations it refers to. It never fails: problems are left for
 // krusty to report, and remote references are recorded.
 func (t *kustTree) load(dir string) *kust {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.loadDepth(dir, 0)
 }
 
