@@ -41,9 +41,9 @@ func TestRepositoryLayout(t *testing.T) {
 		{"Service", "release-name-api", "spec.ports[0].port", "repo/charts/api/templates/deployment.yaml:27:7", ""},
 		{"Pod", "debug", "spec.hostNetwork", "repo/k8s/debug-pod.yaml:6:3", ""},
 	})
-	for _, f := range res.Files {
-		if strings.HasSuffix(f, "base/deployment.yaml") || strings.HasSuffix(f, "replicas.yaml") {
-			continue
+	for _, o := range res.Objects {
+		if o.Origin == "" && o.File != "repo/k8s/debug-pod.yaml" {
+			t.Errorf("%s from %s linted as plain YAML", o.Name, o.File)
 		}
 	}
 }
