@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+	"github.com/kubectl-secure/kubectl-secure/internal/render"
 	"github.com/kubectl-secure/kubectl-secure/internal/report"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
 )
@@ -80,11 +81,13 @@ func (f *PolicyFlags) AddFlags(fs *pflag.FlagSet) {
 // LoadFlags bound the input.
 type LoadFlags struct {
 	MaxFileSize int64
+	NoRender    bool
 }
 
 // AddFlags registers the input flags.
 func (f *LoadFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.MaxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "reject input files larger than this many bytes")
+	fs.BoolVar(&f.NoRender, "no-render", false, "treat kustomizations and Helm charts as plain YAML files instead of rendering them")
 }
 
 // LintOptions is the `lint` command.
@@ -92,6 +95,7 @@ type LintOptions struct {
 	Output OutputFlags
 	Policy PolicyFlags
 	Load   LoadFlags
+	Render RenderFlags
 	Verify VerifyImagesFlags
 
 	Paths []string
@@ -110,6 +114,7 @@ type LintOptions struct {
 	disabled  map[string]bool
 	severity  map[string]finding.Severity
 	settings  engine.Settings
+	render    render.Options
 }
 
 // NewLintOptions returns options with defaults.
@@ -141,6 +146,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 	o.Output.AddFlags(cmd.Flags())
 	o.Policy.AddFlags(cmd.Flags())
 	o.Load.AddFlags(cmd.Flags())
+	o.Render.AddFlags(cmd.Flags())
 	o.Verify.AddFlags(cmd.Flags())
 	return cmd
 }
@@ -261,6 +267,11 @@ func (o *LintOptions) Validate() error {
 		}
 	}
 	o.settings = engine.Settings{KubernetesVersion: kv, AllowedRegistries: o.cfg.Images.AllowedRegistries}
+	ropt, err := o.Render.Options()
+	if err != nil {
+		return usageError("%v", err)
+	}
+	o.render = ropt
 	if o.Verify.Enabled && o.cfg.ImageVerification == nil {
 		return usageError("--verify-images needs an imageVerification policy in the config file (see docs/verify.md)")
 	}
@@ -290,7 +301,13 @@ func (o *LintOptions) Run() error {
 			collector.Visit(obj)
 		}
 	}
-	loaded := manifest.LoadPaths(o.Paths, manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: visit})
+	ropt := o.render
+	ropt.Disabled = o.Load.NoRender
+	ropt.Manifest = manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: visit}
+	if o.Output.Verbose {
+		ropt.Log = o.ErrOut
+	}
+	loaded := render.Load(o.Paths, ropt)
 	if o.Verify.Enabled {
 		for _, obj := range loaded.Objects {
 			if !images.seen[obj] {

@@ -257,3 +257,27 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// Linting a repository root renders kustomizations and charts in-process;
+// findings point at the user's own source lines, once per source position,
+// and --no-render treats the same files as plain YAML.
+func TestLintRendersKustomizeAndHelm(t *testing.T) {
+	repo, err := filepath.Abs("../testdata/render/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, repo, "", nil, "lint", "--no-config", "--enable", "privileged-container,host-network", ".")
+	if code != 1 {
+		t.Fatalf("code %d stderr %s\n%s", code, errOut, out)
+	}
+	if n := strings.Count(out, "deploy/base/deployment.yaml:18:13: critical privileged-container"); n != 1 {
+		t.Errorf("base finding reached through two overlays reported %d times, want once:\n%s", n, out)
+	}
+	if strings.Contains(out, "<rendered") || strings.Contains(out, "kustomize build") && strings.Contains(out, ":1:1:") {
+		t.Errorf("a finding points into the rendered stream:\n%s", out)
+	}
+	out, _, _ = run(t, repo, "", nil, "lint", "--no-config", "--no-render", "--enable", "privileged-container", ".")
+	if strings.Contains(out, "origin: kustomize") {
+		t.Errorf("--no-render still rendered:\n%s", out)
+	}
+}

@@ -172,13 +172,16 @@ func (Dedupe) Name() string { return "dedupe" }
 
 // Process implements Processor.
 func (Dedupe) Process(in []Raw) ([]Raw, int) {
+	// The message is not part of the key: it names the object, which
+	// differs between overlays (namePrefix) while the source line to fix
+	// is one.
 	type key struct {
-		rule, file, msg string
-		line, col       int
+		rule, file string
+		line, col  int
 	}
 	seen := make(map[key]bool, len(in))
 	out, _ := filter(in, func(r *Raw) bool {
-		k := key{r.RuleID, r.Location.File, r.Message, r.Location.Line, r.Location.Column}
+		k := key{r.RuleID, r.Location.File, r.Location.Line, r.Location.Column}
 		if seen[k] {
 			return false
 		}

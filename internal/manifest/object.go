@@ -33,24 +33,7 @@ type Object struct {
 	// Origin says how the object was produced when it was rendered, e.g.
 	// "kustomize build overlays/prod"; empty for plain YAML.
 	Origin string
-
-	// released holds the object's own location once Node was dropped.
-	released *finding.Location
 }
-
-// Release drops the node tree to save memory once per-object checks are
-// done; afterwards every path locates to the object itself.
-func (o *Object) Release() {
-	if o.Node == nil || o.Locator != nil {
-		return
-	}
-	loc := o.Locate(nil)
-	o.released = &loc
-	o.Node = nil
-}
-
-// Released reports whether Release dropped the node tree.
-func (o *Object) Released() bool { return o.released != nil }
 
 // Ref returns the object's identity.
 func (o *Object) Ref() finding.ObjectRef {
@@ -62,9 +45,6 @@ func (o *Object) Ref() finding.ObjectRef {
 func (o *Object) Locate(p Path) finding.Location {
 	if o.Locator != nil {
 		return o.Locator.Locate(p)
-	}
-	if o.released != nil {
-		return *o.released
 	}
 	return NodeLocator{File: o.File, Root: o.Node}.Locate(p)
 }
