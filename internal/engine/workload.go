@@ -133,74 +133,35 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string { return e.Msg }
 
-// slimWorkload replaces the object's node tree with a copy that keeps
-// apiVersion, kind, the identity and labels of the object and of its pod
-// template, and the pod spec's scalar fields and security context (with
-// their original positions); the decoded workload keeps the same fields.
-// Containers, volumes, affinity and the rest become garbage.
+// slimWorkload drops what set-level rules do not need once per-object
+// checks are done: the node tree is replaced by the recorded positions of
+// the object, its metadata and its pod-level scalar fields (service
+// account, token automount, host namespaces, …), and the decoded workload
+// keeps only those fields. Containers, volumes and the rest become garbage.
 func slimWorkload(o *manifest.Object, w *Workload) {
-	root := manifest.Resolve(o.Node)
-	if root == nil || o.Locator != nil {
+	if o.Locator != nil {
 		return
 	}
-	slim := &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
-	for _, k := range []string{"apiVersion", "kind"} {
-		if kn, vn := manifest.MapGet(root, k); vn != nil {
-			slim.Content = append(slim.Content, kn, vn)
+	paths := []manifest.Path{manifest.ParsePath("metadata"), manifest.ParsePath("metadata.name"), manifest.ParsePath("metadata.namespace"), manifest.ParsePath("metadata.labels"), w.MetaPath, w.MetaPath.Key("labels"), w.SpecPath}
+	if spec := o.Get(w.SpecPath); spec != nil {
+		for i := 0; i+1 < len(spec.Content); i += 2 {
+			if v := manifest.Resolve(spec.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+				paths = append(paths, w.SpecPath.Key(spec.Content[i].Value))
+			}
 		}
 	}
-	graft := func(path manifest.Path, keep func(k string, v *yaml.Node) bool) {
-		src := root
-		dst := slim
-		for i, e := range path {
-			kn, vn := manifest.MapGet(src, e.Key)
-			if vn == nil || vn.Kind != yaml.MappingNode {
-				return
-			}
-			_, existing := manifest.MapGet(dst, e.Key)
-			if existing == nil || existing == vn {
-				existing = &yaml.Node{Kind: yaml.MappingNode, Line: vn.Line, Column: vn.Column}
-				dst.Content = append(dst.Content, kn, existing)
-			}
-			if i == len(path)-1 {
-				for j := 0; j+1 < len(vn.Content); j += 2 {
-					if v := manifest.Resolve(vn.Content[j+1]); v != nil && keep(vn.Content[j].Value, v) {
-						existing.Content = append(existing.Content, vn.Content[j], vn.Content[j+1])
-					}
-				}
-			}
-			src, dst = vn, existing
-		}
-	}
-	// Metadata: identity and labels (annotations live on in o.Annotations).
-	identity := func(k string, _ *yaml.Node) bool {
-		return k == "name" || k == "namespace" || k == "generateName" || k == "labels"
-	}
-	// Pod spec: scalar fields and the pod security context.
-	podLevel := func(k string, v *yaml.Node) bool {
-		return v.Kind == yaml.ScalarNode || k == "securityContext"
-	}
-	graft(manifest.ParsePath("metadata"), identity)
-	if len(w.MetaPath) > 1 {
-		graft(w.MetaPath, identity)
-	}
-	if len(w.SpecPath) > 0 {
-		graft(w.SpecPath, podLevel)
-	}
-	o.Node = slim
+	manifest.Freeze(o, paths)
 	spec := corev1.PodSpec{
 		ServiceAccountName:           w.Spec.ServiceAccountName,
 		DeprecatedServiceAccount:     w.Spec.DeprecatedServiceAccount,
-		AutomountServiceAccountToken: w.Spec.AutomountServiceAccountToken,
+		AutomountServiceAccountToken: clonePtr(w.Spec.AutomountServiceAccountToken),
 		HostNetwork:                  w.Spec.HostNetwork,
 		HostPID:                      w.Spec.HostPID,
 		HostIPC:                      w.Spec.HostIPC,
-		HostUsers:                    w.Spec.HostUsers,
-		SecurityContext:              w.Spec.SecurityContext,
+		HostUsers:                    clonePtr(w.Spec.HostUsers),
 		NodeName:                     w.Spec.NodeName,
 		PriorityClassName:            w.Spec.PriorityClassName,
-		RuntimeClassName:             w.Spec.RuntimeClassName,
-		ShareProcessNamespace:        w.Spec.ShareProcessNamespace,
+		ShareProcessNamespace:        clonePtr(w.Spec.ShareProcessNamespace),
 	}
 	w.Spec = &spec
 	// Clone what is kept: decoded strings may share the decoder's buffer,
@@ -215,4 +176,14 @@ func slimWorkload(o *manifest.Object, w *Workload) {
 	spec.PriorityClassName = strings.Clone(spec.PriorityClassName)
 	w.Meta = &metav1.ObjectMeta{Name: strings.Clone(w.Meta.Name), Namespace: strings.Clone(w.Meta.Namespace), GenerateName: strings.Clone(w.Meta.GenerateName), Labels: labels}
 	w.Containers = nil
+}
+
+// clonePtr copies *p into a fresh allocation: a pointer into the
+// decoder's memory would keep the whole decoded spec alive.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

@@ -172,3 +172,38 @@ func ScalarString(m *yaml.Node, k string) string {
 	}
 	return v.Value
 }
+
+// FrozenLocator answers Locate from positions recorded in advance, so that
+// an object's node tree can be dropped. A path that was not recorded
+// resolves to its nearest recorded ancestor, as NodeLocator does for
+// missing fields.
+type FrozenLocator struct {
+	locs map[string]finding.Location
+}
+
+// Freeze records where each of paths (and the object itself) is, then
+// drops the object's node tree and makes it locate from the record.
+func Freeze(o *Object, paths []Path) {
+	if o.Node == nil || o.Locator != nil {
+		return
+	}
+	fl := &FrozenLocator{locs: make(map[string]finding.Location, len(paths)+1)}
+	fl.locs[""] = o.Locate(nil)
+	for _, p := range paths {
+		if o.Get(p) != nil {
+			fl.locs[p.String()] = o.Locate(p)
+		}
+	}
+	o.Locator = fl
+	o.Node = nil
+}
+
+// Locate implements Locator.
+func (fl *FrozenLocator) Locate(p Path) finding.Location {
+	for n := len(p); n > 0; n-- {
+		if loc, ok := fl.locs[p[:n].String()]; ok {
+			return loc
+		}
+	}
+	return fl.locs[""]
+}

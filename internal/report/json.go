@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	gojson "github.com/goccy/go-json"
 	"io"
 	"math"
 
@@ -121,6 +122,11 @@ func streamJSON(w io.Writer, doc jsonReport) error {
 // marshalIndent is json.MarshalIndent without HTML escaping, as the
 // encoder is configured.
 func marshalIndent(v any, prefix, indent string) ([]byte, error) {
+	// goccy/go-json is several times faster; its output is byte-identical
+	// for these types (the golden tests compare).
+	if b, err := gojson.MarshalIndentWithOption(v, prefix, indent, gojson.DisableHTMLEscape()); err == nil {
+		return b, nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
