@@ -266,7 +266,12 @@ func (o *LintOptions) Validate() error {
 			return usageError("--kubernetes-version: %v", err)
 		}
 	}
-	o.settings = engine.Settings{KubernetesVersion: kv, AllowedRegistries: o.cfg.Images.AllowedRegistries}
+	o.settings = engine.Settings{
+		KubernetesVersion:     kv,
+		AllowedRegistries:     o.cfg.Images.AllowedRegistries,
+		SensitiveHostPaths:    o.cfg.SensitiveHostPaths,
+		DangerousCapabilities: o.cfg.DangerousCapabilities,
+	}
 	ropt, err := o.Render.Options()
 	if err != nil {
 		return usageError("%v", err)

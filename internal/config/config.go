@@ -11,11 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/engine"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/imagesig"
 )
@@ -37,6 +37,12 @@ type File struct {
 	// Exemptions silence a rule for matching objects, with a reason.
 	Exemptions []Exemption `yaml:"exemptions"`
 	Images     Images      `yaml:"images"`
+	// SensitiveHostPaths replaces the built-in list of host paths reported
+	// as critical when mounted (see engine.Settings).
+	SensitiveHostPaths []string `yaml:"sensitiveHostPaths"`
+	// DangerousCapabilities replaces the built-in list of capabilities
+	// reported at high severity when added.
+	DangerousCapabilities []string `yaml:"dangerousCapabilities"`
 	// ImageVerification is the signature policy for --verify-images.
 	ImageVerification *imagesig.PolicyConfig `yaml:"imageVerification"`
 
@@ -110,8 +116,6 @@ func Load(path string) (*File, error) {
 	}
 	return Parse(path, data)
 }
-
-var yamlLine = regexp.MustCompile(`line (\d+): `)
 
 // Parse decodes config data; name is used in errors.
 func Parse(name string, data []byte) (*File, error) {
@@ -268,15 +272,11 @@ func (c *File) CheckRuleIDs(known func(string) bool) error {
 // Line returns the line of an exemption (for tests and messages).
 func (x Exemption) Line() int { return x.line }
 
-var k8sVersion = regexp.MustCompile(`^v?(\d+)\.(\d+)(\.\d+)?$`)
-
 // ParseKubernetesVersion parses "1.34", "v1.34" or "1.34.2".
 func ParseKubernetesVersion(s string) (major, minor int, err error) {
-	m := k8sVersion.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
+	major, minor, ok := engine.ParseKubernetesVersion(s)
+	if !ok {
 		return 0, 0, fmt.Errorf("%q is not a Kubernetes version like 1.34", s)
 	}
-	fmt.Sscan(m[1], &major)
-	fmt.Sscan(m[2], &minor)
 	return major, minor, nil
 }
