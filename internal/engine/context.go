@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -91,18 +95,68 @@ func newRaw(rule *Rule, o *manifest.Object, p manifest.Path, msg string) Raw {
 	return Raw{
 		Obj: o,
 		Finding: finding.Finding{
-			RuleID:      rule.ID,
-			Severity:    rule.Severity,
-			Message:     msg,
-			Location:    o.Locate(p),
-			Object:      ref,
-			Container:   containerName(p),
-			Path:        p.String(),
+			RuleID:   rule.ID,
+			Severity: rule.Severity,
+			Message:  msg,
+			Location: o.Locate(p),
+			Object:   ref,
+			// Item names in paths are decoded strings that may share the
+			// decoder's buffer for the whole pod spec; a finding outlives
+			// it, so keep a copy of its own.
+			Container:   strings.Clone(containerName(p)),
+			Path:        pathString(p),
 			Remediation: rule.Remediation,
-			Fingerprint: finding.Fingerprint(rule.ID, ref, p.Identity()),
+			Fingerprint: fingerprint(rule.ID, ref, p),
 			Origin:      o.Origin,
 		},
 	}
+}
+
+// appendPath appends p rendered as manifest.Path.String (identity false)
+// or manifest.Path.Identity (identity true) does.
+func appendPath(b []byte, p manifest.Path, identity bool) []byte {
+	for i, e := range p {
+		if e.Index >= 0 {
+			b = append(b, '[')
+			if identity && e.Name != "" {
+				b = append(b, e.Name...)
+			} else {
+				b = strconv.AppendInt(b, int64(e.Index), 10)
+			}
+			b = append(b, ']')
+			continue
+		}
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, e.Key...)
+	}
+	return b
+}
+
+// pathString is p.String() with a single, exactly sized allocation.
+func pathString(p manifest.Path) string {
+	var buf [256]byte
+	return string(appendPath(buf[:0], p, false))
+}
+
+// fingerprint is finding.Fingerprint(ruleID, ref, p.Identity()) without
+// the intermediate strings: the same sha256 input (each part followed by a
+// NUL byte), hashed from one stack buffer, and only the kept 32 hex digits
+// allocated.
+func fingerprint(ruleID string, ref finding.ObjectRef, p manifest.Path) string {
+	var buf [512]byte
+	b := buf[:0]
+	for _, s := range [...]string{ruleID, ref.Kind, ref.Namespace, ref.Name} {
+		b = append(b, s...)
+		b = append(b, 0)
+	}
+	b = appendPath(b, p, true)
+	b = append(b, 0)
+	sum := sha256.Sum256(b)
+	var out [32]byte
+	hex.Encode(out[:], sum[:16])
+	return string(out[:])
 }
 
 // containerName returns the name of the container a path points into.
