@@ -17,7 +17,7 @@ LONGFUZZ    ?= 5m
 CORPUS_N    ?= 10000
 CORPUS_DIR  := $(CACHE)/corpus
 
-.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl
+.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl bench-render helm
 
 all: build
 
@@ -64,6 +64,16 @@ bench: corpus build
 ## kubectl: the plugin tests drive a real kubectl; Debian's client when none is installed.
 kubectl:
 	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null; }
+
+## bench-render: in-process rendering vs `kustomize build | lint -` and `helm template | lint -`.
+bench-render: build helm
+	hack/bench-render.sh
+
+## helm: Helm's CLI, built from the module this project already requires (benchmarks only).
+helm: $(CACHE)/bin/helm
+$(CACHE)/bin/helm:
+	@mkdir -p $(dir $@)
+	$(GO) -C hack/tools/helm build -o $@ helm.sh/helm/v3/cmd/helm
 
 clean:
 	rm -rf bin dist
