@@ -172,7 +172,7 @@ func (o *LintOptions) Complete(args []string) error {
 			if err != nil {
 				return usageError("%v", err)
 			}
-			if err := cfg.CheckRuleIDs(func(id string) bool { _, ok := reg.Get(id); return ok }); err != nil {
+			if err := cfg.CheckRuleIDs(func(id string) bool { _, ok := reg.Get(id); return ok || id == ImageSignatureRuleID }); err != nil {
 				return usageError("%v", err)
 			}
 			o.cfg = cfg
@@ -230,7 +230,7 @@ func (o *LintOptions) Validate() error {
 	if o.Load.MaxFileSize <= 0 {
 		return usageError("--max-file-size must be positive")
 	}
-	known := func(id string) bool { _, ok := o.registry.Get(id); return ok }
+	known := func(id string) bool { _, ok := o.registry.Get(id); return ok || id == ImageSignatureRuleID }
 	o.disabled = map[string]bool{}
 	for _, id := range append(append([]string{}, o.cfg.Rules.Disable...), o.Policy.Disable...) {
 		if !known(id) {
@@ -251,6 +251,9 @@ func (o *LintOptions) Validate() error {
 			if !on[r.ID] {
 				o.disabled[r.ID] = true
 			}
+		}
+		if !on[ImageSignatureRuleID] {
+			o.disabled[ImageSignatureRuleID] = true
 		}
 	}
 	o.severity = map[string]finding.Severity{}
@@ -300,7 +303,8 @@ func (o *LintOptions) Run() error {
 	collector := eng.NewCollector()
 	visit := collector.Visit
 	images := &imageCollector{seen: map[*manifest.Object]bool{}}
-	if o.Verify.Enabled {
+	verify := o.Verify.Enabled && !o.disabled[ImageSignatureRuleID]
+	if verify {
 		visit = func(obj *manifest.Object) {
 			images.visit(obj)
 			collector.Visit(obj)
@@ -313,7 +317,7 @@ func (o *LintOptions) Run() error {
 		ropt.Log = o.ErrOut
 	}
 	loaded := render.Load(o.Paths, ropt)
-	if o.Verify.Enabled {
+	if verify {
 		for _, obj := range loaded.Objects {
 			if !images.seen[obj] {
 				images.visit(obj)
@@ -322,7 +326,7 @@ func (o *LintOptions) Run() error {
 	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
 	inputErrs := append(loaded.Errors, ruleErrs...)
-	if o.Verify.Enabled {
+	if verify {
 		imgRaws, err := o.verifyImages(images.uses)
 		if err != nil {
 			return &ExitError{Code: ExitCodeError, Err: err}
@@ -396,7 +400,7 @@ func (o *LintOptions) Run() error {
 
 func (o *LintOptions) activeRuleInfos() []finding.RuleInfo {
 	var out []finding.RuleInfo
-	if o.Verify.Enabled {
+	if o.Verify.Enabled && !o.disabled[ImageSignatureRuleID] {
 		out = append(out, imageSignatureInfo)
 	}
 	for _, r := range o.registry.Rules() {

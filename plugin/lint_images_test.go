@@ -43,7 +43,7 @@ func TestLintVerifyImages(t *testing.T) {
 `, reg.Host),
 	})
 	reg.ResetRequests()
-	out, errOut, code := run(t, dir, "", nil, "lint", "--verify-images", "--enable", "privileged-container", "-o", "json", "pods.yaml")
+	out, errOut, code := run(t, dir, "", nil, "lint", "--verify-images", "--enable", "privileged-container,image-signature", "-o", "json", "pods.yaml")
 	if code != 1 {
 		t.Fatalf("code %d, stderr %s\n%s", code, errOut, out)
 	}
@@ -85,6 +85,11 @@ func TestLintVerifyImages(t *testing.T) {
 	}
 	if manifests != 1 {
 		t.Errorf("the unsigned image was resolved %d times, want once:\n%s", manifests, strings.Join(reg.Requests(), "\n"))
+	}
+
+	// The rule can be disabled like any other.
+	if out, _, code := run(t, dir, "", nil, "lint", "--verify-images", "--disable", "image-signature", "--enable", "privileged-container,image-signature", "pods.yaml"); code != 0 || strings.Contains(out, "image-signature") {
+		t.Errorf("disabled image-signature: code %d\n%s", code, out)
 	}
 
 	// Without a policy, --verify-images is a usage error.
