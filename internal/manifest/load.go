@@ -354,46 +354,53 @@ func isMarker(l []byte, m string) bool {
 	return false
 }
 
+// trimmedLines calls fn with each line of c, trimmed, until fn returns
+// false.
+func trimmedLines(c []byte, fn func(t []byte) bool) {
+	for len(c) > 0 {
+		j := bytes.IndexByte(c, '\n')
+		l := c
+		if j >= 0 {
+			l, c = c[:j], c[j+1:]
+		} else {
+			c = nil
+		}
+		if !fn(bytes.TrimSpace(l)) {
+			return
+		}
+	}
+}
+
 // hasContent reports whether a chunk holds anything but blanks, comments
 // and markers.
 func hasContent(c []byte) bool {
-	for len(c) > 0 {
-		j := bytes.IndexByte(c, '\n')
-		l := c
-		if j >= 0 {
-			l, c = c[:j], c[j+1:]
-		} else {
-			c = nil
-		}
-		t := bytes.TrimSpace(l)
+	found := false
+	trimmedLines(c, func(t []byte) bool {
 		if len(t) == 0 || t[0] == '#' || isMarker(append(t, '\n'), "---") && len(bytes.TrimSpace(t[3:])) == 0 || bytes.Equal(t, []byte("...")) {
-			continue
+			return true
 		}
-		return true
-	}
-	return false
+		found = true
+		return false
+	})
+	return found
 }
 
+// onlyDirectives reports whether a chunk holds directives (%YAML, %TAG)
+// and nothing else but blanks and comments.
 func onlyDirectives(c []byte) bool {
-	seen := false
-	for len(c) > 0 {
-		j := bytes.IndexByte(c, '\n')
-		l := c
-		if j >= 0 {
-			l, c = c[:j], c[j+1:]
-		} else {
-			c = nil
-		}
-		t := bytes.TrimSpace(l)
+	seen, other := false, false
+	trimmedLines(c, func(t []byte) bool {
 		if len(t) == 0 || t[0] == '#' {
-			continue
+			return true
 		}
 		if t[0] != '%' {
+			other = true
 			return false
 		}
 		seen = true
-	}
-	return seen
+		return true
+	})
+	return seen && !other
 }
 
 type parsed struct {
