@@ -376,7 +376,8 @@ func trimmedLines(c []byte, fn func(t []byte) bool) {
 func hasContent(c []byte) bool {
 	found := false
 	trimmedLines(c, func(t []byte) bool {
-		if len(t) == 0 || t[0] == '#' || isMarker(append(t, '\n'), "---") && len(bytes.TrimSpace(t[3:])) == 0 || bytes.Equal(t, []byte("...")) {
+		// t is trimmed, so a bare marker is exactly "---" or "...".
+		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) || bytes.Equal(t, []byte("...")) {
 			return true
 		}
 		found = true

@@ -184,3 +184,19 @@ func TestToJSONScalars(t *testing.T) {
 		t.Errorf("json =\n%s\nwant\n%s", js, want)
 	}
 }
+
+// Scanning must never modify the input: CRLF files keep their line numbers.
+func TestCRLFLines(t *testing.T) {
+	src := "---\r\n# c\r\n---   \r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p\r\n"
+	data := []byte(src)
+	res := LoadBytes("crlf.yaml", data, Options{})
+	if string(data) != src {
+		t.Fatalf("input modified: %q", data)
+	}
+	if len(res.Objects) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+	if loc := res.Objects[0].Locate(ParsePath("metadata.name")); loc.Line != 7 || loc.Column != 3 {
+		t.Errorf("metadata.name at %v, want 7:3", loc)
+	}
+}
