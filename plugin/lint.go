@@ -429,6 +429,7 @@ func (o *LintOptions) writeReport(res *finding.Result) error {
 		defer bw.Flush()
 		w = bw
 	} else {
+		opts.ErrorsShownElsewhere = true
 		switch o.Output.Color {
 		case "always":
 			opts.Color = true

@@ -45,6 +45,10 @@ type Options struct {
 	// MarkdownMaxRows caps the findings table of the markdown format;
 	// zero means DefaultMarkdownMaxRows and a negative value means no cap.
 	MarkdownMaxRows int
+	// ErrorsShownElsewhere leaves input errors out of the text format's
+	// body (they are still counted in the summary line): the CLI prints
+	// them on stderr, and a terminal would show them twice.
+	ErrorsShownElsewhere bool
 }
 
 type printer func(w io.Writer, res *finding.Result, opts Options) error

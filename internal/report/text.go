@@ -115,6 +115,9 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 		}
 	}
 	errs := sortedErrors(res.Summary.Errors)
+	if opts.ErrorsShownElsewhere {
+		errs = nil
+	}
 	if len(errs) > 0 {
 		if len(fs) > 0 {
 			ew.printf("\n")
