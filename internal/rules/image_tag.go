@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,9 +60,9 @@ func latestTag() *engine.Rule {
 		switch {
 		case !floats:
 		case tag == "":
-			c.Reportf(ct.Path.Key("image"), "%s uses image %q without a tag (implicitly :latest)", ct.Describe(), img)
+			c.Report(ct.Path.Key("image"), describe(ct)+" uses image "+strconv.Quote(img)+" without a tag (implicitly :latest)")
 		default:
-			c.Reportf(ct.Path.Key("image"), "%s uses image %q with the mutable :latest tag", ct.Describe(), img)
+			c.Report(ct.Path.Key("image"), describe(ct)+" uses image "+strconv.Quote(img)+" with the mutable :latest tag")
 		}
 	})
 }
@@ -79,7 +80,7 @@ func imageDigest() *engine.Rule {
 			return // image-latest-tag reports it
 		}
 		if _, _, digest := SplitImage(img); digest == "" {
-			c.Reportf(ct.Path.Key("image"), "%s uses image %q, which is not pinned by digest", ct.Describe(), img)
+			c.Report(ct.Path.Key("image"), describe(ct)+" uses image "+strconv.Quote(img)+", which is not pinned by digest")
 		}
 	})
 }
@@ -94,13 +95,12 @@ func imagePullPolicy() *engine.Rule {
 		References:  []string{imagesRef + "#image-pull-policy"},
 	}, func(c *engine.Context, ct *engine.ContainerRef, img string) {
 		pol := ct.Container.ImagePullPolicy
-		p := ct.Path.Key("imagePullPolicy")
 		switch {
 		case pol == corev1.PullNever:
-			c.Reportf(p, "%s uses imagePullPolicy: Never: the node's cached copy of %q runs without the registry checking access", ct.Describe(), img)
+			c.Reportf(ct.Path.Key("imagePullPolicy"), "%s uses imagePullPolicy: Never: the node's cached copy of %q runs without the registry checking access", describe(ct), img)
 		case pol == corev1.PullIfNotPresent:
 			if _, floats := mutableTag(img); floats {
-				c.Reportf(p, "%s pulls the floating image %q only if not present: nodes run whatever copy they cached", ct.Describe(), img)
+				c.Reportf(ct.Path.Key("imagePullPolicy"), "%s pulls the floating image %q only if not present: nodes run whatever copy they cached", describe(ct), img)
 			}
 		}
 	})
@@ -156,7 +156,7 @@ func imageRegistry() *engine.Rule {
 		if len(allowed) == 0 || registryAllowed(img, allowed) {
 			return
 		}
-		c.Reportf(ct.Path.Key("image"), "%s uses image %q, whose registry is not in the allow-list", ct.Describe(), img)
+		c.Reportf(ct.Path.Key("image"), "%s uses image %q, whose registry is not in the allow-list", describe(ct), img)
 	})
 }
 

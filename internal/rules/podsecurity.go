@@ -104,7 +104,7 @@ func hostPathSensitive() *engine.Rule {
 					} else {
 						what = fmt.Sprintf("the sensitive host path %q", v.HostPath.Path)
 					}
-					c.Reportf(w.VolumePath(i).Key("hostPath", "path"), "volume %q mounts %s", v.Name, what)
+					c.Reportf(volPath(w, i, "hostPath", "path"), "volume %q mounts %s", v.Name, what)
 				}
 			}
 		},
@@ -142,7 +142,7 @@ func hostPathWritable() *engine.Rule {
 					if !ok || m.ReadOnly {
 						continue
 					}
-					c.Reportf(ct.Path.Key("volumeMounts").Item(k, m.Name).Key("readOnly"), "%s mounts the host path %q writable at %s", ct.Describe(), hp, m.MountPath)
+					c.Reportf(ct.Path.Key("volumeMounts").Item(k, m.Name).Key("readOnly"), "%s mounts the host path %q writable at %s", describe(ct), hp, m.MountPath)
 				}
 			}
 		},
@@ -173,7 +173,7 @@ func hostPIDPtrace() *engine.Rule {
 				for _, cp := range sc.Capabilities.Add {
 					switch normCap(string(cp)) {
 					case "SYS_PTRACE", "SYS_ADMIN", "ALL":
-						c.Reportf(w.SpecPath.Key("hostPID"), "%s shares the host PID namespace and %s adds %s: it can trace and inject into every process on the node", o.Ref(), ct.Describe(), cp)
+						c.Reportf(w.SpecPath.Key("hostPID"), "%s shares the host PID namespace and %s adds %s: it can trace and inject into every process on the node", o.Ref(), describe(ct), cp)
 						return
 					}
 				}
@@ -212,7 +212,7 @@ func readOnlyRootFS() *engine.Rule {
 				}
 				sc := ct.Container.SecurityContext
 				if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-					c.Reportf(scPath(ct, "readOnlyRootFilesystem"), "%s has a writable root filesystem", ct.Describe())
+					c.Report(scPath(ct, "readOnlyRootFilesystem"), describe(ct)+" has a writable root filesystem")
 				}
 			}
 		},
@@ -250,7 +250,7 @@ func runAsRootGroup() *engine.Rule {
 			for i := range w.Containers {
 				ct := &w.Containers[i]
 				if sc := ct.Container.SecurityContext; sc != nil && sc.RunAsGroup != nil && *sc.RunAsGroup == 0 {
-					c.Reportf(scPath(ct, "runAsGroup"), "%s runs with group 0 (runAsGroup: 0)", ct.Describe())
+					c.Reportf(scPath(ct, "runAsGroup"), "%s runs with group 0 (runAsGroup: 0)", describe(ct))
 				}
 			}
 		},
@@ -275,26 +275,30 @@ func appArmorUnset() *engine.Rule {
 			if sc := w.Spec.SecurityContext; sc != nil && sc.AppArmorProfile != nil {
 				return
 			}
-			var missing []*engine.ContainerRef
-			for i := range w.Containers {
-				ct := &w.Containers[i]
+			unset := func(ct *engine.ContainerRef) bool {
 				if sc := ct.Container.SecurityContext; sc != nil && sc.AppArmorProfile != nil {
-					continue
+					return false
 				}
-				if _, ok := w.Meta.Annotations[appArmorAnnotationPrefix+ct.Container.Name]; ok {
-					continue
-				}
-				missing = append(missing, ct)
+				_, ok := w.Meta.Annotations[appArmorAnnotationPrefix+ct.Container.Name]
+				return !ok
 			}
-			if len(missing) == 0 {
+			missing := 0
+			for i := range w.Containers {
+				if unset(&w.Containers[i]) {
+					missing++
+				}
+			}
+			if missing == 0 {
 				return
 			}
-			if len(missing) == len(w.Containers) {
-				c.Reportf(podSCPath(w, "appArmorProfile"), "neither the pod of %s nor its containers set an AppArmor profile", o.Ref())
+			if missing == len(w.Containers) {
+				c.Report(podSCPath(w, "appArmorProfile"), "neither the pod of "+o.Ref().String()+" nor its containers set an AppArmor profile")
 				return
 			}
-			for _, ct := range missing {
-				c.Reportf(scPath(ct, "appArmorProfile"), "%s sets no AppArmor profile and the pod sets none", ct.Describe())
+			for i := range w.Containers {
+				if ct := &w.Containers[i]; unset(ct) {
+					c.Report(scPath(ct, "appArmorProfile"), describe(ct)+" sets no AppArmor profile and the pod sets none")
+				}
 			}
 		},
 	}

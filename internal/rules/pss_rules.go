@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -92,11 +93,11 @@ func pssRules() []*engine.Rule {
 }
 
 func scPath(ct *engine.ContainerRef, keys ...string) manifest.Path {
-	return ct.Path.Key("securityContext").Key(keys...)
+	return subPath2(ct.Path, 0, "securityContext", keys...)
 }
 
 func podSCPath(w *engine.Workload, keys ...string) manifest.Path {
-	return w.SpecPath.Key("securityContext").Key(keys...)
+	return subPath2(w.SpecPath, 0, "securityContext", keys...)
 }
 
 func locatePrivileged(e *pssEval) {
@@ -105,7 +106,7 @@ func locatePrivileged(e *pssEval) {
 		sc := ct.Container.SecurityContext
 		if sc != nil && sc.Privileged != nil && *sc.Privileged {
 			if e.hit("privileged-container") {
-				e.report(scPath(ct, "privileged"), fmt.Sprintf("%s in %s runs privileged", ct.Describe(), e.o.Ref()))
+				e.report(scPath(ct, "privileged"), describe(ct)+" in "+e.o.Ref().String()+" runs privileged")
 			}
 		}
 	}
@@ -124,7 +125,7 @@ func locateHostNamespaces(e *pssEval) {
 	} {
 		if h.on {
 			if e.hit(h.rule) {
-				e.report(e.w.SpecPath.Key(h.field), fmt.Sprintf("%s shares the host's %s namespace (%s: true)", e.o.Ref(), h.what, h.field))
+				e.report(e.w.SpecPath.Key(h.field), e.o.Ref().String()+" shares the host's "+h.what+" namespace ("+h.field+": true)")
 			}
 		}
 	}
@@ -134,7 +135,7 @@ func locateHostPathVolumes(e *pssEval) {
 	for i, v := range e.w.Spec.Volumes {
 		if v.HostPath != nil {
 			if e.hit("host-path-volume") {
-				e.report(e.w.VolumePath(i).Key("hostPath"), fmt.Sprintf("volume %q mounts the host path %q into %s", v.Name, v.HostPath.Path, e.o.Ref()))
+				e.report(volPath(e.w, i, "hostPath"), "volume "+strconv.Quote(v.Name)+" mounts the host path "+strconv.Quote(v.HostPath.Path)+" into "+e.o.Ref().String())
 			}
 		}
 	}
@@ -146,7 +147,7 @@ func locateHostPorts(e *pssEval) {
 		for j, p := range ct.Container.Ports {
 			if p.HostPort != 0 {
 				if e.hit("host-port") {
-					e.report(ct.Path.Key("ports").Item(j, p.Name).Key("hostPort"), fmt.Sprintf("%s binds host port %d", ct.Describe(), p.HostPort))
+					e.report(ct.Path.Key("ports").Item(j, p.Name).Key("hostPort"), describe(ct)+" binds host port "+strconv.Itoa(int(p.HostPort)))
 				}
 			}
 		}
@@ -154,7 +155,7 @@ func locateHostPorts(e *pssEval) {
 }
 
 func capsPath(ct *engine.ContainerRef, list string, k int, name string) manifest.Path {
-	return scPath(ct, "capabilities", list).Item(k, name)
+	return append(subPath2(ct.Path, 1, "securityContext", "capabilities", list), manifest.PathElem{Index: k, Name: name})
 }
 
 func locateCapsBaseline(e *pssEval) {
@@ -172,11 +173,11 @@ func locateCapsBaseline(e *pssEval) {
 			}
 			if dangerous[normCap(string(c))] {
 				if e.hit("dangerous-capabilities") {
-					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the dangerous capability %s", ct.Describe(), c))
+					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the dangerous capability %s", describe(ct), c))
 				}
 			} else {
 				if e.hit("non-default-capabilities") {
-					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s, which is not in the default set", ct.Describe(), c))
+					e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s, which is not in the default set", describe(ct), c))
 				}
 			}
 		}
@@ -218,7 +219,7 @@ func locateAppArmor(e *pssEval) {
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{AppArmorProfile: sc.AppArmorProfile}})
 		if e.fails(chkAppArmor, nil, s) {
 			if e.hit(rule) {
-				e.report(scPath(ct, "appArmorProfile", "type"), fmt.Sprintf("%s sets the AppArmor profile type %q", ct.Describe(), sc.AppArmorProfile.Type))
+				e.report(scPath(ct, "appArmorProfile", "type"), fmt.Sprintf("%s sets the AppArmor profile type %q", describe(ct), sc.AppArmorProfile.Type))
 			}
 		}
 	}
@@ -245,7 +246,7 @@ func locateProcMount(e *pssEval) {
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{ProcMount: sc.ProcMount}})
 		if e.fails(chkProcMount, nil, s) {
 			if e.hit("proc-mount-unmasked") {
-				e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s, exposing the host's /proc paths the runtime masks", ct.Describe(), *sc.ProcMount))
+				e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s, exposing the host's /proc paths the runtime masks", describe(ct), *sc.ProcMount))
 			}
 		}
 	}
@@ -293,7 +294,7 @@ func locateSELinux(e *pssEval) {
 	for i := range e.w.Containers {
 		ct := &e.w.Containers[i]
 		if sc := ct.Container.SecurityContext; sc != nil {
-			try(sc.SELinuxOptions, ct.Path.Key("securityContext"), ct.Describe())
+			try(sc.SELinuxOptions, ct.Path.Key("securityContext"), describe(ct))
 		}
 	}
 }
@@ -322,7 +323,7 @@ func locateSeccompBaseline(e *pssEval) {
 		s := e.probeContainer(corev1.Container{Name: ct.Container.Name, SecurityContext: &corev1.SecurityContext{SeccompProfile: sc.SeccompProfile}})
 		if e.fails(chkSeccompBaseline, nil, s) {
 			if e.hit(rule) {
-				e.report(scPath(ct, "seccompProfile", "type"), fmt.Sprintf("%s sets the seccomp profile type %q", ct.Describe(), sc.SeccompProfile.Type))
+				e.report(scPath(ct, "seccompProfile", "type"), fmt.Sprintf("%s sets the seccomp profile type %q", describe(ct), sc.SeccompProfile.Type))
 			}
 		}
 	}
@@ -372,7 +373,7 @@ func locateWindowsHostProcess(e *pssEval) {
 		sc := ct.Container.SecurityContext
 		if sc != nil && sc.WindowsOptions != nil && sc.WindowsOptions.HostProcess != nil && *sc.WindowsOptions.HostProcess {
 			if e.hit(rule) {
-				e.report(scPath(ct, "windowsOptions", "hostProcess"), fmt.Sprintf("%s runs as a Windows HostProcess container", ct.Describe()))
+				e.report(scPath(ct, "windowsOptions", "hostProcess"), fmt.Sprintf("%s runs as a Windows HostProcess container", describe(ct)))
 			}
 		}
 	}
@@ -392,12 +393,12 @@ func locateHostProbes(e *pssEval) {
 			}
 			if g := p.probe.HTTPGet; g != nil && g.Host != "" {
 				if e.hit(rule) {
-					e.report(ct.Path.Key(p.key, "httpGet", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, g.Host))
+					e.report(ct.Path.Key(p.key, "httpGet", "host"), fmt.Sprintf("%s's %s targets the host %q", describe(ct), p.key, g.Host))
 				}
 			}
 			if t := p.probe.TCPSocket; t != nil && t.Host != "" {
 				if e.hit(rule) {
-					e.report(ct.Path.Key(p.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s targets the host %q", ct.Describe(), p.key, t.Host))
+					e.report(ct.Path.Key(p.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s targets the host %q", describe(ct), p.key, t.Host))
 				}
 			}
 		}
@@ -413,12 +414,12 @@ func locateHostProbes(e *pssEval) {
 			}
 			if g := h.h.HTTPGet; g != nil && g.Host != "" {
 				if e.hit(rule) {
-					e.report(ct.Path.Key("lifecycle", h.key, "httpGet", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, g.Host))
+					e.report(ct.Path.Key("lifecycle", h.key, "httpGet", "host"), fmt.Sprintf("%s's %s hook targets the host %q", describe(ct), h.key, g.Host))
 				}
 			}
 			if t := h.h.TCPSocket; t != nil && t.Host != "" {
 				if e.hit(rule) {
-					e.report(ct.Path.Key("lifecycle", h.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s hook targets the host %q", ct.Describe(), h.key, t.Host))
+					e.report(ct.Path.Key("lifecycle", h.key, "tcpSocket", "host"), fmt.Sprintf("%s's %s hook targets the host %q", describe(ct), h.key, t.Host))
 				}
 			}
 		}
@@ -432,11 +433,11 @@ func locateAllowPrivEsc(e *pssEval) {
 		switch {
 		case sc == nil || sc.AllowPrivilegeEscalation == nil:
 			if e.hit("allow-privilege-escalation") {
-				e.report(scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s does not set securityContext.allowPrivilegeEscalation: false", ct.Describe()))
+				e.report(scPath(ct, "allowPrivilegeEscalation"), describe(ct)+" does not set securityContext.allowPrivilegeEscalation: false")
 			}
 		case *sc.AllowPrivilegeEscalation:
 			if e.hit("allow-privilege-escalation") {
-				e.report(scPath(ct, "allowPrivilegeEscalation"), fmt.Sprintf("%s allows privilege escalation (allowPrivilegeEscalation: true)", ct.Describe()))
+				e.report(scPath(ct, "allowPrivilegeEscalation"), describe(ct)+" allows privilege escalation (allowPrivilegeEscalation: true)")
 			}
 		}
 	}
@@ -461,7 +462,7 @@ func locateCapsRestricted(e *pssEval) {
 		}
 		if !dropsAll {
 			if e.hit("capabilities-drop-all") {
-				e.report(scPath(ct, "capabilities", "drop"), fmt.Sprintf("%s does not drop ALL capabilities", ct.Describe()))
+				e.report(scPath(ct, "capabilities", "drop"), describe(ct)+" does not drop ALL capabilities")
 			}
 		}
 		if caps == nil {
@@ -476,7 +477,7 @@ func locateCapsRestricted(e *pssEval) {
 				continue // reported by non-default-capabilities or dangerous-capabilities
 			}
 			if e.hit("restricted-capabilities") {
-				e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s; the restricted profile allows adding only NET_BIND_SERVICE", ct.Describe(), c))
+				e.report(capsPath(ct, "add", k, string(c)), fmt.Sprintf("%s adds the capability %s; the restricted profile allows adding only NET_BIND_SERVICE", describe(ct), c))
 			}
 		}
 	}
@@ -494,7 +495,7 @@ func locateProcMountRestricted(e *pssEval) {
 			continue // allowed, or reported by proc-mount-unmasked
 		}
 		if e.hit("proc-mount-restricted") {
-			e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s; the restricted profile forbids it even in a user namespace", ct.Describe(), *sc.ProcMount))
+			e.report(scPath(ct, "procMount"), fmt.Sprintf("%s sets procMount: %s; the restricted profile forbids it even in a user namespace", describe(ct), *sc.ProcMount))
 		}
 	}
 }
@@ -527,7 +528,7 @@ func locateRestrictedVolumes(e *pssEval) {
 			typ = "unknown"
 		}
 		if e.hit("restricted-volume-types") {
-			e.report(p, fmt.Sprintf("volume %q uses the %s volume type, which the restricted profile forbids", v.Name, typ))
+			e.report(p, "volume "+strconv.Quote(v.Name)+" uses the "+typ+" volume type, which the restricted profile forbids")
 		}
 	}
 }
@@ -550,12 +551,12 @@ func locateRunAsNonRoot(e *pssEval) {
 		case sc != nil && sc.RunAsNonRoot != nil:
 			if !*sc.RunAsNonRoot {
 				if e.hit(rule) {
-					e.report(scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s sets runAsNonRoot: false", ct.Describe()))
+					e.report(scPath(ct, "runAsNonRoot"), describe(ct)+" sets runAsNonRoot: false")
 				}
 			}
 		case !podTrue && !podFalse:
 			if e.hit(rule) {
-				e.report(scPath(ct, "runAsNonRoot"), fmt.Sprintf("%s may run as root: neither it nor the pod sets runAsNonRoot: true", ct.Describe()))
+				e.report(scPath(ct, "runAsNonRoot"), describe(ct)+" may run as root: neither it nor the pod sets runAsNonRoot: true")
 			}
 		}
 	}
@@ -572,7 +573,7 @@ func locateRunAsUser(e *pssEval) {
 		ct := &e.w.Containers[i]
 		if sc := ct.Container.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
 			if e.hit(rule) {
-				e.report(scPath(ct, "runAsUser"), fmt.Sprintf("%s runs as root (runAsUser: 0)", ct.Describe()))
+				e.report(scPath(ct, "runAsUser"), fmt.Sprintf("%s runs as root (runAsUser: 0)", describe(ct)))
 			}
 		}
 	}
@@ -588,7 +589,7 @@ func locateSeccompRestricted(e *pssEval) {
 		ct := &e.w.Containers[i]
 		if sc := ct.Container.SecurityContext; sc == nil || sc.SeccompProfile == nil {
 			if e.hit("seccomp-profile-missing") {
-				e.report(scPath(ct, "seccompProfile"), fmt.Sprintf("%s has no seccomp profile and the pod sets none", ct.Describe()))
+				e.report(scPath(ct, "seccompProfile"), describe(ct)+" has no seccomp profile and the pod sets none")
 			}
 		}
 	}

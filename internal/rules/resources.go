@@ -31,7 +31,8 @@ func resourceRule(ri finding.RuleInfo, list string, names ...corev1.ResourceName
 				if list == "requests" {
 					rl = ct.Container.Resources.Requests
 				}
-				var missing []string
+				var buf [2]string
+				missing := buf[:0]
 				for _, n := range names {
 					if _, ok := rl[n]; !ok {
 						if list == "requests" {
@@ -46,11 +47,13 @@ func resourceRule(ri finding.RuleInfo, list string, names ...corev1.ResourceName
 				if len(missing) == 0 {
 					continue
 				}
-				p := ct.Path.Key("resources", list)
+				var p manifest.Path
 				if len(missing) == 1 {
-					p = p.Key(missing[0])
+					p = subPath(ct.Path, 0, "resources", list, missing[0])
+				} else {
+					p = subPath(ct.Path, 0, "resources", list)
 				}
-				c.Reportf(p, "%s sets no %s %s", ct.Describe(), strings.Join(missing, " or "), strings.TrimSuffix(list, "s"))
+				c.Report(p, describe(ct)+" sets no "+strings.Join(missing, " or ")+" "+strings.TrimSuffix(list, "s"))
 			}
 		},
 	}

@@ -238,7 +238,7 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 				continue
 			}
 			if what, ok := check(e.Name, e.Value); ok {
-				hits = append(hits, secretHit{ct.Path.Key("env").Item(j, e.Name).Key("value"), fmt.Sprintf("env var %q of %s", e.Name, ct.Describe()), what, strong})
+				hits = append(hits, secretHit{ct.Path.Key("env").Item(j, e.Name).Key("value"), fmt.Sprintf("env var %q of %s", e.Name, describe(ct)), what, strong})
 			}
 		}
 		for _, list := range []struct {
@@ -262,7 +262,7 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 					}
 				}
 				if what, ok := check(key, val); ok {
-					hits = append(hits, secretHit{ct.Path.Key(list.key).Item(at, ""), fmt.Sprintf("%s[%d] of %s", list.key, at, ct.Describe()), what, strong})
+					hits = append(hits, secretHit{ct.Path.Key(list.key).Item(at, ""), fmt.Sprintf("%s[%d] of %s", list.key, at, describe(ct)), what, strong})
 				}
 			}
 		}
@@ -375,12 +375,12 @@ func secretInEnv() *engine.Rule {
 				ct := &w.Containers[i]
 				for j, e := range ct.Container.Env {
 					if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-						c.Reportf(ct.Path.Key("env").Item(j, e.Name).Key("valueFrom", "secretKeyRef"), "%s reads Secret %q into env var %q", ct.Describe(), e.ValueFrom.SecretKeyRef.Name, e.Name)
+						c.Reportf(ct.Path.Key("env").Item(j, e.Name).Key("valueFrom", "secretKeyRef"), "%s reads Secret %q into env var %q", describe(ct), e.ValueFrom.SecretKeyRef.Name, e.Name)
 					}
 				}
 				for j, e := range ct.Container.EnvFrom {
 					if e.SecretRef != nil {
-						c.Reportf(ct.Path.Key("envFrom").Item(j, e.SecretRef.Name).Key("secretRef"), "%s loads every key of Secret %q into its environment", ct.Describe(), e.SecretRef.Name)
+						c.Reportf(ct.Path.Key("envFrom").Item(j, e.SecretRef.Name).Key("secretRef"), "%s loads every key of Secret %q into its environment", describe(ct), e.SecretRef.Name)
 					}
 				}
 			}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strconv"
+
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -43,7 +45,7 @@ func defaultServiceAccount() *engine.Rule {
 			if w.Spec.ServiceAccountName == "" && w.Spec.DeprecatedServiceAccount != "" {
 				p = w.SpecPath.Key("serviceAccount")
 			}
-			c.Reportf(p, "%s runs as the default service account", o.Ref())
+			c.Report(p, o.Ref().String()+" runs as the default service account")
 		},
 	}
 }
@@ -103,7 +105,7 @@ func automountToken() *engine.Rule {
 				if v := saAutomount[k]; v != nil && !*v {
 					continue
 				}
-				c.Reportf(o, w.SpecPath.Key("automountServiceAccountToken"), "%s mounts the API token of service account %q, which has no role binding in the linted set; set automountServiceAccountToken: false", o.Ref(), sa)
+				c.Report(o, w.SpecPath.Key("automountServiceAccountToken"), o.Ref().String()+" mounts the API token of service account "+strconv.Quote(sa)+", which has no role binding in the linted set; set automountServiceAccountToken: false")
 			}
 		},
 	}
