@@ -17,7 +17,7 @@ LONGFUZZ    ?= 5m
 CORPUS_N    ?= 10000
 CORPUS_DIR  := $(CACHE)/corpus
 
-.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl bench-render helm
+.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl bench-render helm bench-corpus
 
 all: build
 
@@ -56,8 +56,11 @@ $(CORPUS_DIR)/$(CORPUS_N).yaml:
 	@mkdir -p $(CORPUS_DIR)
 	python3 testdata/corpus/make-scaled.py $(CORPUS_DIR) $(CORPUS_N)
 
-## bench: speed and memory on the 10,000-object corpus.
-bench: corpus build
+## bench: every benchmark — the 10,000-object corpus, image verification, rendering.
+bench: bench-corpus bench-imagesig bench-render
+
+## bench-corpus: speed and memory of lint on the 10,000-object corpus.
+bench-corpus: corpus build
 	KUBECTL_SECURE_CORPUS=$(CORPUS_DIR)/$(CORPUS_N).yaml KUBECTL_SECURE_CORPUS_DIR=$(CORPUS_DIR)/$(CORPUS_N)-dir KUBECTL_SECURE_BIN=$(CURDIR)/$(BIN) \
 		$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
 
