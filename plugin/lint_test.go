@@ -238,6 +238,9 @@ func TestRulesCommand(t *testing.T) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}
 	}
+	if out, _, code := run(t, "", "", nil, "rules", "image-signature"); code != 0 || !strings.Contains(out, "imageVerification") {
+		t.Errorf("image-signature: %d %s", code, out)
+	}
 	if _, _, code := run(t, "", "", nil, "rules", "nope"); code != 2 {
 		t.Errorf("unknown rule: code %d", code)
 	}

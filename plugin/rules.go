@@ -9,16 +9,16 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
 )
 
 // RulesOptions is the `rules` command.
 type RulesOptions struct {
 	genericiooptions.IOStreams
-	ID       string
-	Tag      string
-	registry *engine.Registry
+	ID    string
+	Tag   string
+	infos []finding.RuleInfo
 }
 
 // NewCmdRules builds `kubectl secure rules [ID]`.
@@ -59,8 +59,20 @@ func (o *RulesOptions) Complete(args []string) error {
 	if err != nil {
 		return fmt.Errorf("building rule registry: %w", err)
 	}
-	o.registry = reg
+	// The registry's rules, plus image-signature, which --verify-images
+	// reports from the edge rather than through the engine.
+	o.infos = append(reg.Infos(), imageSignatureInfo)
+	sort.Slice(o.infos, func(i, j int) bool { return o.infos[i].ID < o.infos[j].ID })
 	return nil
+}
+
+func (o *RulesOptions) get(id string) (finding.RuleInfo, bool) {
+	for _, r := range o.infos {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return finding.RuleInfo{}, false
 }
 
 // Validate checks the rule ID.
@@ -68,7 +80,7 @@ func (o *RulesOptions) Validate() error {
 	if o.ID == "" {
 		return nil
 	}
-	if _, ok := o.registry.Get(o.ID); !ok {
+	if _, ok := o.get(o.ID); !ok {
 		return usageError("unknown rule %q; 'kubectl secure rules' lists them", o.ID)
 	}
 	return nil
@@ -77,12 +89,12 @@ func (o *RulesOptions) Validate() error {
 // Run prints the list or one rule.
 func (o *RulesOptions) Run() error {
 	if o.ID != "" {
-		r, _ := o.registry.Get(o.ID)
+		r, _ := o.get(o.ID)
 		return o.explain(r)
 	}
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tCATEGORY\tTITLE")
-	for _, r := range o.registry.Rules() {
+	for _, r := range o.infos {
 		if o.Tag != "" && !hasTag(r.Tags, o.Tag) {
 			continue
 		}
@@ -100,7 +112,7 @@ func hasTag(tags []string, t string) bool {
 	return false
 }
 
-func (o *RulesOptions) explain(r *engine.Rule) error {
+func (o *RulesOptions) explain(r finding.RuleInfo) error {
 	w := o.Out
 	fmt.Fprintf(w, "%s — %s\n\n", r.ID, r.Title)
 	fmt.Fprintf(w, "Severity: %s\nCategory: %s\n", r.Severity, r.Category)
