@@ -40,7 +40,6 @@ type objResult struct {
 type Collector struct {
 	e        *Engine
 	perObj   []*Rule
-	hasSet   bool
 	keepW    bool
 	mu       sync.Mutex
 	results  map[*manifest.Object]*objResult
@@ -57,7 +56,6 @@ func (e *Engine) NewCollector() *Collector {
 		if r.Check != nil {
 			c.perObj = append(c.perObj, r)
 		} else {
-			c.hasSet = true
 			c.keepW = c.keepW || r.NeedsWorkloads
 		}
 	}
@@ -92,11 +90,14 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 			res.err = fmt.Errorf("internal error while checking %s: %v", o.Ref(), r)
 		}
 	}()
+	// One context per object, its output slice shared by every rule: no
+	// per-rule slices to copy.
+	ctx := &Context{obj: o, settings: &c.settings, cache: cache}
 	for _, rule := range c.perObj {
-		ctx := &Context{rule: rule, obj: o, settings: &c.settings, cache: cache}
+		ctx.rule = rule
 		rule.Check(ctx, o)
-		res.raws = append(res.raws, ctx.out...)
 	}
+	res.raws = ctx.out
 	cache.workload(o)
 	if cache.err != nil {
 		res.err = cache.err
@@ -137,17 +138,12 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 	close(next)
 	wg.Wait()
 
-	total := 0
-	for _, o := range objs {
-		total += len(c.results[o].raws)
-	}
-	raws := make([]Raw, 0, total)
 	var errs []finding.InputError
 	caches := make(map[*manifest.Object]*objectCache, len(objs))
+	total := 0
 	for _, o := range objs {
 		out := c.results[o]
-		raws = append(raws, out.raws...)
-		out.raws = nil
+		total += len(out.raws)
 		caches[o] = out.cache
 		if out.err != nil {
 			loc := o.Locate(nil)
@@ -158,9 +154,9 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), out.err)})
 		}
 	}
-	if !c.hasSet {
-		return raws, errs
-	}
+	// Set-level rules run first so that the result is allocated once, at
+	// its final size.
+	var setRaws []Raw
 	for _, rule := range c.e.Registry.Rules() {
 		if rule.CheckSet == nil || c.e.Disabled[rule.ID] {
 			continue
@@ -174,7 +170,14 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 			}()
 			rule.CheckSet(sc, objs)
 		}()
-		raws = append(raws, sc.out...)
+		setRaws = append(setRaws, sc.out...)
 	}
+	raws := make([]Raw, 0, total+len(setRaws))
+	for _, o := range objs {
+		out := c.results[o]
+		raws = append(raws, out.raws...)
+		out.raws = nil
+	}
+	raws = append(raws, setRaws...)
 	return raws, errs
 }
