@@ -199,7 +199,9 @@ func (Sort) Name() string { return "sort" }
 
 // Process implements Processor.
 func (Sort) Process(in []Raw) ([]Raw, int) {
-	// Index-based: comparing by pointer avoids copying large structs.
-	sort.SliceStable(in, func(i, j int) bool { return finding.Compare(&in[i].Finding, &in[j].Finding) < 0 })
+	// Index-based: comparing by pointer avoids copying large structs. An
+	// unstable sort is deterministic here: findings that compare equal
+	// agree on rule, object, path and message, so they are the same.
+	sort.Slice(in, func(i, j int) bool { return finding.Compare(&in[i].Finding, &in[j].Finding) < 0 })
 	return in, 0
 }
