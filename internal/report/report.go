@@ -208,11 +208,12 @@ func summaryLine(res *finding.Result, fs []finding.Finding) string {
 // `Deployment prod/web, container "app"`; empty when neither is known.
 func objectLabel(f finding.Finding) string {
 	var parts []string
-	if f.Object.Kind != "" || f.Object.Name != "" {
-		parts = append(parts, f.Object.String())
+	// Say what the message does not already say.
+	if obj := f.Object.String(); (f.Object.Kind != "" || f.Object.Name != "") && !strings.Contains(f.Message, obj) {
+		parts = append(parts, obj)
 	}
-	if f.Container != "" {
-		parts = append(parts, fmt.Sprintf("container %q", f.Container))
+	if c := fmt.Sprintf("container %q", f.Container); f.Container != "" && !strings.Contains(f.Message, c) {
+		parts = append(parts, c)
 	}
 	return strings.Join(parts, ", ")
 }
