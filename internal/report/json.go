@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	gojson "github.com/goccy/go-json"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 )
@@ -103,38 +103,106 @@ func streamJSON(w io.Writer, doc jsonReport) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head.Bytes()[:i])
 	bw.WriteString(`"findings": [`)
+	var scratch []byte
 	for j := range fs {
 		if j > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		b, err := marshalIndent(&fs[j], "    ", "  ")
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
+		scratch = appendFinding(scratch[:0], &fs[j])
+		bw.Write(scratch)
 	}
 	bw.WriteString("\n  ]")
 	bw.Write(head.Bytes()[i+len(marker):])
 	return bw.Flush()
 }
 
-// marshalIndent is json.MarshalIndent without HTML escaping, as the
-// encoder is configured.
-func marshalIndent(v any, prefix, indent string) ([]byte, error) {
-	// goccy/go-json is several times faster; its output is byte-identical
-	// for these types (the golden tests compare).
-	if b, err := gojson.MarshalIndentWithOption(v, prefix, indent, gojson.DisableHTMLEscape()); err == nil {
-		return b, nil
+// appendFinding appends f as encoding/json would indent it inside the
+// findings array (prefix "    ", indent "  ", no HTML escaping), without
+// reflection: the report of a large run is mostly this. TestAppendFinding
+// checks it against encoding/json.
+func appendFinding(b []byte, f *finding.Finding) []byte {
+	const i1, i2, i3 = "\n      ", "\n        ", "\n      }"
+	b = append(b, '{')
+	b = appendField(b, i1, "ruleId", f.RuleID)
+	b = append(b, ',')
+	b = appendField(b, i1, "severity", f.Severity.String())
+	b = append(b, ',')
+	b = appendField(b, i1, "message", f.Message)
+	b = append(b, ',')
+	b = append(b, i1...)
+	b = append(b, `"location": {`...)
+	b = appendField(b, i2, "file", f.Location.File)
+	b = appendInt(b, i2, "line", f.Location.Line, false)
+	b = appendInt(b, i2, "column", f.Location.Column, false)
+	b = appendInt(b, i2, "endLine", f.Location.EndLine, true)
+	b = appendInt(b, i2, "endColumn", f.Location.EndColumn, true)
+	b = append(b, i3...)
+	b = append(b, ',')
+	b = append(b, i1...)
+	b = append(b, `"object": {`...)
+	b = appendField(b, i2, "apiVersion", f.Object.APIVersion)
+	b = append(b, ',')
+	b = appendField(b, i2, "kind", f.Object.Kind)
+	if f.Object.Namespace != "" {
+		b = append(b, ',')
+		b = appendField(b, i2, "namespace", f.Object.Namespace)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, indent)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	b = append(b, ',')
+	b = appendField(b, i2, "name", f.Object.Name)
+	b = append(b, i3...)
+	for _, kv := range [...]struct{ k, v string }{{"container", f.Container}, {"path", f.Path}, {"remediation", f.Remediation}} {
+		if kv.v != "" {
+			b = append(b, ',')
+			b = appendField(b, i1, kv.k, kv.v)
+		}
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	b = append(b, ',')
+	b = appendField(b, i1, "fingerprint", f.Fingerprint)
+	if f.Origin != "" {
+		b = append(b, ',')
+		b = appendField(b, i1, "origin", f.Origin)
+	}
+	return append(b, "\n    }"...)
+}
+
+func appendField(b []byte, indent, key, val string) []byte {
+	b = append(b, indent...)
+	b = append(b, '"')
+	b = append(b, key...)
+	b = append(b, `": `...)
+	return appendJSONString(b, val)
+}
+
+// appendInt writes a number member; the leading comma is written here
+// because "line" always follows "file".
+func appendInt(b []byte, indent, key string, v int, omitEmpty bool) []byte {
+	if omitEmpty && v == 0 {
+		return b
+	}
+	b = append(b, ',')
+	b = append(b, indent...)
+	b = append(b, '"')
+	b = append(b, key...)
+	b = append(b, `": `...)
+	return strconv.AppendInt(b, int64(v), 10)
+}
+
+// appendJSONString quotes s like encoding/json with HTML escaping off; the
+// rare string that needs escaping is handed to encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s)
+			return append(b, bytes.TrimRight(buf.Bytes(), "\n")...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // encodeJSON writes v indented, without HTML escaping, with a final newline.
