@@ -351,7 +351,9 @@ func (o *LintOptions) Run() error {
 	}
 	raws, suppressed := engine.Pipeline(raws, pre...)
 	if o.Policy.WriteBaseline != "" {
-		kept, _ := engine.Pipeline(append([]engine.Raw(nil), raws...), engine.Dedupe{}, engine.Sort{})
+		// Every fingerprint, before dedupe: the duplicates dedupe would
+		// drop are different findings and must stay suppressed too.
+		kept, _ := engine.Pipeline(append([]engine.Raw(nil), raws...), engine.Sort{})
 		if err := baseline.WriteFile(o.Policy.WriteBaseline, engine.Findings(kept)); err != nil {
 			return &ExitError{Code: ExitCodeError, Err: err}
 		}

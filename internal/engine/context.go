@@ -16,6 +16,9 @@ import (
 type Raw struct {
 	finding.Finding
 	Obj *manifest.Object
+	// setLevel: reported by a set-level rule, about the set (a namespace,
+	// a binding) rather than one field of one object.
+	setLevel bool
 }
 
 // Context is what a per-object check sees.
@@ -72,7 +75,9 @@ func (c *SetContext) Workload(o *manifest.Object) *Workload {
 
 // Report records a finding on object o at field p.
 func (c *SetContext) Report(o *manifest.Object, p manifest.Path, msg string) {
-	c.out = append(c.out, newRaw(c.rule, o, p, msg))
+	r := newRaw(c.rule, o, p, msg)
+	r.setLevel = true
+	c.out = append(c.out, r)
 }
 
 // Reportf is Report with formatting.

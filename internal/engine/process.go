@@ -163,8 +163,11 @@ func (m MinSeverity) Process(in []Raw) ([]Raw, int) {
 	return out, 0
 }
 
-// Dedupe keeps one finding per rule and source position: an object reached
-// through several kustomize overlays of one base reports once.
+// Dedupe keeps one finding per rule, source position and field: an object
+// reached through several kustomize overlays of one base reports once,
+// while different containers written at one position (YAML aliases, a
+// Helm range) and set-level findings about different namespaces stay
+// apart.
 type Dedupe struct{}
 
 // Name implements Processor.
@@ -172,16 +175,19 @@ func (Dedupe) Name() string { return "dedupe" }
 
 // Process implements Processor.
 func (Dedupe) Process(in []Raw) ([]Raw, int) {
-	// The message is not part of the key: it names the object, which
-	// differs between overlays (namePrefix) while the source line to fix
-	// is one.
 	type key struct {
-		rule, file string
-		line, col  int
+		rule, file, container, path, msg string
+		line, col                        int
 	}
 	seen := make(map[key]bool, len(in))
 	out, _ := filter(in, func(r *Raw) bool {
-		k := key{r.RuleID, r.Location.File, r.Location.Line, r.Location.Column}
+		// The message is not part of the key for per-object findings: it
+		// names the object, which differs between overlays (namePrefix)
+		// while the line to fix is one.
+		k := key{rule: r.RuleID, file: r.Location.File, container: r.Container, path: r.Path, line: r.Location.Line, col: r.Location.Column}
+		if r.setLevel {
+			k.msg = r.Message
+		}
 		if seen[k] {
 			return false
 		}

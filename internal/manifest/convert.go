@@ -189,6 +189,19 @@ func writeString(b *bytes.Buffer, s string) {
 
 func writeScalar(b *bytes.Buffer, n *yaml.Node) {
 	v := n.Value
+	// Kubernetes reads YAML with YAML 1.1 rules (sigs.k8s.io/yaml): plain
+	// yes/no/on/off are booleans there, so `hostNetwork: yes` deploys with
+	// the host network. yaml.v3 (YAML 1.2) would call them strings.
+	if n.Style == 0 {
+		if bv, ok := yaml11Bools[v]; ok {
+			if bv {
+				b.WriteString("true")
+			} else {
+				b.WriteString("false")
+			}
+			return
+		}
+	}
 	switch n.ShortTag() {
 	case "!!null":
 		b.WriteString("null")
@@ -224,6 +237,13 @@ func writeScalar(b *bytes.Buffer, n *yaml.Node) {
 		}
 	}
 	writeString(b, v)
+}
+
+// yaml11Bools are the plain scalars YAML 1.1 resolves to booleans beyond
+// YAML 1.2's true/false.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
 }
 
 // DecodeError makes a json decoding error readable: it names the field.

@@ -149,7 +149,21 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 				}
 				return nil
 			}
-			if IsManifestFile(p) && d.Type().IsRegular() {
+			if !IsManifestFile(p) {
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				// Follow links to files (not to directories: no loops).
+				st, err := os.Stat(p)
+				switch {
+				case err != nil:
+					errs = append(errs, finding.InputError{File: p, Message: "broken symbolic link: " + cleanPathErr(err)})
+				case st.Mode().IsRegular():
+					found = append(found, p)
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
 				found = append(found, p)
 			}
 			return nil
@@ -479,20 +493,53 @@ func parseChunk(c docChunk, opt Options) (p parsed) {
 		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: reason})
 		return p
 	}
-	if _, items := MapGet(root, "items"); strings.HasSuffix(obj.Kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
-		for i, it := range items.Content {
-			it = Resolve(it)
-			o, reason := newObject(it, c.file, c.doc, i)
-			if o == nil {
-				p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: it.Line, Reason: fmt.Sprintf("item %d of %s: %s", i, obj.Kind, reason)})
-				continue
-			}
-			p.objects = append(p.objects, o)
-		}
-		return p
-	}
-	p.objects = append(p.objects, obj)
+	p.addObject(obj, root, c, 0)
 	return p
+}
+
+// addObject adds obj, or the items of a List (flattening nested lists).
+// Items of a typed list (PodList) may omit apiVersion and kind, as API
+// responses do: they are implied by the list.
+func (p *parsed) addObject(obj *Object, node *yaml.Node, c docChunk, depth int) {
+	_, items := MapGet(node, "items")
+	if !strings.HasSuffix(obj.Kind, "List") || items == nil || items.Kind != yaml.SequenceNode || depth > 8 {
+		p.objects = append(p.objects, obj)
+		return
+	}
+	implied := ""
+	if obj.Kind != "List" {
+		implied = strings.TrimSuffix(obj.Kind, "List")
+	}
+	for i, it := range items.Content {
+		it = Resolve(it)
+		o, reason := newObject(it, c.file, c.doc, i)
+		if o == nil && implied != "" && it != nil && it.Kind == yaml.MappingNode {
+			o = impliedObject(it, c, i, obj.APIVersion, implied)
+		}
+		if o == nil {
+			line := obj.Node.Line
+			if it != nil {
+				line = it.Line
+			}
+			p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: line, Reason: fmt.Sprintf("item %d of %s: %s", i, obj.Kind, reason)})
+			continue
+		}
+		p.addObject(o, it, c, depth+1)
+	}
+}
+
+// impliedObject builds an item of a typed list that omits apiVersion and
+// kind.
+func impliedObject(n *yaml.Node, c docChunk, item int, apiVersion, kind string) *Object {
+	o := &Object{File: c.file, Doc: c.doc, Item: item, Node: n, APIVersion: ScalarString(n, "apiVersion"), Kind: ScalarString(n, "kind")}
+	if o.APIVersion == "" {
+		o.APIVersion = apiVersion
+	}
+	if o.Kind == "" {
+		o.Kind = kind
+	}
+	fillMetadata(o, n)
+	return o
 }
 
 func yamlError(c docChunk, err error) finding.InputError {
@@ -558,6 +605,11 @@ func newObject(n *yaml.Node, file string, doc, item int) (*Object, string) {
 		return nil, "no apiVersion/kind: not a Kubernetes object"
 	}
 	o := &Object{File: file, Doc: doc, Item: item, Node: n, APIVersion: apiVersion, Kind: kind}
+	fillMetadata(o, n)
+	return o, ""
+}
+
+func fillMetadata(o *Object, n *yaml.Node) {
 	if _, md := MapGet(n, "metadata"); md != nil && md.Kind == yaml.MappingNode {
 		o.Name = ScalarString(md, "name")
 		if o.Name == "" {
@@ -569,7 +621,6 @@ func newObject(n *yaml.Node, file string, doc, item int) (*Object, string) {
 		o.Labels = stringMap(md, "labels")
 		o.Annotations = stringMap(md, "annotations")
 	}
-	return o, ""
 }
 
 func stringMap(m *yaml.Node, key string) map[string]string {

@@ -179,7 +179,7 @@ func TestToJSONScalars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"apiVersion":"v1","kind":"X","m":{"k":1},"v":{"i":16,"o":15,"f":1.5,"b":"yes","t":true,"n":null,"s":"08","inf":".inf","k":1}}`
+	want := `{"apiVersion":"v1","kind":"X","m":{"k":1},"v":{"i":16,"o":15,"f":1.5,"b":true,"t":true,"n":null,"s":"08","inf":".inf","k":1}}`
 	if string(js) != want {
 		t.Errorf("json =\n%s\nwant\n%s", js, want)
 	}
@@ -198,5 +198,59 @@ func TestCRLFLines(t *testing.T) {
 	}
 	if loc := res.Objects[0].Locate(ParsePath("metadata.name")); loc.Line != 7 || loc.Column != 3 {
 		t.Errorf("metadata.name at %v, want 7:3", loc)
+	}
+}
+
+func TestYAML11BooleansAsKubernetesReadsThem(t *testing.T) {
+	res := LoadBytes("b.yaml", []byte("apiVersion: v1\nkind: X\na: yes\nb: 'yes'\nc: !!str on\nd: Off\ne: yesterday\n"), Options{})
+	js, err := ToJSON(res.Objects[0].Node, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"apiVersion":"v1","kind":"X","a":true,"b":"yes","c":"on","d":false,"e":"yesterday"}`; string(js) != want {
+		t.Errorf("json = %s, want %s", js, want)
+	}
+}
+
+func TestTypedListsAndNestedLists(t *testing.T) {
+	src := `apiVersion: v1
+kind: PodList
+items:
+  - metadata: {name: implied}
+    spec: {hostPID: true}
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: List
+    items:
+      - apiVersion: v1
+        kind: Pod
+        metadata: {name: nested}
+`
+	res := LoadBytes("l.yaml", []byte(src), Options{})
+	var got []string
+	for _, o := range res.Objects {
+		got = append(got, o.APIVersion+"/"+o.Kind+"/"+o.Name)
+	}
+	if strings.Join(got, " ") != "v1/Pod/implied v1/Pod/nested" {
+		t.Errorf("objects = %v (skipped %+v)", got, res.Skipped)
+	}
+}
+
+func TestSymlinkedFilesAreFollowed(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "target.yaml")
+	os.WriteFile(target, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: linked}\n"), 0o644)
+	os.Symlink(target, filepath.Join(dir, "link.yaml"))
+	os.Symlink(filepath.Join(dir, "nowhere.yaml"), filepath.Join(dir, "dangling.yaml"))
+	os.Symlink(dir, filepath.Join(dir, "loop.yaml"))
+	res := LoadPaths([]string{dir}, Options{})
+	if len(res.Objects) != 1 || res.Objects[0].Name != "linked" {
+		t.Errorf("objects = %+v", res.Objects)
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "broken symbolic link") {
+		t.Errorf("errors = %+v", res.Errors)
 	}
 }
