@@ -21,3 +21,15 @@ func TestTextErrorsShownElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// A run whose inputs could not all be read is never shown as a pass.
+func TestMarkdownInputErrorsNeverPass(t *testing.T) {
+	res := &finding.Result{Summary: finding.Summary{Files: 1, FailOn: finding.High, Errors: []finding.InputError{{File: "a.yaml", Line: 3, Message: "boom"}}}}
+	var b bytes.Buffer
+	if err := Write(&b, "markdown", res, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "✅") || !strings.Contains(b.String(), "❌ 1 input could not be read") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}

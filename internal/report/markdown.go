@@ -43,15 +43,22 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 	errs := sortedErrors(res.Summary.Errors)
 
 	ew.printf("## %s report\n\n", escapeMarkdown(toolName(res)))
-	if len(fs) == 0 {
+	switch {
+	case len(fs) == 0 && len(errs) == 0:
 		ew.printf("✅ **No findings**%s\n", escapeMarkdown(strings.TrimPrefix(summaryLine(res, fs), "no findings")))
-	} else {
+	case len(fs) == 0:
+		ew.printf("**No findings**%s\n", escapeMarkdown(strings.TrimPrefix(summaryLine(res, fs), "no findings")))
+	default:
 		ew.printf("%s\n", escapeMarkdown(titleCase(summaryLine(res, fs))))
 	}
 	if t := res.Summary.FailOn; t != finding.SeverityUnknown {
-		if res.Failing(t) {
+		switch {
+		case len(errs) > 0:
+			// Inputs that could not be read were not checked: never a pass.
+			ew.printf("\n❌ %s could not be read or rendered and went unchecked, so this check fails.\n", plural(len(errs), "input", "inputs"))
+		case res.Failing(t):
 			ew.printf("\n❌ Findings at or above **%s** severity fail this check.\n", t)
-		} else {
+		default:
 			ew.printf("\n✅ No findings at or above **%s** severity.\n", t)
 		}
 	}
