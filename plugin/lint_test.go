@@ -181,7 +181,7 @@ exemptions:
 		".kubectl-secure.yaml": "rules:\n  disable: [privileged-container]\nexemptions:\n  - rule: host-pid\n    nmespace: x\n    reason: typo\n",
 	})
 	_, errOut, code := run(t, bad, "", nil, "lint", "priv.yaml")
-	if code != 2 || !strings.Contains(errOut, ".kubectl-secure.yaml: line 5: field nmespace not found") {
+	if code != 2 || !strings.Contains(errOut, `.kubectl-secure.yaml: line 5: unknown key "nmespace"`) {
 		t.Errorf("unknown key: code %d stderr %q", code, errOut)
 	}
 	unknown := writeFiles(t, map[string]string{

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -147,12 +148,41 @@ func tidyYAMLError(err error) string {
 		// Report the first problem with its line: "line 3: field foo not found in type config.File".
 		msgs := make([]string, 0, len(te.Errors))
 		for _, e := range te.Errors {
-			e = strings.Replace(e, "in type config.", "in ", 1)
-			msgs = append(msgs, e)
+			msgs = append(msgs, tidyTypeError(e))
 		}
 		return strings.Join(msgs, "; ")
 	}
 	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+var (
+	unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type \S+$`)
+	wrongType    = regexp.MustCompile(`^(line \d+): cannot unmarshal !!(\w+) (.*?) ?into (\S+)$`)
+)
+
+// tidyTypeError rewrites yaml.v3's messages in the config's terms, without
+// Go type names.
+func tidyTypeError(e string) string {
+	if m := unknownField.FindStringSubmatch(e); m != nil {
+		return fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+	}
+	if m := wrongType.FindStringSubmatch(e); m != nil {
+		want := "a " + m[4]
+		switch {
+		case strings.HasPrefix(m[4], "[]"):
+			want = "a list"
+		case strings.HasPrefix(m[4], "map["), strings.Contains(m[4], "."):
+			want = "a mapping"
+		case m[4] == "string":
+			want = "a string"
+		}
+		got := map[string]string{"str": "a string", "seq": "a list", "map": "a mapping", "int": "a number", "bool": "a boolean", "float": "a number"}[m[2]]
+		if got == "" {
+			got = m[2]
+		}
+		return fmt.Sprintf("%s: expected %s, found %s %s", m[1], want, got, m[3])
+	}
+	return e
 }
 
 // recordLines notes the line of each rule ID mention and each exemption.
