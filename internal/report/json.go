@@ -212,3 +212,45 @@ func encodeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// spliceArray writes doc as encodeJSON would, with the empty array at
+// marker replaced by n items encoded one at a time (at the indentation
+// the array has in doc).
+func spliceArray(w io.Writer, doc any, marker string, n int, item func(i int) any) error {
+	var head bytes.Buffer
+	if err := encodeJSON(&head, doc); err != nil {
+		return err
+	}
+	if n == 0 {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	h := head.Bytes()
+	at := bytes.Index(h, []byte(marker))
+	if at < 0 {
+		return errors.New("report: array marker not found")
+	}
+	lineStart := bytes.LastIndexByte(h[:at], '\n') + 1
+	indent := string(h[lineStart:at])
+	prefix := indent + "  "
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(h[:at+len(marker)-1]) // up to and including "["
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n" + prefix)
+		buf.Reset()
+		if err := enc.Encode(item(i)); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+	}
+	bw.WriteString("\n" + indent + "]")
+	bw.Write(h[at+len(marker):])
+	return bw.Flush()
+}

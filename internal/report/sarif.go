@@ -181,38 +181,42 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 	}
 	run.Invocations = []sarifInvocation{inv}
 
-	for _, f := range fs {
-		r := sarifResult{
-			RuleID:    f.RuleID,
-			RuleIndex: index[f.RuleID],
-			Level:     sarifLevel(f.Severity),
-			Message:   sarifText{Text: nonEmpty(f.Message, f.RuleID)},
-			Properties: sarifResultProps{
-				Severity:    f.Severity.String(),
-				Container:   f.Container,
-				Path:        f.Path,
-				Remediation: f.Remediation,
-				Origin:      f.Origin,
-			},
-		}
-		loc := sarifLocation{LogicalLocations: logicalLocations(f)}
-		if len(loc.LogicalLocations) > 0 {
-			r.Properties.Object = f.Object.String()
-		}
-		if f.Location.File != "" {
-			loc.PhysicalLocation = &sarifPhysicalLocation{
-				ArtifactLocation: artifactLocation(f.Location.File, baseID),
-				Region:           regionFor(f.Location),
-			}
-		}
-		r.Locations = []sarifLocation{loc}
-		if f.Fingerprint != "" {
-			r.PartialFingerprints = map[string]string{FingerprintKey: f.Fingerprint}
-		}
-		run.Results = append(run.Results, r)
-	}
+	// Results are encoded one at a time into the document: a large run is
+	// never held twice in memory.
+	run.Results = []sarifResult{}
+	return spliceArray(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}, `"results": []`, len(fs),
+		func(i int) any { return sarifResultFor(&fs[i], index, baseID) })
+}
 
-	return encodeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+func sarifResultFor(f *finding.Finding, index map[string]int, baseID string) *sarifResult {
+	r := &sarifResult{
+		RuleID:    f.RuleID,
+		RuleIndex: index[f.RuleID],
+		Level:     sarifLevel(f.Severity),
+		Message:   sarifText{Text: nonEmpty(f.Message, f.RuleID)},
+		Properties: sarifResultProps{
+			Severity:    f.Severity.String(),
+			Container:   f.Container,
+			Path:        f.Path,
+			Remediation: f.Remediation,
+			Origin:      f.Origin,
+		},
+	}
+	loc := sarifLocation{LogicalLocations: logicalLocations(*f)}
+	if len(loc.LogicalLocations) > 0 {
+		r.Properties.Object = f.Object.String()
+	}
+	if f.Location.File != "" {
+		loc.PhysicalLocation = &sarifPhysicalLocation{
+			ArtifactLocation: artifactLocation(f.Location.File, baseID),
+			Region:           regionFor(f.Location),
+		}
+	}
+	r.Locations = []sarifLocation{loc}
+	if f.Fingerprint != "" {
+		r.PartialFingerprints = map[string]string{FingerprintKey: f.Fingerprint}
+	}
+	return r
 }
 
 // sarifRules describes every documented rule, in the given order, followed
