@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/baseline"
@@ -86,7 +88,8 @@ type LoadFlags struct {
 
 // AddFlags registers the input flags.
 func (f *LoadFlags) AddFlags(fs *pflag.FlagSet) {
-	fs.Int64Var(&f.MaxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "reject input files larger than this many bytes")
+	f.MaxFileSize = manifest.DefaultMaxFileSize
+	fs.Var((*byteSize)(&f.MaxFileSize), "max-file-size", "reject input files larger than this: bytes, or a quantity such as 64Mi or 1G")
 	fs.BoolVar(&f.NoRender, "no-render", false, "treat kustomizations and Helm charts as plain YAML files instead of rendering them")
 }
 
@@ -463,4 +466,25 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// byteSize is a flag value in bytes that also takes Kubernetes quantities
+// (64Mi, 1G).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Type() string { return "size" }
+
+func (b *byteSize) Set(s string) error {
+	q, err := resource.ParseQuantity(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a size (bytes, or a quantity such as 64Mi or 1G)", s)
+	}
+	v, ok := q.AsInt64()
+	if !ok || v <= 0 {
+		return fmt.Errorf("%q is not a positive whole number of bytes", s)
+	}
+	*b = byteSize(v)
+	return nil
 }

@@ -284,3 +284,18 @@ func TestLintRendersKustomizeAndHelm(t *testing.T) {
 		t.Errorf("--no-render still rendered:\n%s", out)
 	}
 }
+
+func TestMaxFileSizeQuantities(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"p.yaml": privPod})
+	if _, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "--max-file-size", "100", "p.yaml"); code != 2 || !strings.Contains(errOut, "over the 100-byte limit") {
+		t.Errorf("100 bytes: code %d %s", code, errOut)
+	}
+	if _, _, code := run(t, dir, "", nil, "lint", "--no-config", "--max-file-size", "1Ki", "p.yaml"); code != 1 {
+		t.Errorf("1Ki: code %d", code)
+	}
+	for _, bad := range []string{"lots", "-1", "0.5"} {
+		if _, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "--max-file-size", bad, "p.yaml"); code != 2 || !strings.Contains(errOut, "max-file-size") {
+			t.Errorf("%s: code %d %s", bad, code, errOut)
+		}
+	}
+}
