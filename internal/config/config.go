@@ -202,6 +202,11 @@ func recordLines(root *yaml.Node, cfg *File) {
 		}
 		return nil
 	}
+	if doc.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			cfg.ruleLines["key:"+doc.Content[i].Value] = doc.Content[i].Line
+		}
+	}
 	rules := get(doc, "rules")
 	for _, k := range []string{"disable", "enable"} {
 		if s := get(rules, k); s != nil {
@@ -234,17 +239,17 @@ func (c *File) errAt(key string, line int, format string, args ...any) error {
 func (c *File) validate() error {
 	if c.ImageVerification != nil {
 		if err := c.ImageVerification.Validate(); err != nil {
-			return fmt.Errorf("%s: imageVerification: %v", c.Path, err)
+			return c.errAt("key:imageVerification", 0, "imageVerification: %v", err)
 		}
 	}
 	if c.FailOn != "" && c.FailOn != "none" {
 		if _, err := finding.ParseSeverity(c.FailOn); err != nil {
-			return fmt.Errorf("%s: failOn: %v", c.Path, err)
+			return c.errAt("key:failOn", 0, "failOn: %v", err)
 		}
 	}
 	if c.KubernetesVersion != "" {
 		if _, _, err := ParseKubernetesVersion(c.KubernetesVersion); err != nil {
-			return fmt.Errorf("%s: kubernetesVersion: %v", c.Path, err)
+			return c.errAt("key:kubernetesVersion", 0, "kubernetesVersion: %v", err)
 		}
 	}
 	for id, s := range c.Rules.Severity {

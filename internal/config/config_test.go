@@ -42,15 +42,15 @@ imageVerification:
 
 func TestParseErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"kubernetesVersion: 1.x\n", `c.yaml: kubernetesVersion: "1.x" is not a Kubernetes version`},
-		{"failOn: severe\n", "c.yaml: failOn: unknown severity"},
+		{"kubernetesVersion: 1.x\n", `c.yaml:1: kubernetesVersion: "1.x" is not a Kubernetes version`},
+		{"# comment\nfailOn: severe\n", "c.yaml:2: failOn: unknown severity"},
 		{"rules:\n  disabel: [x]\n", `c.yaml: line 2: unknown key "disabel"`},
 		{"rules:\n  disable: x\n", "c.yaml: line 2: expected a list, found a string `x`"},
 		{"- a\n", "c.yaml: line 1: expected a mapping, found a list"},
 		{"rules:\n  severity:\n    x: severe\n", `c.yaml:3: rules.severity.x: unknown severity "severe"`},
 		{"exemptions:\n  - rule: x\n    reason: ' '\n", `c.yaml:2: exemption for rule "x" needs a reason`},
 		{"exemptions:\n  - rule: '['\n    reason: r\n", `c.yaml:2: bad glob "["`},
-		{"imageVerification:\n  images: []\n", "imageVerification: image verification policy: images is empty"},
+		{"imageVerification:\n  images: []\n", "c.yaml:1: imageVerification: image verification policy: images is empty"},
 		{"a: [\n", "c.yaml: line 1: did not find expected node content"},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.src))
