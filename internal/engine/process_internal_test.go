@@ -13,7 +13,7 @@ func TestDedupeKeepsDistinctFindingsAtOnePosition(t *testing.T) {
 	}
 	in := []Raw{
 		at("app", "Deployment dev/dev-web …", false),
-		at("app", "Deployment prod/prod-web …", false), // the same base line through another overlay
+		at("app", "Deployment prod/prod-web …", false),   // the same base line through another overlay
 		at("sidecar", "Deployment dev/dev-web …", false), // another container written at the same place (alias)
 		at("", `namespace "dev" has no NetworkPolicy`, true),
 		at("", `namespace "prod" has no NetworkPolicy`, true), // set-level: another namespace
