@@ -21,6 +21,10 @@ type writer struct {
 	locate func(p manifest.Path) (score int, key, val *yaml.Node)
 	// note explains the writer in messages ("patch overlays/dev/x.yaml").
 	note string
+	// owns, when set, reports whether the writer replaced or removed p or
+	// one of its ancestors as a whole: what earlier writers said about p
+	// no longer holds.
+	owns func(p manifest.Path) bool
 }
 
 // sourceLocator maps paths of one rendered object to positions in the
@@ -36,7 +40,16 @@ type sourceLocator struct {
 func (l *sourceLocator) best(p manifest.Path) (w *writer, key, val *yaml.Node) {
 	bestScore := -1
 	full := 2*len(p) + 1
-	for i := range l.writers {
+	// The last writer that replaced or removed p (or an ancestor) hides
+	// every earlier one: the base lines below it are gone.
+	start := 0
+	for i := len(l.writers) - 1; i >= 0; i-- {
+		if o := l.writers[i].owns; o != nil && o(p) {
+			start = i
+			break
+		}
+	}
+	for i := start; i < len(l.writers); i++ {
 		s, k, v := l.writers[i].locate(p)
 		if s < 0 {
 			continue
@@ -144,35 +157,105 @@ func identityPath(p manifest.Path) bool {
 	return len(p) == 2 && p[0].Key == "metadata" && (p[1].Key == "name" || p[1].Key == "namespace")
 }
 
+// writer is the writer of a strategic-merge patch; see opWriters for JSON
+// 6902 patches.
 func (p *patchDoc) writer(rendered *yaml.Node, note string) writer {
-	if !p.json {
-		root := p.root
-		return writer{file: p.file, note: note, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
-			if len(q) == 0 || identityPath(q) {
-				return -1, nil, nil
-			}
-			k, v, d := walkGuided(root, rendered, q)
-			if d == 0 {
-				return -1, nil, nil
-			}
-			return score(d, len(q)), k, v
-		}}
-	}
-	ops := p.ops
+	root := p.root
 	return writer{file: p.file, note: note, locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
-		best, full := -1, 2*len(q)+1
-		var bk, bv *yaml.Node
-		for i := range ops {
-			s, k, v := ops[i].locate(q, rendered)
-			if s > best || (s == best && s == full) {
-				best, bk, bv = s, k, v
-			}
-		}
-		if best <= 0 {
+		if len(q) == 0 || identityPath(q) {
 			return -1, nil, nil
 		}
-		return best, bk, bv
+		k, v, d := walkGuided(root, rendered, q)
+		if d == 0 {
+			return -1, nil, nil
+		}
+		return score(d, len(q)), k, v
 	}}
+}
+
+// opWriters returns one writer per op of a JSON 6902 patch, in order: a
+// later op may write inside what an earlier one replaced.
+func (p *patchDoc) opWriters(rendered *yaml.Node, note string) []writer {
+	var out []writer
+	for i := range p.ops {
+		op := &p.ops[i]
+		out = append(out, writer{file: p.file, note: note,
+			locate: func(q manifest.Path) (int, *yaml.Node, *yaml.Node) {
+				s, k, v := op.locate(q, rendered)
+				if s <= 0 {
+					return -1, nil, nil
+				}
+				return s, k, v
+			},
+			owns: func(q manifest.Path) bool { return op.owns(q, rendered) },
+		})
+	}
+	return out
+}
+
+// owns reports whether the op replaced or removed q or an ancestor of q
+// as a whole (replace, add of a key or an item, remove of a key, the
+// destination of move and copy, the source of move).
+func (op *jsonOp) owns(q manifest.Path, rendered *yaml.Node) bool {
+	switch op.op {
+	case "add", "replace", "copy", "move":
+		if ownsPrefix(op.segs, q, rendered, op.value, op.op == "add" || op.op == "replace") {
+			return true
+		}
+		return op.op == "move" && removesPrefix(op.from, q)
+	case "remove":
+		return removesPrefix(op.segs, q)
+	}
+	return false
+}
+
+// removesPrefix reports whether removing the field at segs removed q: segs
+// is a prefix of q ending in a key (a removed list item leaves the next
+// one at its index).
+func removesPrefix(segs []string, q manifest.Path) bool {
+	n := len(segs)
+	if n == 0 || n > len(q) || q[n-1].Index >= 0 {
+		return false
+	}
+	for i := range n {
+		if !segMatches(segs[i], q[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownsPrefix reports whether a write of value at segs covers q. A list
+// item written by index (or appended with "-") is matched against the
+// rendered item by name when both have one.
+func ownsPrefix(segs []string, q manifest.Path, rendered, value *yaml.Node, hasValue bool) bool {
+	n := len(segs)
+	if n == 0 || n > len(q) {
+		return false
+	}
+	for i := range n {
+		if !segMatches(segs[i], q[i]) {
+			return false
+		}
+	}
+	if q[n-1].Index < 0 {
+		return true
+	}
+	seq, d := manifest.Walk(rendered, q[:n-1])
+	if d != n-1 || seq == nil || seq.Kind != yaml.SequenceNode || q[n-1].Index >= len(seq.Content) {
+		return false
+	}
+	item := manifest.Resolve(seq.Content[q[n-1].Index])
+	if hasValue && value != nil && item != nil {
+		vn := manifest.ScalarString(value, "name")
+		if rn := manifest.ScalarString(item, "name"); vn != "" && rn != "" {
+			return vn == rn
+		}
+	}
+	if segs[n-1] == "-" {
+		return q[n-1].Index == len(seq.Content)-1
+	}
+	return true
 }
 
 func segMatches(seg string, e manifest.PathElem) bool {
@@ -185,6 +268,13 @@ func segMatches(seg string, e manifest.PathElem) bool {
 func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node, *yaml.Node) {
 	switch op.op {
 	case "add", "replace", "copy", "move":
+	case "remove":
+		// A removed field (or anything below it) is missing because of
+		// the op.
+		if removesPrefix(op.segs, q) {
+			return 2 * len(op.segs), op.pathKey, op.pathVal
+		}
+		return -1, nil, nil
 	default:
 		return -1, nil, nil
 	}
@@ -272,7 +362,12 @@ func levelWriters(k *kust, id *resIdentity, rendered *yaml.Node, disp func(strin
 				if p.json {
 					what = "JSON patch"
 				}
-				out = append(out, p.writer(rendered, fmt.Sprintf("set by %s %s", what, disp(p.file))))
+				note := fmt.Sprintf("set by %s %s", what, disp(p.file))
+				if p.json {
+					out = append(out, p.opWriters(rendered, note)...)
+					continue
+				}
+				out = append(out, p.writer(rendered, note))
 			}
 		}
 	}

@@ -117,3 +117,49 @@ func TestKustomizeOverlays(t *testing.T) {
 		{"ConfigMap", "prod-web-config-hf678c7m2b", "data.LOG_LEVEL", "kustomize/overlays/prod/kustomization.yaml:30:9", ""},
 	})
 }
+
+// JSON 6902 replace and remove ops own what they replaced or removed: a
+// field missing below them points at the op, never at the base lines the
+// op took away.
+func TestKustomizeJSON6902ReplaceRemove(t *testing.T) {
+	res := load(t, Options{}, "kustomize-json6902/overlay")
+	noErrors(t, res)
+	const ops = "kustomize-json6902/overlay/ops.yaml"
+	checkLocations(t, res, []locCase{
+		// replace of a securityContext: a field it no longer has points
+		// at the op's value, not at the base line that set it.
+		{"Deployment", "web", "spec.template.spec.containers[1].securityContext.allowPrivilegeEscalation", ops + ":3:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[1].securityContext.readOnlyRootFilesystem", ops + ":3:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[1].securityContext.capabilities.drop", ops + ":3:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[1].securityContext.privileged", ops + ":4:5", "JSON patch " + ops},
+		// remove then add of a securityContext: the add's value.
+		{"Deployment", "web", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation", ops + ":9:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem", ops + ":10:5", "JSON patch " + ops},
+		// replace of a whole container.
+		{"Deployment", "web", "spec.template.spec.containers[2].securityContext.allowPrivilegeEscalation", ops + ":13:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[2].securityContext", ops + ":13:3", "JSON patch " + ops},
+		{"Deployment", "web", "spec.template.spec.containers[2].image", ops + ":15:5", "JSON patch " + ops},
+		// remove of a field (inline patch): the missing field points at
+		// the remove op.
+		{"Deployment", "web", "spec.template.spec.securityContext.runAsNonRoot", "kustomize-json6902/overlay/kustomization.yaml:11:9", "JSON patch kustomize-json6902/overlay/kustomization.yaml"},
+		// What no op touched stays in the base.
+		{"Deployment", "web", "spec.template.spec.containers[0].image", "kustomize-json6902/base/deployment.yaml:18:11", ""},
+		{"Deployment", "web", "spec.template.spec.containers[1].image", "kustomize-json6902/base/deployment.yaml:23:11", ""},
+		{"Deployment", "web", "spec.template.spec.securityContext", "kustomize-json6902/base/deployment.yaml:14:7", ""},
+	})
+}
+
+// The prod overlay's replace of the sidecar's securityContext hides the
+// base's allowPrivilegeEscalation: false (the bug QA found).
+func TestKustomizeJSON6902ReplaceHidesBase(t *testing.T) {
+	res := load(t, Options{}, "kustomize")
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "prod-web", "spec.template.spec.containers[1].securityContext.allowPrivilegeEscalation", "kustomize/overlays/prod/hostipc.yaml:6:3", "hostipc.yaml"},
+		{"Deployment", "prod-web", "spec.template.spec.containers[1].securityContext.privileged", "kustomize/overlays/prod/hostipc.yaml:7:5", "hostipc.yaml"},
+		// The app container was not replaced: its missing field stays in the base.
+		{"Deployment", "prod-web", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation", "kustomize/base/deployment.yaml:18:11", ""},
+		// dev has no JSON patch: the base line still sets it.
+		{"Deployment", "dev-web", "spec.template.spec.containers[1].securityContext.allowPrivilegeEscalation", "kustomize/base/deployment.yaml:25:13", ""},
+	})
+}

@@ -41,6 +41,7 @@ const (
 type jsonOp struct {
 	op       string
 	segs     []string
+	from     []string   // move's source
 	node     *yaml.Node // the op mapping
 	pathKey  *yaml.Node
 	pathVal  *yaml.Node
@@ -257,6 +258,7 @@ func parseOps(seq *yaml.Node) []jsonOp {
 			continue
 		}
 		op.segs = splitPointer(op.pathVal.Value)
+		op.from = splitPointer(manifest.ScalarString(it, "from"))
 		ops = append(ops, op)
 	}
 	return ops
