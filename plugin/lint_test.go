@@ -299,3 +299,24 @@ func TestMaxFileSizeQuantities(t *testing.T) {
 		}
 	}
 }
+
+// Symlinked manifests in a walked directory are linted, whether or not
+// rendering is on; a dangling link is an input error.
+func TestLintFollowsSymlinkedFiles(t *testing.T) {
+	target := writeFiles(t, map[string]string{"p.yaml": privPod})
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(target, "p.yaml"), filepath.Join(dir, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--no-render"}} {
+		args := append([]string{"lint", "--no-config", "--enable", "privileged-container"}, extra...)
+		out, _, code := run(t, dir, "", nil, append(args, ".")...)
+		if code != 1 || !strings.Contains(out, "link.yaml:11:9") {
+			t.Errorf("%v: code %d\n%s", extra, code, out)
+		}
+	}
+	os.Symlink(filepath.Join(dir, "gone.yaml"), filepath.Join(dir, "dangling.yaml"))
+	if _, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "."); code != 2 || !strings.Contains(errOut, "broken symbolic link") {
+		t.Errorf("dangling: code %d %s", code, errOut)
+	}
+}
