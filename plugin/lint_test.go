@@ -320,3 +320,20 @@ func TestLintFollowsSymlinkedFiles(t *testing.T) {
 		t.Errorf("dangling: code %d %s", code, errOut)
 	}
 }
+
+// A Helm template error points at the template line in the user's chart.
+func TestLintHelmTemplateErrorPosition(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"chart/Chart.yaml":                "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"chart/templates/ok.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n",
+		"chart/templates/deployment.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ nosuchfunc }}\n",
+		"plain.yaml":                      privPod,
+	})
+	out, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "--enable", "privileged-container", ".")
+	if code != 2 || !strings.Contains(errOut, "chart/templates/deployment.yaml:4: rendering chart chart") {
+		t.Errorf("code %d stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "plain.yaml:11:9") {
+		t.Errorf("the rest was not linted:\n%s", out)
+	}
+}

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -218,7 +220,15 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		errFile = r.display(filepath.Join(u.path, "Chart.yaml"))
 	}
 	fail := func(err error) *manifest.Result {
-		res.Errors = append(res.Errors, finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %v", name, err)})
+		ie := finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %v", name, err)}
+		if u.kind == unitChart {
+			// Helm names the template and line ("web/templates/x.yaml:8");
+			// point there, in the user's chart directory.
+			if f, line := templateErrorPos(u.path, err.Error()); f != "" {
+				ie.File, ie.Line = r.display(f), line
+			}
+		}
+		res.Errors = append(res.Errors, ie)
 		return res
 	}
 	var files []*loader.BufferedFile
@@ -650,4 +660,29 @@ func (tf *tmplFile) segmentFor(segs [][2]int, ndocs, doc int, kind string, nth i
 		return withKind[0][0], withKind[0][1]
 	}
 	return 0, len(tf.lines)
+}
+
+var templatePos = regexp.MustCompile(`([\w.-]+(?:/[\w.-]+)*\.(?:yaml|yml|tpl|txt|json)):(\d+)`)
+
+// templateErrorPos finds the first template position in a Helm error and
+// maps it into the chart directory: Helm's template names start with the
+// chart's name, which is not a directory of the chart.
+func templateErrorPos(chartDir, msg string) (string, int) {
+	for _, m := range templatePos.FindAllStringSubmatch(msg, -1) {
+		name := m[1]
+		i := strings.IndexByte(name, '/')
+		if i < 0 {
+			continue
+		}
+		f := filepath.Join(chartDir, filepath.FromSlash(name[i+1:]))
+		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		line, err := strconv.Atoi(m[2])
+		if err != nil || line < 1 {
+			continue
+		}
+		return f, line
+	}
+	return "", 0
 }
