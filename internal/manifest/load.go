@@ -149,21 +149,11 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 				}
 				return nil
 			}
-			if !IsManifestFile(p) {
-				return nil
+			ok, ierr := WalkedFile(p, d)
+			if ierr != nil {
+				errs = append(errs, *ierr)
 			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				// Follow links to files (not to directories: no loops).
-				st, err := os.Stat(p)
-				switch {
-				case err != nil:
-					errs = append(errs, finding.InputError{File: p, Message: "broken symbolic link: " + cleanPathErr(err)})
-				case st.Mode().IsRegular():
-					found = append(found, p)
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
+			if ok {
 				found = append(found, p)
 			}
 			return nil
@@ -177,6 +167,24 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 		}
 	}
 	return files, errs
+}
+
+// WalkedFile decides whether a file met while walking a directory is a
+// manifest to read: a regular .yaml/.yml/.json file, or a symbolic link to
+// one (links to directories are not followed: no loops). A dangling link
+// is an input error.
+func WalkedFile(p string, d fs.DirEntry) (bool, *finding.InputError) {
+	if !IsManifestFile(p) {
+		return false, nil
+	}
+	if d.Type()&fs.ModeSymlink != 0 {
+		st, err := os.Stat(p)
+		if err != nil {
+			return false, &finding.InputError{File: p, Message: "broken symbolic link: " + cleanPathErr(err)}
+		}
+		return st.Mode().IsRegular(), nil
+	}
+	return d.Type().IsRegular(), nil
 }
 
 func cleanPathErr(err error) string {

@@ -298,22 +298,11 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			}
 			return nil
 		}
-		if !manifest.IsManifestFile(p) {
-			return nil
+		ok, ierr := manifest.WalkedFile(p, d)
+		if ierr != nil {
+			errs = append(errs, *ierr)
 		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			// Follow links to files (not to directories: no loops), as
-			// plain loading does.
-			st, err := os.Stat(p)
-			switch {
-			case err != nil:
-				errs = append(errs, finding.InputError{File: p, Message: "broken symbolic link: " + cleanPathErr(err)})
-			case st.Mode().IsRegular():
-				files = append(files, p)
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
+		if ok {
 			files = append(files, p)
 		}
 		return nil
