@@ -87,42 +87,18 @@ func writeJSON(w io.Writer, res *finding.Result, _ Options) error {
 // one at a time: a large result is never held twice in memory.
 func streamJSON(w io.Writer, doc jsonReport) error {
 	fs := doc.Findings
-	if len(fs) == 0 {
-		return encodeJSON(w, doc)
-	}
 	doc.Findings = []finding.Finding{}
-	var head bytes.Buffer
-	if err := encodeJSON(&head, doc); err != nil {
-		return err
-	}
-	const marker = `"findings": []`
-	i := bytes.LastIndex(head.Bytes(), []byte(marker))
-	if i < 0 {
-		return errors.New("json report: findings marker not found")
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(head.Bytes()[:i])
-	bw.WriteString(`"findings": [`)
-	var scratch []byte
-	for j := range fs {
-		if j > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n    ")
-		scratch = appendFinding(scratch[:0], &fs[j])
-		bw.Write(scratch)
-	}
-	bw.WriteString("\n  ]")
-	bw.Write(head.Bytes()[i+len(marker):])
-	return bw.Flush()
+	return spliceArray(w, doc, `"findings": []`, len(fs), func(dst []byte, i int, prefix string) ([]byte, error) {
+		return appendFinding(dst, &fs[i], prefix), nil
+	})
 }
 
-// appendFinding appends f as encoding/json would indent it inside the
-// findings array (prefix "    ", indent "  ", no HTML escaping), without
+// appendFinding appends f as encoding/json would indent it with the given
+// line prefix (indent "  ", no HTML escaping), without
 // reflection: the report of a large run is mostly this. TestAppendFinding
 // checks it against encoding/json.
-func appendFinding(b []byte, f *finding.Finding) []byte {
-	const i1, i2, i3 = "\n      ", "\n        ", "\n      }"
+func appendFinding(b []byte, f *finding.Finding, prefix string) []byte {
+	i1, i2, i3 := "\n"+prefix+"  ", "\n"+prefix+"    ", "\n"+prefix+"  }"
 	b = append(b, '{')
 	b = appendField(b, i1, "ruleId", f.RuleID)
 	b = append(b, ',')
@@ -163,7 +139,9 @@ func appendFinding(b []byte, f *finding.Finding) []byte {
 		b = append(b, ',')
 		b = appendField(b, i1, "origin", f.Origin)
 	}
-	return append(b, "\n    }"...)
+	b = append(b, '\n')
+	b = append(b, prefix...)
+	return append(b, '}')
 }
 
 func appendField(b []byte, indent, key, val string) []byte {
@@ -214,9 +192,9 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 // spliceArray writes doc as encodeJSON would, with the empty array at
-// marker replaced by n items encoded one at a time (at the indentation
-// the array has in doc).
-func spliceArray(w io.Writer, doc any, marker string, n int, item func(i int) any) error {
+// marker replaced by n items appended one at a time (at the indentation
+// the array has in doc): a large report is never held twice in memory.
+func spliceArray(w io.Writer, doc any, marker string, n int, appendItem func(dst []byte, i int, prefix string) ([]byte, error)) error {
 	var head bytes.Buffer
 	if err := encodeJSON(&head, doc); err != nil {
 		return err
@@ -235,22 +213,35 @@ func spliceArray(w io.Writer, doc any, marker string, n int, item func(i int) an
 	prefix := indent + "  "
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(h[:at+len(marker)-1]) // up to and including "["
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
+	var scratch []byte
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n" + prefix)
-		buf.Reset()
-		if err := enc.Encode(item(i)); err != nil {
+		var err error
+		if scratch, err = appendItem(scratch[:0], i, prefix); err != nil {
 			return err
 		}
-		bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+		bw.Write(scratch)
 	}
 	bw.WriteString("\n" + indent + "]")
 	bw.Write(h[at+len(marker):])
 	return bw.Flush()
+}
+
+// encodedItems appends items with encoding/json (reflection), for the
+// formats without a hand-written encoder.
+func encodedItems(item func(i int) any) func(dst []byte, i int, prefix string) ([]byte, error) {
+	var buf bytes.Buffer
+	return func(dst []byte, i int, prefix string) ([]byte, error) {
+		buf.Reset()
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(item(i)); err != nil {
+			return dst, err
+		}
+		return append(dst, bytes.TrimRight(buf.Bytes(), "\n")...), nil
+	}
 }

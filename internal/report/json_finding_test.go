@@ -29,7 +29,7 @@ func TestAppendFinding(t *testing.T) {
 		if err := enc.Encode(&f); err != nil {
 			t.Fatal(err)
 		}
-		got := appendFinding(nil, &f)
+		got := appendFinding(nil, &f, "    ")
 		if w := bytes.TrimRight(want.Bytes(), "\n"); !bytes.Equal(got, w) {
 			t.Fatalf("finding %+v:\ngot\n%s\nwant\n%s", f, got, w)
 		}

@@ -185,7 +185,7 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 	// never held twice in memory.
 	run.Results = []sarifResult{}
 	return spliceArray(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}, `"results": []`, len(fs),
-		func(i int) any { return sarifResultFor(&fs[i], index, baseID) })
+		encodedItems(func(i int) any { return sarifResultFor(&fs[i], index, baseID) }))
 }
 
 func sarifResultFor(f *finding.Finding, index map[string]int, baseID string) *sarifResult {
