@@ -130,7 +130,7 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 		}
 		st, err := os.Stat(a)
 		if err != nil {
-			errs = append(errs, finding.InputError{File: a, Message: cleanPathErr(err)})
+			errs = append(errs, finding.InputError{File: a, Message: PathErrorMessage(err)})
 			continue
 		}
 		if !st.IsDir() {
@@ -140,7 +140,7 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 		var found []string
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, finding.InputError{File: p, Message: cleanPathErr(err)})
+				errs = append(errs, finding.InputError{File: p, Message: PathErrorMessage(err)})
 				return nil
 			}
 			if d.IsDir() {
@@ -180,14 +180,17 @@ func WalkedFile(p string, d fs.DirEntry) (bool, *finding.InputError) {
 	if d.Type()&fs.ModeSymlink != 0 {
 		st, err := os.Stat(p)
 		if err != nil {
-			return false, &finding.InputError{File: p, Message: "broken symbolic link: " + cleanPathErr(err)}
+			return false, &finding.InputError{File: p, Message: "broken symbolic link: " + PathErrorMessage(err)}
 		}
 		return st.Mode().IsRegular(), nil
 	}
 	return d.Type().IsRegular(), nil
 }
 
-func cleanPathErr(err error) string {
+// PathErrorMessage returns the cause of a file-system error without the
+// operation and path, which the caller names itself ("no such file or
+// directory").
+func PathErrorMessage(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
@@ -272,7 +275,7 @@ func readLimited(path string, opt Options) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, errors.New(cleanPathErr(err))
+			return nil, errors.New(PathErrorMessage(err))
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {

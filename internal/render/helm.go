@@ -54,7 +54,7 @@ func (r *renderer) loadUserValues() *userValues {
 		}
 		f, err := os.Open(p)
 		if err != nil {
-			return nil, errors.New(cleanPathErr(err))
+			return nil, errors.New(manifest.PathErrorMessage(err))
 		}
 		defer f.Close()
 		limit := r.opt.Manifest.MaxFileSize
@@ -401,14 +401,14 @@ func checkDependencies(ch *chart.Chart, name string) error {
 func (r *renderer) readArchive(p string) ([]*loader.BufferedFile, error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, errors.New(cleanPathErr(err))
+		return nil, errors.New(manifest.PathErrorMessage(err))
 	}
 	if st.Size() > r.opt.maxOutput() {
 		return nil, fmt.Errorf("archive is %d bytes, over the %d-byte limit", st.Size(), r.opt.maxOutput())
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, errors.New(cleanPathErr(err))
+		return nil, errors.New(manifest.PathErrorMessage(err))
 	}
 	return loader.LoadArchiveFiles(bytes.NewReader(data))
 }
@@ -438,21 +438,21 @@ func (r *renderer) readChartDir(dir string) ([]*loader.BufferedFile, error) {
 		}
 		entries, err := os.ReadDir(real)
 		if err != nil {
-			return errors.New(cleanPathErr(err))
+			return errors.New(manifest.PathErrorMessage(err))
 		}
 		for _, e := range entries {
 			n := path.Join(rel, e.Name())
 			p := filepath.Join(real, e.Name())
 			fi, err := os.Lstat(p)
 			if err != nil {
-				return errors.New(cleanPathErr(err))
+				return errors.New(manifest.PathErrorMessage(err))
 			}
 			if fi.Mode()&fs.ModeSymlink != 0 {
 				if err := box.check(p); err != nil {
 					return fmt.Errorf("symbolic link %s points outside the chart directory", n)
 				}
 				if fi, err = os.Stat(p); err != nil {
-					return errors.New(cleanPathErr(err))
+					return errors.New(manifest.PathErrorMessage(err))
 				}
 			}
 			if fi.IsDir() {
@@ -479,7 +479,7 @@ func (r *renderer) readChartDir(dir string) ([]*loader.BufferedFile, error) {
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
-				return errors.New(cleanPathErr(err))
+				return errors.New(manifest.PathErrorMessage(err))
 			}
 			files = append(files, &loader.BufferedFile{Name: n, Data: bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))})
 		}

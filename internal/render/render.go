@@ -235,7 +235,7 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 		}
 		st, err := os.Stat(a)
 		if err != nil {
-			errs = append(errs, finding.InputError{File: a, Message: cleanPathErr(err)})
+			errs = append(errs, finding.InputError{File: a, Message: manifest.PathErrorMessage(err)})
 			continue
 		}
 		abs, err := filepath.Abs(a)
@@ -279,7 +279,7 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 	charts := map[string]bool{}
 	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			errs = append(errs, finding.InputError{File: p, Message: cleanPathErr(err)})
+			errs = append(errs, finding.InputError{File: p, Message: manifest.PathErrorMessage(err)})
 			return nil
 		}
 		if d.IsDir() {
@@ -338,13 +338,6 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 	sort.Strings(loose)
 	_ = charts
 	return units, loose, errs
-}
-
-func cleanPathErr(err error) string {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // dedupe drops repeated strings, keeping the first of each.
