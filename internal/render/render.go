@@ -276,7 +276,6 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 // loaded as plain YAML.
 func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, errs []finding.InputError) {
 	var kdirs, files []string
-	charts := map[string]bool{}
 	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, finding.InputError{File: p, Message: manifest.PathErrorMessage(err)})
@@ -288,7 +287,6 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			}
 			if isChartDir(p) {
 				cabs, _ := filepath.Abs(p)
-				charts[cabs] = true
 				units = append(units, unit{kind: unitChart, path: cabs})
 				return filepath.SkipDir
 			}
@@ -336,7 +334,6 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 		loose = append(loose, f)
 	}
 	sort.Strings(loose)
-	_ = charts
 	return units, loose, errs
 }
 
