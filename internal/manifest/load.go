@@ -482,8 +482,10 @@ func parseChunk(c docChunk, opt Options) (p parsed) {
 		}
 	}()
 	var doc yaml.Node
-	if err := yaml.Unmarshal(c.data, &doc); err != nil {
-		return parsed{errs: []finding.InputError{yamlError(c, err)}}
+	if !fastParse(c.data, &doc) {
+		if err := yaml.Unmarshal(c.data, &doc); err != nil {
+			return parsed{errs: []finding.InputError{yamlError(c, err)}}
+		}
 	}
 	root := Resolve(&doc)
 	if root == nil {
@@ -542,7 +544,7 @@ func (p *parsed) addObject(obj *Object, node *yaml.Node, c docChunk, depth int) 
 // impliedObject builds an item of a typed list that omits apiVersion and
 // kind.
 func impliedObject(n *yaml.Node, c docChunk, item int, apiVersion, kind string) *Object {
-	o := &Object{File: c.file, Doc: c.doc, Item: item, Node: n, APIVersion: ScalarString(n, "apiVersion"), Kind: ScalarString(n, "kind")}
+	o := &Object{File: c.file, Doc: c.doc, Item: item, Node: n, APIVersion: strings.Clone(ScalarString(n, "apiVersion")), Kind: strings.Clone(ScalarString(n, "kind"))}
 	if o.APIVersion == "" {
 		o.APIVersion = apiVersion
 	}
@@ -615,20 +617,22 @@ func newObject(n *yaml.Node, file string, doc, item int) (*Object, string) {
 	if apiVersion == "" || kind == "" {
 		return nil, "no apiVersion/kind: not a Kubernetes object"
 	}
-	o := &Object{File: file, Doc: doc, Item: item, Node: n, APIVersion: apiVersion, Kind: kind}
+	// Object identity outlives the node tree, which may share one string
+	// with the whole document: copy what is kept.
+	o := &Object{File: file, Doc: doc, Item: item, Node: n, APIVersion: strings.Clone(apiVersion), Kind: strings.Clone(kind)}
 	fillMetadata(o, n)
 	return o, ""
 }
 
 func fillMetadata(o *Object, n *yaml.Node) {
 	if _, md := MapGet(n, "metadata"); md != nil && md.Kind == yaml.MappingNode {
-		o.Name = ScalarString(md, "name")
+		o.Name = strings.Clone(ScalarString(md, "name"))
 		if o.Name == "" {
 			if g := ScalarString(md, "generateName"); g != "" {
 				o.Name = g + "*"
 			}
 		}
-		o.Namespace = ScalarString(md, "namespace")
+		o.Namespace = strings.Clone(ScalarString(md, "namespace"))
 		o.Labels = stringMap(md, "labels")
 		o.Annotations = stringMap(md, "annotations")
 	}
@@ -643,7 +647,7 @@ func stringMap(m *yaml.Node, key string) map[string]string {
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		val := Resolve(v.Content[i+1])
 		if val != nil && val.Kind == yaml.ScalarNode {
-			out[v.Content[i].Value] = val.Value
+			out[strings.Clone(v.Content[i].Value)] = strings.Clone(val.Value)
 		}
 	}
 	return out
