@@ -205,7 +205,7 @@ func (p *fastParser) key(t string, col int) (yaml.Node, int) {
 	case c == '"' || c == '\'':
 		v, e, ok := quoted(t, col)
 		if !ok {
-			panic(errUnsure)
+			return k, -1 // multi-line (never a key) or malformed
 		}
 		k = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Style: yaml.DoubleQuotedStyle}
 		if c == '\'' {
@@ -347,11 +347,16 @@ func (p *fastParser) inline(li, col, parent int) (*yaml.Node, int) {
 	case c == '|' || c == '>':
 		return p.blockScalar(li, col, parent)
 	case c == '"' || c == '\'':
+		n = p.node(yaml.ScalarNode, li, col)
 		v, e, ok := quoted(t, col)
 		if !ok {
-			panic(errUnsure)
+			var abs int
+			if v, abs, ok = p.quotedLines(p.lines[li].start + col); !ok {
+				panic(errUnsure)
+			}
+			li, e = p.lineOf(abs, li)
+			t = p.text(li)
 		}
-		n = p.node(yaml.ScalarNode, li, col)
 		n.Tag, n.Value, n.Style = "!!str", v, yaml.DoubleQuotedStyle
 		if c == '\'' {
 			n.Style = yaml.SingleQuotedStyle
@@ -360,7 +365,7 @@ func (p *fastParser) inline(li, col, parent int) (*yaml.Node, int) {
 	case c == '[' || c == '{':
 		n, end = p.flow(li, t, col)
 	case plainStart(t, col, false):
-		e, _, colon := plainBlock(t, col)
+		e, stop, colon := plainBlock(t, col)
 		if colon {
 			panic(errUnsure) // "a: b: c"
 		}
@@ -369,6 +374,12 @@ func (p *fastParser) inline(li, col, parent int) (*yaml.Node, int) {
 			panic(errUnsure)
 		}
 		n = p.node(yaml.ScalarNode, li, col)
+		if stop == len(t) {
+			var last int
+			if v, last, e = p.plainLines(li, parent, v, e); last != li {
+				li, t = last, p.text(last)
+			}
+		}
 		n.Tag, n.Value = p.resolve(v), v
 		end = e
 	default:
@@ -376,6 +387,127 @@ func (p *fastParser) inline(li, col, parent int) (*yaml.Node, int) {
 	}
 	p.lineEnd(t, end)
 	return n, p.nextContent(li + 1)
+}
+
+// plainLines continues a plain scalar over the following lines indented
+// deeper than parent, folding them as yaml.v3 does: one line break is a
+// space, n blank lines are n newlines. It returns the value, the last line
+// used and the end of the text on it.
+func (p *fastParser) plainLines(li, parent int, first string, end int) (string, int, int) {
+	var b []byte
+	last := li
+	breaks := 0
+	for k := li + 1; k < len(p.lines); k++ {
+		l := p.lines[k]
+		t := p.src[l.start:l.end]
+		if l.indent == len(t) {
+			breaks++ // a blank line
+			continue
+		}
+		if l.indent <= parent || t[l.indent] == '#' {
+			break
+		}
+		e, stop, colon := plainBlock(t, l.indent)
+		if colon {
+			panic(errUnsure) // a key under a scalar
+		}
+		if b == nil {
+			b = append(make([]byte, 0, 2*len(first)), first...)
+		}
+		if breaks == 0 {
+			b = append(b, ' ')
+		}
+		for ; breaks > 0; breaks-- {
+			b = append(b, '\n')
+		}
+		b = append(b, t[l.indent:e]...)
+		last, end = k, e
+		if stop < len(t) {
+			break // a comment ends it
+		}
+	}
+	if b == nil {
+		return first, li, end
+	}
+	return string(b), last, end
+}
+
+// quotedLines scans a quoted scalar that spans lines, from the quote at
+// offset a of the source, as yaml_parser_scan_flow_scalar does. It
+// returns the value and the offset after the closing quote.
+func (p *fastParser) quotedLines(a int) (string, int, bool) {
+	src := p.src
+	q := src[a]
+	single := q == '\''
+	j := a + 1
+	var s []byte
+	for {
+		if j >= len(src) {
+			return "", 0, false
+		}
+		leadingBlanks := false
+	word:
+		for j < len(src) && src[j] != ' ' && src[j] != '\n' {
+			c := src[j]
+			switch {
+			case single && c == '\'' && j+1 < len(src) && src[j+1] == '\'':
+				s = append(s, '\'')
+				j += 2
+			case c == q:
+				break word
+			case !single && c == '\\' && j+1 < len(src) && src[j+1] == '\n':
+				j += 2
+				leadingBlanks = true
+				break word
+			case !single && c == '\\':
+				var ok bool
+				if s, j, ok = unescape(s, src, j); !ok {
+					return "", 0, false
+				}
+			default:
+				s = append(s, c)
+				j++
+			}
+		}
+		if j < len(src) && src[j] == q {
+			break
+		}
+		spaces, leadingBreak, trailing := 0, false, 0
+		for j < len(src) && (src[j] == ' ' || src[j] == '\n') {
+			if src[j] == ' ' {
+				if !leadingBlanks {
+					spaces++
+				}
+			} else if !leadingBlanks {
+				spaces, leadingBreak, leadingBlanks = 0, true, true
+			} else {
+				trailing++
+			}
+			j++
+		}
+		switch {
+		case !leadingBlanks:
+			for ; spaces > 0; spaces-- {
+				s = append(s, ' ')
+			}
+		case leadingBreak && trailing == 0:
+			s = append(s, ' ')
+		default:
+			for ; trailing > 0; trailing-- {
+				s = append(s, '\n')
+			}
+		}
+	}
+	return string(s), j + 1, true
+}
+
+// lineOf converts a source offset at or after line li's start into a line
+// index and an offset within that line.
+func (p *fastParser) lineOf(abs, li int) (int, int) {
+	for li+1 < len(p.lines) && p.lines[li+1].start <= abs {
+		li++
+	}
+	return li, abs - p.lines[li].start
 }
 
 // lineEnd checks that only blanks or a comment follow offset end.
@@ -767,8 +899,16 @@ func (p *fastParser) scalarBreaks(cur int, indent *int, parent int, breaks *[]by
 func (p *fastParser) resolve(v string) string {
 	if v != "" {
 		switch c := v[0]; {
-		case c >= '0' && c <= '9', c == '+', c == '-', c == '.', c == '~':
-		case strings.IndexByte("yYnNtTfFoO", c) >= 0:
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '.':
+		case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
+			// yaml.v3 resolves words starting so only by this table.
+			switch v {
+			case "true", "True", "TRUE", "false", "False", "FALSE":
+				return "!!bool"
+			case "null", "Null", "NULL", "~":
+				return "!!null"
+			}
+			return "!!str"
 		default:
 			return "!!str"
 		}

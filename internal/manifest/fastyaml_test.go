@@ -97,6 +97,15 @@ var fastCases = []string{
 	"a:\n  b:\n    c: d\n  e: f\ng: h\n",
 	"key: |\n  leading\n\n  gap\n\n",
 	"- |\n  item\n- >\n  f\n",
+	"a: multi\n  line\n",
+	"a: \"multi\n  line\"\n",
+	"a: one   \n   two  \n\n\n    three # c\nb: x\n  - y\n  &z !t *u\n",
+	"- plain\n  cont\n-   x\n\n   y\n",
+	"a:\n  next line\n  plain\nb: 1\n",
+	"a: 'it''s\n\n  multi  \n  line'\nb: \"esc\\\n   aped \\t \\\n\n  x  \n y\" # c\n",
+	"a: \"  lead\n\n\n  \"\n",
+	"root plain\nscalar\n",
+	"- a: b\n  c: long\n    text\n",
 }
 
 // slowCases are valid YAML the fast path must leave to yaml.v3.
@@ -104,8 +113,6 @@ var slowCases = []string{
 	"a: &x 1\nb: *x\n",
 	"a: !!str 1\n",
 	"%YAML 1.1\n---\na: 1\n",
-	"a: multi\n  line\n",
-	"a: \"multi\n  line\"\n",
 	"a: [1,\n 2]\n",
 	"? complex\n: key\n",
 	"a:\tb\n",
