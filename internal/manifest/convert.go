@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -35,10 +36,19 @@ func ToJSON(n *yaml.Node, budget int) ([]byte, error) {
 // DecodeInto decodes the node into a Go value (typically a Kubernetes API
 // struct) through JSON, so json tags apply.
 func DecodeInto(n *yaml.Node, v any) error {
-	data, err := ToJSON(n, 0)
-	if err != nil {
+	b := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= 1<<20 {
+			b.Reset()
+			jsonBuffers.Put(b)
+		}
+	}()
+	budget := DefaultMaxAliasExpansion
+	if err := writeJSON(b, n, &budget, 0); err != nil {
 		return err
 	}
+	// Both decoders copy what they keep, so the buffer can be reused.
+	data := b.Bytes()
 	// goccy/go-json decodes Kubernetes types about three times faster than
 	// encoding/json; decoding is most of the per-object cost. Its errors
 	// are vaguer, so a failure is decoded again for a precise message.
@@ -50,6 +60,10 @@ func DecodeInto(n *yaml.Node, v any) error {
 	}
 	return nil
 }
+
+// jsonBuffers recycles DecodeInto's intermediate JSON, which would
+// otherwise be most of a run's garbage after the node trees.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func writeJSON(b *bytes.Buffer, n *yaml.Node, budget *int, depth int) error {
 	*budget--

@@ -2,8 +2,10 @@ package manifest
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 )
@@ -23,10 +25,13 @@ import (
 // parses the document with yaml.v3 instead — so error messages and every
 // corner of YAML stay yaml.v3's. FuzzFastYAML checks the equivalence.
 func fastParse(data []byte, doc *yaml.Node) bool {
-	if !plainASCII(data) {
+	if len(data) > math.MaxInt32 || !plainASCII(data) {
 		return false
 	}
-	p := fastParser{src: string(data)}
+	// The nodes' strings alias data, as yaml.v3's do not: callers hand
+	// over buffers they never modify, and whatever outlives the node tree
+	// (object identity, findings) is copied or interned.
+	p := fastParser{src: unsafe.String(unsafe.SliceData(data), len(data))}
 	ok := p.run(doc)
 	if !ok {
 		*doc = yaml.Node{}
@@ -48,8 +53,8 @@ func plainASCII(data []byte) bool {
 var errUnsure = errors.New("not for the fast path")
 
 type line struct {
-	start, end int // byte offsets of the text, without the newline
-	indent     int // leading spaces
+	start, end int32 // byte offsets of the text, without the newline
+	indent     int32 // leading spaces
 	nl         bool
 	content    bool // anything but spaces and a comment
 }
@@ -78,7 +83,7 @@ func (p *fastParser) run(doc *yaml.Node) (ok bool) {
 	}
 	l := p.lines[first]
 	text := p.text(first)
-	*doc = yaml.Node{Kind: yaml.DocumentNode, Line: first + 1, Column: l.indent + 1}
+	*doc = yaml.Node{Kind: yaml.DocumentNode, Line: first + 1, Column: int(l.indent) + 1}
 	if strings.HasPrefix(text, "---") {
 		// An explicit start marker: content must begin on a later line.
 		if rest := strings.TrimLeft(text[3:], " "); rest != "" && rest[0] != '#' {
@@ -93,7 +98,7 @@ func (p *fastParser) run(doc *yaml.Node) (ok bool) {
 			panic(errUnsure)
 		}
 	}
-	root, next := p.blockNode(first, p.lines[first].indent, -1)
+	root, next := p.blockNode(first, p.ind(first), -1)
 	if next >= 0 {
 		panic(errUnsure)
 	}
@@ -110,16 +115,18 @@ func (p *fastParser) split() {
 	seen := false
 	for i := 0; i < len(s); {
 		j := strings.IndexByte(s[i:], '\n')
-		l := line{start: i, end: len(s)}
+		end := len(s)
 		if j >= 0 {
-			l.end, l.nl = i+j, true
+			end = i + j
 		}
-		t := s[l.start:l.end]
-		for l.indent < len(t) && t[l.indent] == ' ' {
-			l.indent++
+		t := s[i:end]
+		indent := 0
+		for indent < len(t) && t[indent] == ' ' {
+			indent++
 		}
-		l.content = l.indent < len(t) && t[l.indent] != '#'
-		if l.indent == 0 && len(t) > 0 {
+		l := line{start: int32(i), end: int32(end), indent: int32(indent), nl: j >= 0}
+		l.content = indent < len(t) && t[indent] != '#'
+		if indent == 0 && len(t) > 0 {
 			switch {
 			case t[0] == '%', strings.HasPrefix(t, "..."):
 				panic(errUnsure)
@@ -134,11 +141,22 @@ func (p *fastParser) split() {
 		}
 		i += j + 1
 	}
-	// Nodes: at most a few per line; one slab avoids most allocations.
-	p.slab = make([]yaml.Node, 0, len(p.lines)+len(p.lines)/2+4)
+	// Manifests average a little over two nodes per content line (a key
+	// and its value): one slab of that size serves most documents whole.
+	content := 0
+	for _, l := range p.lines {
+		if l.content {
+			content++
+		}
+	}
+	p.slab = make([]yaml.Node, 0, 2*content+content/8+4)
 }
 
 func (p *fastParser) text(i int) string { return p.src[p.lines[i].start:p.lines[i].end] }
+
+func (p *fastParser) ind(i int) int { return int(p.lines[i].indent) }
+
+func (p *fastParser) start(i int) int { return int(p.lines[i].start) }
 
 // nextContent is the index of the first line at or after i holding
 // content, or -1.
@@ -187,7 +205,7 @@ func (p *fastParser) blockNode(li, col, parent int) (*yaml.Node, int) {
 		return p.mapping(li, col)
 	}
 	n, next := p.inline(li, col, parent)
-	if next >= 0 && p.lines[next].indent > parent {
+	if next >= 0 && p.ind(next) > parent {
 		// More-indented text after a scalar continues it (a multi-line
 		// plain scalar) or is an error.
 		panic(errUnsure)
@@ -263,25 +281,25 @@ func (p *fastParser) mapping(li, col int) (*yaml.Node, int) {
 			}
 			next = p.nextContent(li + 1)
 			switch {
-			case next >= 0 && p.lines[next].indent > col:
-				v, next = p.blockNode(next, p.lines[next].indent, col)
-			case next >= 0 && p.lines[next].indent == col && isEntry(p.text(next), col):
+			case next >= 0 && p.ind(next) > col:
+				v, next = p.blockNode(next, p.ind(next), col)
+			case next >= 0 && p.ind(next) == col && isEntry(p.text(next), col):
 				v, next = p.sequence(next, col) // an indentless sequence
 			default:
 				v = p.empty(li, colon+1)
 			}
 		} else {
 			v, next = p.inline(li, at, col)
-			if next >= 0 && p.lines[next].indent > col {
+			if next >= 0 && p.ind(next) > col {
 				panic(errUnsure)
 			}
 		}
 		p.ptrs = append(p.ptrs, kn, v)
-		if next < 0 || p.lines[next].indent < col {
+		if next < 0 || p.ind(next) < col {
 			m.Content = p.collect(mark)
 			return m, next
 		}
-		if p.lines[next].indent > col {
+		if p.ind(next) > col {
 			panic(errUnsure)
 		}
 		li = next
@@ -309,8 +327,8 @@ func (p *fastParser) sequence(li, col int) (*yaml.Node, int) {
 		var next int
 		if at == len(t) || t[at] == '#' {
 			next = p.nextContent(li + 1)
-			if next >= 0 && p.lines[next].indent > col {
-				v, next = p.blockNode(next, p.lines[next].indent, col)
+			if next >= 0 && p.ind(next) > col {
+				v, next = p.blockNode(next, p.ind(next), col)
 			} else {
 				v = p.empty(li, col+1)
 			}
@@ -318,8 +336,8 @@ func (p *fastParser) sequence(li, col int) (*yaml.Node, int) {
 			v, next = p.blockNode(li, at, col)
 		}
 		p.ptrs = append(p.ptrs, v)
-		if next < 0 || p.lines[next].indent < col || !isEntry(p.text(next), col) {
-			if next >= 0 && p.lines[next].indent > col {
+		if next < 0 || p.ind(next) < col || !isEntry(p.text(next), col) {
+			if next >= 0 && p.ind(next) > col {
 				panic(errUnsure)
 			}
 			s.Content = p.collect(mark)
@@ -351,7 +369,7 @@ func (p *fastParser) inline(li, col, parent int) (*yaml.Node, int) {
 		v, e, ok := quoted(t, col)
 		if !ok {
 			var abs int
-			if v, abs, ok = p.quotedLines(p.lines[li].start + col); !ok {
+			if v, abs, ok = p.quotedLines(p.start(li) + col); !ok {
 				panic(errUnsure)
 			}
 			li, e = p.lineOf(abs, li)
@@ -398,16 +416,16 @@ func (p *fastParser) plainLines(li, parent int, first string, end int) (string, 
 	last := li
 	breaks := 0
 	for k := li + 1; k < len(p.lines); k++ {
-		l := p.lines[k]
-		t := p.src[l.start:l.end]
-		if l.indent == len(t) {
+		t := p.text(k)
+		indent := p.ind(k)
+		if indent == len(t) {
 			breaks++ // a blank line
 			continue
 		}
-		if l.indent <= parent || t[l.indent] == '#' {
+		if indent <= parent || t[indent] == '#' {
 			break
 		}
-		e, stop, colon := plainBlock(t, l.indent)
+		e, stop, colon := plainBlock(t, indent)
 		if colon {
 			panic(errUnsure) // a key under a scalar
 		}
@@ -420,7 +438,7 @@ func (p *fastParser) plainLines(li, parent int, first string, end int) (string, 
 		for ; breaks > 0; breaks-- {
 			b = append(b, '\n')
 		}
-		b = append(b, t[l.indent:e]...)
+		b = append(b, t[indent:e]...)
 		last, end = k, e
 		if stop < len(t) {
 			break // a comment ends it
@@ -504,10 +522,10 @@ func (p *fastParser) quotedLines(a int) (string, int, bool) {
 // lineOf converts a source offset at or after line li's start into a line
 // index and an offset within that line.
 func (p *fastParser) lineOf(abs, li int) (int, int) {
-	for li+1 < len(p.lines) && p.lines[li+1].start <= abs {
+	for li+1 < len(p.lines) && p.start(li+1) <= abs {
 		li++
 	}
-	return li, abs - p.lines[li].start
+	return li, abs - p.start(li)
 }
 
 // lineEnd checks that only blanks or a comment follow offset end.
@@ -864,7 +882,7 @@ func (p *fastParser) blockScalar(li, col, parent int) (*yaml.Node, int) {
 // atZ reports whether offset at of line cur is the end of the input.
 func (p *fastParser) atZ(cur, at int) bool {
 	l := p.lines[cur]
-	return l.start+at >= l.end && !l.nl
+	return int(l.start)+at >= int(l.end) && !l.nl
 }
 
 // scalarBreaks eats indentation and blank lines from line cur on, as
@@ -874,7 +892,7 @@ func (p *fastParser) scalarBreaks(cur int, indent *int, parent int, breaks *[]by
 	maxIndent, at := 0, 0
 	for cur < len(p.lines) {
 		l := p.lines[cur]
-		t := p.src[l.start:l.end]
+		t := p.text(cur)
 		at = 0
 		for (*indent == 0 || at < *indent) && at < len(t) && t[at] == ' ' {
 			at++
