@@ -107,20 +107,10 @@ func (o *LintOptions) verifyImages(uses []imageUse) ([]engine.Raw, error) {
 		if pol.SeverityFor(r) == imagesig.SeverityWarning {
 			sev = finding.Low
 		}
-		ref := u.obj.Ref()
-		p := u.path
-		raws = append(raws, engine.Raw{Obj: u.obj, Finding: finding.Finding{
-			RuleID:      ImageSignatureRuleID,
-			Severity:    sev,
-			Message:     fmt.Sprintf("container %q image %s is not verified (%s): %s", u.container, u.ref, r.Kind, r.Reason),
-			Location:    u.loc,
-			Object:      ref,
-			Container:   u.container,
-			Path:        p.String(),
-			Remediation: imageSignatureInfo.Remediation,
-			Fingerprint: finding.Fingerprint(ImageSignatureRuleID, ref, p.Identity()),
-			Origin:      u.obj.Origin,
-		}})
+		raw := engine.NewRaw(&imageSignatureInfo, u.obj, u.path, u.loc, u.container,
+			fmt.Sprintf("container %q image %s is not verified (%s): %s", u.container, u.ref, r.Kind, r.Reason))
+		raw.Severity = sev
+		raws = append(raws, raw)
 	}
 	return raws, nil
 }

@@ -28,8 +28,8 @@ func TestCollectorVisitMatchesRun(t *testing.T) {
 		t.Fatalf("streamed %d findings/%d errors, batch %d/%d", len(got), len(gotErrs), len(want), len(wantErrs))
 	}
 	for i := range got {
-		if got[i].Finding != want[i].Finding {
-			t.Errorf("finding %d differs:\n%+v\n%+v", i, got[i].Finding, want[i].Finding)
+		if got[i].Finding() != want[i].Finding() {
+			t.Errorf("finding %d differs:\n%+v\n%+v", i, got[i].Finding(), want[i].Finding())
 		}
 	}
 }
@@ -66,12 +66,56 @@ func TestSetRulesSeeSlimWorkloads(t *testing.T) {
 		if len(raws) != 1 || len(errs) != 0 || raws[0].Message != want {
 			t.Fatalf("needs=%v: %+v %v", needs, raws, errs)
 		}
-		if loc := raws[0].Location; loc.Line != 15 || loc.Column != 7 {
+		if loc := raws[0].Location(); loc.Line != 15 || loc.Column != 7 {
 			t.Errorf("needs=%v: hostNetwork at %v, want 15:7", needs, loc)
 		}
 		for _, o := range res.Objects {
 			if o.Kind == "Deployment" && !needs && o.Get(manifest.ParsePath("spec.template.spec.containers")) != nil {
 				t.Errorf("containers kept in the slim tree")
+			}
+		}
+	}
+}
+
+// engine.Compare sorts raws exactly as finding.Compare sorts the findings
+// reports print: checked on every pair of real findings, plus findings
+// made to tie on position so that every later key decides some pair.
+func TestCompareMatchesFindingCompare(t *testing.T) {
+	reg, err := rules.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := manifest.LoadPaths([]string{"../../testdata/engine/mixed.yaml", "../../testdata/demo"}, manifest.Options{})
+	raws, _ := (&engine.Engine{Registry: reg}).Run(res.Objects)
+	if len(raws) < 20 {
+		t.Fatalf("only %d findings", len(raws))
+	}
+	// Ties: the same position with other severities, rules, objects,
+	// containers, paths and messages.
+	base := raws[0]
+	other := raws[len(raws)-1]
+	for i, mut := range []func(r *engine.Raw){
+		func(r *engine.Raw) { r.Severity = finding.Critical },
+		func(r *engine.Raw) { r.Rule = other.Rule },
+		func(r *engine.Raw) { r.Obj = other.Obj },
+		func(r *engine.Raw) { r.Container = "zz" },
+		func(r *engine.Raw) { r.Path = "a.b" },
+		func(r *engine.Raw) { r.Message = "other" },
+	} {
+		r := base
+		mut(&r)
+		raws = append(raws, r)
+		if engine.Compare(&r, &base) == 0 {
+			t.Errorf("tie %d does not differ from its base", i)
+		}
+	}
+	sign := func(c int) int { return min(max(c, -1), 1) }
+	for i := range raws {
+		fi := raws[i].Finding()
+		for j := range raws {
+			fj := raws[j].Finding()
+			if got, want := sign(engine.Compare(&raws[i], &raws[j])), sign(finding.Compare(&fi, &fj)); got != want {
+				t.Fatalf("Compare(%d, %d) = %d, finding.Compare = %d:\n%+v\n%+v", i, j, got, want, fi, fj)
 			}
 		}
 	}

@@ -13,12 +13,78 @@ import (
 )
 
 // Raw is a finding still attached to its object, as processors see it.
+// It is compact — a large run holds 100,000 of them — and shares what
+// findings of one rule or object have in common by pointer: the rule's ID
+// and remediation, the object's identity and origin. Finding() builds the
+// report form.
 type Raw struct {
-	finding.Finding
-	Obj *manifest.Object
+	Obj     *manifest.Object
+	Rule    *finding.RuleInfo
+	Message string
+	// File is where the finding points, which for rendered objects is
+	// the user's source file rather than the object's.
+	File            string
+	Container, Path string
+	// fingerprint is the hash behind finding.Fingerprint, unencoded.
+	fingerprint                      [16]byte
+	Line, Column, EndLine, EndColumn int32
+	Severity                         finding.Severity
 	// setLevel: reported by a set-level rule, about the set (a namespace,
 	// a binding) rather than one field of one object.
 	setLevel bool
+}
+
+// RuleID is the ID of the rule that reported r.
+func (r *Raw) RuleID() string { return r.Rule.ID }
+
+// Ref is the identity of the object r is about.
+func (r *Raw) Ref() finding.ObjectRef {
+	if r.Obj == nil {
+		return finding.ObjectRef{}
+	}
+	return r.Obj.Ref()
+}
+
+// Location is where r points.
+func (r *Raw) Location() finding.Location {
+	return finding.Location{File: r.File, Line: int(r.Line), Column: int(r.Column), EndLine: int(r.EndLine), EndColumn: int(r.EndColumn)}
+}
+
+// Fingerprint is r's stable identity (finding.Fingerprint).
+func (r *Raw) Fingerprint() string { return hex.EncodeToString(r.fingerprint[:]) }
+
+// SetLocation points r at loc.
+func (r *Raw) SetLocation(loc finding.Location) {
+	r.File = loc.File
+	r.Line, r.Column, r.EndLine, r.EndColumn = int32(loc.Line), int32(loc.Column), int32(loc.EndLine), int32(loc.EndColumn)
+}
+
+// Finding is r in the form reports print.
+func (r *Raw) Finding() finding.Finding {
+	f := finding.Finding{
+		RuleID:      r.Rule.ID,
+		Severity:    r.Severity,
+		Message:     r.Message,
+		Location:    r.Location(),
+		Object:      r.Ref(),
+		Container:   r.Container,
+		Path:        r.Path,
+		Remediation: r.Rule.Remediation,
+		Fingerprint: r.Fingerprint(),
+	}
+	if r.Obj != nil {
+		f.Origin = r.Obj.Origin
+	}
+	return f
+}
+
+// NewRaw is a finding of rule on object o at path p, for reporters
+// outside the rule engine (image verification).
+func NewRaw(rule *finding.RuleInfo, o *manifest.Object, p manifest.Path, loc finding.Location, container, msg string) Raw {
+	r := Raw{Obj: o, Rule: rule, Message: msg, Container: intern(container), Path: pathString(p), Severity: rule.Severity}
+	r.SetLocation(loc)
+	r.fingerprint = fingerprint(rule.ID, o.Ref(), p)
+	return r
 }
 
 // Context is what a per-object check sees.
@@ -92,27 +158,22 @@ type explainer interface {
 }
 
 func newRaw(rule *Rule, o *manifest.Object, p manifest.Path, msg string) Raw {
-	ref := o.Ref()
 	if ex, ok := o.Locator.(explainer); ok {
 		if note := ex.Explain(p); note != "" {
 			msg += " (" + note + ")"
 		}
 	}
-	return Raw{
-		Obj: o,
-		Finding: finding.Finding{
-			RuleID:      rule.ID,
-			Severity:    rule.Severity,
-			Message:     msg,
-			Location:    o.Locate(p),
-			Object:      ref,
-			Container:   intern(containerName(p)),
-			Path:        pathString(p),
-			Remediation: rule.Remediation,
-			Fingerprint: fingerprint(rule.ID, ref, p),
-			Origin:      o.Origin,
-		},
+	r := Raw{
+		Obj:       o,
+		Rule:      &rule.RuleInfo,
+		Message:   msg,
+		Container: intern(containerName(p)),
+		Path:      pathString(p),
+		Severity:  rule.Severity,
 	}
+	r.SetLocation(o.Locate(p))
+	r.fingerprint = fingerprint(rule.ID, o.Ref(), p)
+	return r
 }
 
 // intern returns the canonical copy of s. Findings repeat the same few
@@ -161,11 +222,11 @@ func pathString(p manifest.Path) string {
 	return unique.Make(unsafe.String(&b[0], len(b))).Value()
 }
 
-// fingerprint is finding.Fingerprint(ruleID, ref, p.Identity()) without
-// the intermediate strings: the same sha256 input (each part followed by a
-// NUL byte), hashed from one stack buffer, and only the kept 32 hex digits
-// allocated.
-func fingerprint(ruleID string, ref finding.ObjectRef, p manifest.Path) string {
+// fingerprint is the hash finding.Fingerprint(ruleID, ref, p.Identity())
+// encodes, without the intermediate strings: the same sha256 input (each
+// part followed by a NUL byte) from one stack buffer, of which the
+// fingerprint keeps 16 bytes (32 hex digits).
+func fingerprint(ruleID string, ref finding.ObjectRef, p manifest.Path) [16]byte {
 	var buf [512]byte
 	b := buf[:0]
 	for _, s := range [...]string{ruleID, ref.Kind, ref.Namespace, ref.Name} {
@@ -175,9 +236,7 @@ func fingerprint(ruleID string, ref finding.ObjectRef, p manifest.Path) string {
 	b = appendPath(b, p, true)
 	b = append(b, 0)
 	sum := sha256.Sum256(b)
-	var out [32]byte
-	hex.Encode(out[:], sum[:16])
-	return string(out[:])
+	return [16]byte(sum[:16])
 }
 
 // containerName returns the name of the container a path points into.

@@ -29,7 +29,7 @@ func TestEnginePositionsAndErrors(t *testing.T) {
 	raws, suppressed := engine.Pipeline(raws, engine.IgnoreAnnotations{}, engine.Dedupe{}, engine.Sort{})
 	var got []string
 	for _, r := range raws {
-		got = append(got, fmt.Sprintf("%s %s %s", r.Location, r.RuleID, r.Container))
+		got = append(got, fmt.Sprintf("%s %s %s", r.Location(), r.RuleID(), r.Container))
 	}
 	want := []string{
 		"testdata/engine/mixed.yaml:13:7 host-network ",

@@ -1,8 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
@@ -24,10 +25,11 @@ type Exemption struct {
 	Reason    string
 }
 
-// Matches reports whether the exemption covers the finding.
-func (x Exemption) Matches(f *finding.Finding) bool {
-	return glob(x.Rule, f.RuleID) && glob(x.Namespace, f.Object.Namespace) &&
-		glob(x.Kind, f.Object.Kind) && glob(x.Name, f.Object.Name)
+// Matches reports whether the exemption covers a finding of rule ruleID
+// about obj.
+func (x Exemption) Matches(ruleID string, obj finding.ObjectRef) bool {
+	return glob(x.Rule, ruleID) && glob(x.Namespace, obj.Namespace) &&
+		glob(x.Kind, obj.Kind) && glob(x.Name, obj.Name)
 }
 
 func glob(pattern, s string) bool {
@@ -57,11 +59,11 @@ func Pipeline(raws []Raw, procs ...Processor) ([]Raw, int) {
 	return raws, total
 }
 
-// Findings strips the objects.
+// Findings builds the report form of raws.
 func Findings(raws []Raw) []finding.Finding {
 	out := make([]finding.Finding, len(raws))
 	for i := range raws {
-		out[i] = raws[i].Finding
+		out[i] = raws[i].Finding()
 	}
 	return out
 }
@@ -96,7 +98,7 @@ func (IgnoreAnnotations) Process(in []Raw) ([]Raw, int) {
 		}
 		for _, id := range strings.Split(v, ",") {
 			id = strings.TrimSpace(id)
-			if id == r.RuleID || id == "*" || id == "all" {
+			if id == r.Rule.ID || id == "*" || id == "all" {
 				return false
 			}
 		}
@@ -118,18 +120,18 @@ func (ConfigFilter) Name() string { return "config" }
 // Process implements Processor.
 func (c ConfigFilter) Process(in []Raw) ([]Raw, int) {
 	out, n := filter(in, func(r *Raw) bool {
-		if c.Disabled[r.RuleID] {
+		if c.Disabled[r.Rule.ID] {
 			return false
 		}
 		for i := range c.Exemptions {
-			if c.Exemptions[i].Matches(&r.Finding) {
+			if c.Exemptions[i].Matches(r.Rule.ID, r.Ref()) {
 				return false
 			}
 		}
 		return true
 	})
 	for i := range out {
-		if s, ok := c.Severities[out[i].RuleID]; ok {
+		if s, ok := c.Severities[out[i].Rule.ID]; ok {
 			out[i].Severity = s
 		}
 	}
@@ -147,7 +149,7 @@ func (b Baseline) Process(in []Raw) ([]Raw, int) {
 	if len(b.Fingerprints) == 0 {
 		return in, 0
 	}
-	return filter(in, func(r *Raw) bool { return !b.Fingerprints[r.Fingerprint] })
+	return filter(in, func(r *Raw) bool { return !b.Fingerprints[r.Fingerprint()] })
 }
 
 // MinSeverity drops findings below a threshold. Findings below it are not
@@ -184,7 +186,7 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 		// The message is not part of the key for per-object findings: it
 		// names the object, which differs between overlays (namePrefix)
 		// while the line to fix is one.
-		k := key{rule: r.RuleID, file: r.Location.File, container: r.Container, path: r.Path, line: r.Location.Line, col: r.Location.Column}
+		k := key{rule: r.Rule.ID, file: r.File, container: r.Container, path: r.Path, line: int(r.Line), col: int(r.Column)}
 		if r.setLevel {
 			k.msg = r.Message
 		}
@@ -205,9 +207,49 @@ func (Sort) Name() string { return "sort" }
 
 // Process implements Processor.
 func (Sort) Process(in []Raw) ([]Raw, int) {
-	// Index-based: comparing by pointer avoids copying large structs. An
-	// unstable sort is deterministic here: findings that compare equal
-	// agree on rule, object, path and message, so they are the same.
-	sort.Slice(in, func(i, j int) bool { return finding.Compare(&in[i].Finding, &in[j].Finding) < 0 })
+	// An unstable sort is deterministic here: findings that compare
+	// equal agree on rule, object, path and message, so they are the same.
+	slices.SortFunc(in, func(a, b Raw) int { return Compare(&a, &b) })
 	return in, 0
+}
+
+// Compare orders raws exactly as finding.Compare orders their findings,
+// without building them.
+func Compare(a, b *Raw) int {
+	if a.File != b.File {
+		return strings.Compare(a.File, b.File)
+	}
+	if c := cmp.Compare(a.Line, b.Line); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Column, b.Column); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
+	}
+	if c := compareString(a.Rule.ID, b.Rule.ID); c != 0 {
+		return c
+	}
+	if a.Obj != b.Obj {
+		ra, rb := a.Ref(), b.Ref()
+		for _, p := range [...][2]string{{ra.Kind, rb.Kind}, {ra.Namespace, rb.Namespace}, {ra.Name, rb.Name}} {
+			if c := compareString(p[0], p[1]); c != 0 {
+				return c
+			}
+		}
+	}
+	for _, p := range [...][2]string{{a.Container, b.Container}, {a.Path, b.Path}, {a.Message, b.Message}} {
+		if c := compareString(p[0], p[1]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareString(a, b string) int {
+	if a == b {
+		return 0
+	}
+	return strings.Compare(a, b)
 }

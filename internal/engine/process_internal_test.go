@@ -7,9 +7,10 @@ import (
 )
 
 func TestDedupeKeepsDistinctFindingsAtOnePosition(t *testing.T) {
+	rule := &finding.RuleInfo{ID: "r"}
 	at := func(container, msg string, set bool) Raw {
-		return Raw{Finding: finding.Finding{RuleID: "r", Message: msg, Container: container, Path: "spec.containers[0].x",
-			Location: finding.Location{File: "base.yaml", Line: 3, Column: 5}}, setLevel: set}
+		return Raw{Rule: rule, Message: msg, Container: container, Path: "spec.containers[0].x",
+			File: "base.yaml", Line: 3, Column: 5, setLevel: set}
 	}
 	in := []Raw{
 		at("app", "Deployment dev/dev-web …", false),

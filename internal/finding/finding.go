@@ -218,17 +218,41 @@ func (r *Result) Failing(threshold Severity) bool {
 // line and column, then most severe first, then rule, object, container,
 // path and message. It does not allocate (sorting large results).
 func Compare(a, b *Finding) int {
-	return cmp.Or(
-		cmp.Compare(a.Location.File, b.Location.File),
-		cmp.Compare(a.Location.Line, b.Location.Line),
-		cmp.Compare(a.Location.Column, b.Location.Column),
-		cmp.Compare(b.Severity, a.Severity),
-		cmp.Compare(a.RuleID, b.RuleID),
-		cmp.Compare(a.Object.Kind, b.Object.Kind),
-		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
-		cmp.Compare(a.Object.Name, b.Object.Name),
-		cmp.Compare(a.Container, b.Container),
-		cmp.Compare(a.Path, b.Path),
-		cmp.Compare(a.Message, b.Message),
-	)
+	// Early returns, not cmp.Or: its arguments would all be evaluated,
+	// and sorting 100,000 findings makes millions of comparisons that
+	// nearly always end at the file or line. Equal strings (usually the
+	// same string) are checked with ==, which is cheap for shared ones.
+	if c := compareString(a.Location.File, b.Location.File); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Line, b.Location.Line); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Column, b.Location.Column); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
+	}
+	for _, p := range [...][2]string{
+		{a.RuleID, b.RuleID},
+		{a.Object.Kind, b.Object.Kind},
+		{a.Object.Namespace, b.Object.Namespace},
+		{a.Object.Name, b.Object.Name},
+		{a.Container, b.Container},
+		{a.Path, b.Path},
+		{a.Message, b.Message},
+	} {
+		if c := compareString(p[0], p[1]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareString(a, b string) int {
+	if a == b {
+		return 0
+	}
+	return strings.Compare(a, b)
 }

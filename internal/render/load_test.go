@@ -86,14 +86,14 @@ func TestFindingsPointAtSource(t *testing.T) {
 	}
 	positions := map[string]map[string]bool{}
 	for _, r := range raws {
-		if strings.Contains(r.Location.File, "<") || r.Location.Line < 1 {
-			t.Errorf("%s at %v", r.RuleID, r.Location)
+		if strings.Contains(r.Location().File, "<") || r.Location().Line < 1 {
+			t.Errorf("%s at %v", r.RuleID(), r.Location())
 		}
-		k := r.RuleID + " " + r.Location.String()
+		k := r.RuleID() + " " + r.Location().String()
 		if positions[k] == nil {
 			positions[k] = map[string]bool{}
 		}
-		positions[k][r.Object.Name] = true
+		positions[k][r.Ref().Name] = true
 	}
 	for _, want := range []string{
 		"privileged-container repo/deploy/base/deployment.yaml:18:13",

@@ -21,11 +21,11 @@ func TestRealWorldCorpus(t *testing.T) {
 	}
 	byFile := map[string]map[string]bool{}
 	for _, r := range raws {
-		f := strings.TrimPrefix(r.Location.File, "testdata/corpus/real/kubernetes-goat/")
+		f := strings.TrimPrefix(r.Location().File, "testdata/corpus/real/kubernetes-goat/")
 		if byFile[f] == nil {
 			byFile[f] = map[string]bool{}
 		}
-		byFile[f][r.RuleID] = true
+		byFile[f][r.RuleID()] = true
 	}
 	goat := map[string][]string{
 		"scenarios/system-monitor/deployment.yaml": {

@@ -15,7 +15,7 @@ func TestDump(t *testing.T) {
 	}
 	raws, errs := lint(t, testRegistry(t), testSettings(), nil, strings.Split(paths, ",")...)
 	for _, r := range raws {
-		t.Logf("%s %s %s: %s", r.Location, r.Severity, r.RuleID, r.Message)
+		t.Logf("%s %s %s: %s", r.Location(), r.Severity, r.RuleID(), r.Message)
 	}
 	for _, e := range errs {
 		t.Logf("error: %s", e.Error())

@@ -64,8 +64,8 @@ spec:
 		if r.Path != p.String() {
 			t.Errorf("path %q, want %q", r.Path, p.String())
 		}
-		if want := finding.Fingerprint(r.RuleID, r.Object, p.Identity()); r.Fingerprint != want {
-			t.Errorf("%s: fingerprint %s, want %s", p, r.Fingerprint, want)
+		if want := finding.Fingerprint(r.RuleID(), r.Ref(), p.Identity()); r.Fingerprint() != want {
+			t.Errorf("%s: fingerprint %s, want %s", p, r.Fingerprint(), want)
 		}
 	}
 }

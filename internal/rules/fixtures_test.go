@@ -134,8 +134,8 @@ func TestRuleFixtures(t *testing.T) {
 			rel, _ := filepath.Rel(repoRoot(t), file)
 			var got []string
 			for _, r := range raws {
-				if fx.underTest[r.RuleID] {
-					got = append(got, want{r.Location.Line, r.Location.Column, r.RuleID}.String())
+				if fx.underTest[r.RuleID()] {
+					got = append(got, want{r.Location().Line, r.Location().Column, r.RuleID()}.String())
 				}
 			}
 			var exp []string
@@ -155,8 +155,8 @@ func TestRuleFixtures(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(exp, "\n") {
 				var msgs []string
 				for _, r := range raws {
-					if fx.underTest[r.RuleID] {
-						msgs = append(msgs, fmt.Sprintf("  %s %s: %s", r.Location, r.RuleID, r.Message))
+					if fx.underTest[r.RuleID()] {
+						msgs = append(msgs, fmt.Sprintf("  %s %s: %s", r.Location(), r.RuleID(), r.Message))
 					}
 				}
 				t.Errorf("%s:\n missing: %v\n unexpected: %v\n findings:\n%s", rel, diff(exp, got), diff(got, exp), strings.Join(msgs, "\n"))

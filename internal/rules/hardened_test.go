@@ -24,9 +24,9 @@ func TestHardenedExample(t *testing.T) {
 	}
 	for _, r := range raws {
 		if r.Severity >= finding.Medium {
-			t.Errorf("%s %s %s: %s", r.Location, r.Severity, r.RuleID, r.Message)
+			t.Errorf("%s %s %s: %s", r.Location(), r.Severity, r.RuleID(), r.Message)
 		} else {
-			t.Logf("%s %s %s: %s", r.Location, r.Severity, r.RuleID, r.Message)
+			t.Logf("%s %s %s: %s", r.Location(), r.Severity, r.RuleID(), r.Message)
 		}
 	}
 }

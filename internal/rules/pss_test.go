@@ -112,8 +112,8 @@ func TestPSSFixtures(t *testing.T) {
 						var got []string
 						for _, r := range raws {
 							for _, tag := range levelTags[lv] {
-								if tags[r.RuleID][tag] {
-									got = append(got, r.Location.String()+" "+r.RuleID)
+								if tags[r.RuleID()][tag] {
+									got = append(got, r.Location().String()+" "+r.RuleID())
 								}
 							}
 						}
@@ -154,9 +154,9 @@ func checkControls(t *testing.T, name string, minor int, w *engine.Workload, raw
 	tab := pssTableOnce()
 	fired := map[string]bool{}
 	for _, r := range raws {
-		fired[r.RuleID] = true
+		fired[r.RuleID()] = true
 		if strings.Contains(r.Message, "Pod Security Standard (v1.") {
-			t.Errorf("%s (v1.%d): %s fell back to the pod spec: %s", name, minor, r.RuleID, r.Message)
+			t.Errorf("%s (v1.%d): %s fell back to the pod spec: %s", name, minor, r.RuleID(), r.Message)
 		}
 	}
 	byCheck := map[policy.CheckID]bool{}
@@ -216,7 +216,7 @@ func checkAttribution(t *testing.T, name string, minor int, w *engine.Workload, 
 	blamed := map[string]bool{}
 	ownBlamed := map[string]bool{}
 	for _, r := range raws {
-		if !ids[r.RuleID] {
+		if !ids[r.RuleID()] {
 			continue
 		}
 		if r.Container == "" {
@@ -224,7 +224,7 @@ func checkAttribution(t *testing.T, name string, minor int, w *engine.Workload, 
 			continue
 		}
 		blamed[r.Container] = true
-		if own[r.RuleID] {
+		if own[r.RuleID()] {
 			ownBlamed[r.Container] = true
 		}
 	}

@@ -77,10 +77,10 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 		t.Fatal("no findings")
 	}
 	for _, r := range raws {
-		text := r.Message + " " + r.Path + " " + r.Remediation
+		text := r.Message + " " + r.Path + " " + r.Rule.Remediation
 		for _, v := range values {
 			if strings.Contains(text, v) {
-				t.Errorf("%s %s leaks a secret value: %s", r.Location, r.RuleID, r.Message)
+				t.Errorf("%s %s leaks a secret value: %s", r.Location(), r.RuleID(), r.Message)
 			}
 		}
 	}
