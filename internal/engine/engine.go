@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
@@ -97,7 +98,8 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 		ctx.rule = rule
 		rule.Check(ctx, o)
 	}
-	res.raws = ctx.out
+	// Kept until the run ends: without append's spare capacity.
+	res.raws = slices.Clone(ctx.out)
 	cache.workload(o)
 	if cache.err != nil {
 		res.err = cache.err

@@ -28,9 +28,9 @@ func fastParse(data []byte, doc *yaml.Node) bool {
 	if len(data) > math.MaxInt32 || !plainASCII(data) {
 		return false
 	}
-	// The nodes' strings alias data, as yaml.v3's do not: callers hand
-	// over buffers they never modify, and whatever outlives the node tree
-	// (object identity, findings) is copied or interned.
+	// The nodes' strings share data, which must stay unmodified: the
+	// loader gives every document a buffer of its own, so a node tree
+	// kept for set-level rules pins its own document and nothing more.
 	p := fastParser{src: unsafe.String(unsafe.SliceData(data), len(data))}
 	ok := p.run(doc)
 	if !ok {

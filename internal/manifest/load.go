@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -227,25 +228,71 @@ func LoadPaths(args []string, opt Options) *Result {
 }
 
 // LoadFiles reads and parses files (already expanded; "-" is stdin).
+// Files are read as a stream of documents: each is parsed (and visited) as
+// soon as it is cut from its file, so a large file is never held whole.
 func LoadFiles(files []string, opt Options) *Result {
 	res := &Result{}
-	var docs []docChunk
-	for _, f := range files {
-		name := DisplayPath(f, opt.BaseDir)
-		data, err := readLimited(f, opt)
-		res.Files = append(res.Files, name)
-		if err != nil {
-			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
-			continue
+	parseStream(opt, res, opt.Visit, func(emit func(docChunk)) {
+		for _, f := range files {
+			name := DisplayPath(f, opt.BaseDir)
+			res.Files = append(res.Files, name)
+			if err := streamFile(f, name, opt, emit); err != nil {
+				res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
+			}
 		}
-		if err := checkText(data); err != nil {
-			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
-			continue
-		}
-		docs = append(docs, splitDocuments(name, data)...)
-	}
-	parseChunks(docs, opt, res, opt.Visit)
+	})
 	return res
+}
+
+// streamFile cuts one file (or standard input) into documents.
+func streamFile(path, name string, opt Options, emit func(docChunk)) error {
+	limit := opt.maxFileSize()
+	var r io.Reader
+	if path == "-" {
+		if opt.Stdin == nil {
+			return errors.New("no standard input")
+		}
+		r = opt.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return errors.New(PathErrorMessage(err))
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if st.Size() > limit {
+				return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
+			}
+			return splitText(name, f, emit)
+		}
+		r = f
+	}
+	// A pipe's size is known only once it is read: read it whole, so that
+	// an oversized one is refused before any of it is linted.
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return fmt.Errorf("reading: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("input is over the %d-byte limit (--max-file-size)", limit)
+	}
+	return splitText(name, bytes.NewReader(data), emit)
+}
+
+// splitText refuses binary input, then cuts text into documents.
+func splitText(name string, r io.Reader, emit func(docChunk)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(8192)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return fmt.Errorf("reading: %w", err)
+	}
+	if err := checkText(head); err != nil {
+		return err
+	}
+	if err := splitStream(name, br, emit); err != nil {
+		return fmt.Errorf("reading: %w", err)
+	}
+	return nil
 }
 
 // LoadBytes parses data as the content of file name (already displayed
@@ -256,48 +303,12 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 		res.Errors = append(res.Errors, finding.InputError{File: name, Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit (--max-file-size)", len(data), opt.maxFileSize())})
 		return res
 	}
-	if err := checkText(data); err != nil {
-		res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
-		return res
-	}
-	parseChunks(splitDocuments(name, data), opt, res, nil)
+	parseStream(opt, res, nil, func(emit func(docChunk)) {
+		if err := splitText(name, bytes.NewReader(data), emit); err != nil {
+			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
+		}
+	})
 	return res
-}
-
-func readLimited(path string, opt Options) ([]byte, error) {
-	limit := opt.maxFileSize()
-	var r io.Reader
-	if path == "-" {
-		if opt.Stdin == nil {
-			return nil, errors.New("no standard input")
-		}
-		r = opt.Stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, errors.New(PathErrorMessage(err))
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
-			return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
-		}
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			data := make([]byte, st.Size())
-			if _, err := io.ReadFull(f, data); err != nil {
-				return nil, fmt.Errorf("reading: %w", err)
-			}
-			return data, nil
-		}
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("input is over the %d-byte limit (--max-file-size)", limit)
-	}
-	return data, nil
 }
 
 // checkText rejects binary input: NUL bytes or invalid UTF-8 near the start.
@@ -318,51 +329,70 @@ func checkText(data []byte) error {
 
 type docChunk struct {
 	file      string
-	doc       int
+	doc       int // index among the file's documents
+	seq       int // index among all documents of the load
 	startLine int // 1-based line of the chunk's first byte in file
 	data      []byte
 }
 
-// splitDocuments cuts a YAML stream at document markers. YAML forbids a
-// line starting with "---" or "..." (followed by blank or end) inside any
+// splitStream cuts a YAML stream at document markers. YAML forbids a line
+// starting with "---" or "..." (followed by blank or end) inside any
 // scalar, so a line scan is exact and lets documents parse independently:
-// in parallel, and with a syntax error confined to its own document.
-func splitDocuments(file string, data []byte) []docChunk {
-	var chunks []docChunk
-	start, startLine, line := 0, 1, 1
-	emit := func(end int) {
-		c := data[start:end]
-		if hasContent(c) {
-			chunks = append(chunks, docChunk{file: file, startLine: startLine, data: c})
+// in parallel, and with a syntax error confined to its own document. Each
+// chunk gets its own buffer, which nothing else writes to.
+func splitStream(file string, r *bufio.Reader, emit func(docChunk)) error {
+	var cur []byte
+	doc, startLine, line := 0, 1, 1
+	flush := func() {
+		if hasContent(cur) {
+			emit(docChunk{file: file, doc: doc, startLine: startLine, data: cur})
+			doc++
 		}
+		cur = nil
 	}
-	for i := 0; i < len(data); {
-		j := bytes.IndexByte(data[i:], '\n')
-		next := len(data)
-		if j >= 0 {
-			next = i + j + 1
-		}
-		l := data[i:next]
-		switch {
-		case isMarker(l, "---"):
-			if i > start && !onlyDirectives(data[start:i]) {
-				emit(i)
-				start, startLine = i, line
+	lineStart := true
+	for {
+		l, err := r.ReadSlice('\n')
+		if lineStart && len(l) > 0 {
+			switch {
+			case isMarker(l, "---"):
+				if len(cur) > 0 && !onlyDirectives(cur) {
+					flush()
+					startLine = line
+				}
+			case isMarker(l, "..."):
+				cur = append(cur, l...)
+				for err == bufio.ErrBufferFull {
+					l, err = r.ReadSlice('\n')
+					cur = append(cur, l...)
+				}
+				flush()
+				startLine = line + 1
+				line++
+				l = nil
 			}
-		case isMarker(l, "..."):
-			emit(next)
-			start, startLine = next, line+1
 		}
-		i = next
-		line++
+		cur = append(cur, l...)
+		lineStart = err != bufio.ErrBufferFull
+		if lineStart && len(l) > 0 && l[len(l)-1] == '\n' {
+			line++
+		}
+		switch {
+		case err == io.EOF:
+			flush()
+			return nil
+		case err != nil && err != bufio.ErrBufferFull:
+			flush()
+			return err
+		}
 	}
-	if start < len(data) {
-		emit(len(data))
-	}
-	for i := range chunks {
-		chunks[i].doc = i
-	}
-	return chunks
+}
+
+// splitDocuments is splitStream over a buffer.
+func splitDocuments(file string, data []byte) []docChunk {
+	var out []docChunk
+	_ = splitStream(file, bufio.NewReader(bytes.NewReader(data)), func(c docChunk) { out = append(out, c) })
+	return out
 }
 
 func isMarker(l []byte, m string) bool {
@@ -435,33 +465,43 @@ type parsed struct {
 	skipped []Skipped
 }
 
-func parseChunks(chunks []docChunk, opt Options, res *Result, visit func(*Object)) {
-	out := make([]parsed, len(chunks))
-	work := make(chan int)
-	var wg sync.WaitGroup
+// parseStream parses the documents produce emits, on parallel workers,
+// and adds the results to res in document order. The channel between them
+// is short, so reading never runs far ahead of parsing.
+func parseStream(opt Options, res *Result, visit func(*Object), produce func(emit func(docChunk))) {
 	n := opt.workers()
-	if n > len(chunks) {
-		n = len(chunks)
-	}
+	work := make(chan docChunk, 2*n)
+	var (
+		mu  sync.Mutex
+		out []parsed
+		wg  sync.WaitGroup
+	)
 	for w := 0; w < n; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				out[i] = parseChunk(chunks[i], opt)
-				// The chunk's bytes are no longer needed.
-				chunks[i].data = nil
+			for c := range work {
+				p := parseChunk(c, opt)
 				if visit != nil {
-					for _, o := range out[i].objects {
+					for _, o := range p.objects {
 						visit(o)
 					}
 				}
+				mu.Lock()
+				for len(out) <= c.seq {
+					out = append(out, parsed{})
+				}
+				out[c.seq] = p
+				mu.Unlock()
 			}
 		}()
 	}
-	for i := range chunks {
-		work <- i
-	}
+	seq := 0
+	produce(func(c docChunk) {
+		c.seq = seq
+		seq++
+		work <- c
+	})
 	close(work)
 	wg.Wait()
 	for _, p := range out {

@@ -30,6 +30,26 @@ func TestSplitDocumentsKeepsLines(t *testing.T) {
 	}
 }
 
+// Lines longer than the reader's buffer, CRLF markers and a final "..."
+// without a newline are cut exactly as a whole-buffer line scan would.
+func TestSplitStreamLongLinesAndMarkers(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	src := "a: " + long + "\n---\r\nb: 2\n" + "c: " + long + "\n...\n---\nd: 4\n..."
+	chunks := splitDocuments("f", []byte(src))
+	var got []string
+	for _, c := range chunks {
+		got = append(got, fmt.Sprintf("%d@%d:%d", c.doc, c.startLine, len(c.data)))
+	}
+	want := fmt.Sprintf("0@1:%d 1@2:%d 2@6:%d", len(long)+4, 5+5+3+len(long)+1+4, 4+5+3)
+	if strings.Join(got, " ") != want {
+		t.Fatalf("chunks = %v, want %s", got, want)
+	}
+	res := LoadBytes("f", []byte(src), Options{})
+	if len(res.Errors) != 0 || len(res.Skipped) != 3 {
+		t.Fatalf("errors %v, skipped %+v", res.Errors, res.Skipped)
+	}
+}
+
 func TestLoadListsAndPositions(t *testing.T) {
 	src := `apiVersion: v1
 kind: ConfigMapList

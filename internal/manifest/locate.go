@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -178,7 +179,14 @@ func ScalarString(m *yaml.Node, k string) string {
 // resolves to its nearest recorded ancestor, as NodeLocator does for
 // missing fields.
 type FrozenLocator struct {
-	locs map[string]finding.Location
+	// Few entries per object, so a slice: far smaller than a map, and a
+	// linear scan is as fast.
+	locs []frozenLoc
+}
+
+type frozenLoc struct {
+	path string
+	loc  finding.Location
 }
 
 // Freeze records where each of paths (and the object itself) is, then
@@ -187,13 +195,14 @@ func Freeze(o *Object, paths []Path) {
 	if o.Node == nil || o.Locator != nil {
 		return
 	}
-	fl := &FrozenLocator{locs: make(map[string]finding.Location, len(paths)+1)}
-	fl.locs[""] = o.Locate(nil)
+	fl := &FrozenLocator{locs: make([]frozenLoc, 0, len(paths)+1)}
+	fl.locs = append(fl.locs, frozenLoc{"", o.Locate(nil)})
 	for _, p := range paths {
 		if o.Get(p) != nil {
-			fl.locs[p.String()] = o.Locate(p)
+			fl.locs = append(fl.locs, frozenLoc{p.String(), o.Locate(p)})
 		}
 	}
+	fl.locs = slices.Clip(fl.locs)
 	o.Locator = fl
 	o.Node = nil
 }
@@ -201,9 +210,12 @@ func Freeze(o *Object, paths []Path) {
 // Locate implements Locator.
 func (fl *FrozenLocator) Locate(p Path) finding.Location {
 	for n := len(p); n > 0; n-- {
-		if loc, ok := fl.locs[p[:n].String()]; ok {
-			return loc
+		s := p[:n].String()
+		for i := range fl.locs {
+			if fl.locs[i].path == s {
+				return fl.locs[i].loc
+			}
 		}
 	}
-	return fl.locs[""]
+	return fl.locs[0].loc
 }
