@@ -329,6 +329,10 @@ func (o *LintOptions) Run() error {
 	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
 	inputErrs := append(loaded.Errors, ruleErrs...)
+	objects := len(loaded.Objects)
+	// From here on only the findings matter: let the objects go before
+	// the report is built (they are most of the memory left).
+	loaded.Objects = nil
 	if verify {
 		imgRaws, err := o.verifyImages(images.uses)
 		if err != nil {
@@ -371,7 +375,7 @@ func (o *LintOptions) Run() error {
 		Rules:       o.activeRuleInfos(),
 		Summary: finding.Summary{
 			Files:      len(loaded.Files),
-			Objects:    len(loaded.Objects),
+			Objects:    objects,
 			Skipped:    len(loaded.Skipped),
 			Suppressed: suppressed,
 			Errors:     inputErrs,

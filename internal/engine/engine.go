@@ -108,7 +108,8 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 }
 
 // Finish checks any object not visited yet (in parallel), runs set-level
-// rules and returns everything in object order.
+// rules and returns everything in object order. It ends the run: the
+// collector cannot be used afterwards.
 func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError) {
 	var todo []*manifest.Object
 	for _, o := range objs {
@@ -181,5 +182,7 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		out.raws = nil
 	}
 	raws = append(raws, setRaws...)
+	// The run is over: release the per-object state (slim workloads).
+	c.results = nil
 	return raws, errs
 }

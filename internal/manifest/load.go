@@ -263,7 +263,7 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 			if st.Size() > limit {
 				return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
 			}
-			return splitText(name, f, emit)
+			return splitText(name, f, st.Size(), emit)
 		}
 		r = f
 	}
@@ -276,12 +276,16 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 	if int64(len(data)) > limit {
 		return fmt.Errorf("input is over the %d-byte limit (--max-file-size)", limit)
 	}
-	return splitText(name, bytes.NewReader(data), emit)
+	return splitText(name, bytes.NewReader(data), int64(len(data)), emit)
 }
 
-// splitText refuses binary input, then cuts text into documents.
-func splitText(name string, r io.Reader, emit func(docChunk)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+// splitText refuses binary input, then cuts text of the given size into
+// documents.
+func splitText(name string, r io.Reader, size int64, emit func(docChunk)) error {
+	// Small files (the usual repository) get a buffer of their own size:
+	// a fixed 64 KiB one per file would be most of the garbage of a run
+	// over thousands of files.
+	br := bufio.NewReaderSize(r, int(min(max(size+1, 16), 64<<10)))
 	head, err := br.Peek(8192)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return fmt.Errorf("reading: %w", err)
@@ -289,7 +293,7 @@ func splitText(name string, r io.Reader, emit func(docChunk)) error {
 	if err := checkText(head); err != nil {
 		return err
 	}
-	if err := splitStream(name, br, emit); err != nil {
+	if err := splitStream(name, br, size, emit); err != nil {
 		return fmt.Errorf("reading: %w", err)
 	}
 	return nil
@@ -304,7 +308,7 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 		return res
 	}
 	parseStream(opt, res, nil, func(emit func(docChunk)) {
-		if err := splitText(name, bytes.NewReader(data), emit); err != nil {
+		if err := splitText(name, bytes.NewReader(data), int64(len(data)), emit); err != nil {
 			res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
 		}
 	})
@@ -340,8 +344,11 @@ type docChunk struct {
 // scalar, so a line scan is exact and lets documents parse independently:
 // in parallel, and with a syntax error confined to its own document. Each
 // chunk gets its own buffer, which nothing else writes to.
-func splitStream(file string, r *bufio.Reader, emit func(docChunk)) error {
+func splitStream(file string, r *bufio.Reader, size int64, emit func(docChunk)) error {
 	var cur []byte
+	if size > 0 && size <= 64<<10 {
+		cur = make([]byte, 0, size) // most small files are one document
+	}
 	doc, startLine, line := 0, 1, 1
 	flush := func() {
 		if hasContent(cur) {
@@ -391,7 +398,7 @@ func splitStream(file string, r *bufio.Reader, emit func(docChunk)) error {
 // splitDocuments is splitStream over a buffer.
 func splitDocuments(file string, data []byte) []docChunk {
 	var out []docChunk
-	_ = splitStream(file, bufio.NewReader(bytes.NewReader(data)), func(c docChunk) { out = append(out, c) })
+	_ = splitStream(file, bufio.NewReader(bytes.NewReader(data)), int64(len(data)), func(c docChunk) { out = append(out, c) })
 	return out
 }
 
