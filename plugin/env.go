@@ -8,4 +8,8 @@ const (
 	EnvForceColor = "FORCE_COLOR"
 	// EnvConfig names a config file, like --config.
 	EnvConfig = "KUBECTL_SECURE_CONFIG"
+	// EnvGoMemLimit and EnvGoGC are the Go runtime's own settings: when
+	// either is set, lint leaves memory management to it (see memlimit.go).
+	EnvGoMemLimit = "GOMEMLIMIT"
+	EnvGoGC       = "GOGC"
 )

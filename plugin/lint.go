@@ -302,6 +302,7 @@ func (o *LintOptions) Validate() error {
 // Run lints and reports.
 func (o *LintOptions) Run() error {
 	start := o.now()
+	defer governHeap(defaultHeapTarget, o.getenv)()
 	eng := &engine.Engine{Registry: o.registry, Settings: o.settings, Disabled: o.disabled}
 	collector := eng.NewCollector()
 	visit := collector.Visit

@@ -201,18 +201,36 @@ func PathErrorMessage(err error) string {
 
 // DisplayPath returns p relative to base (or the working directory) with
 // forward slashes, when it is below it.
-func DisplayPath(p, base string) string {
+func DisplayPath(p, base string) string { return newDisplayer(base).path(p) }
+
+// displayer is DisplayPath with the working directory and base resolved
+// once: a run over thousands of files would otherwise ask the system for
+// the working directory twice per file.
+type displayer struct{ cwd, base string }
+
+func newDisplayer(base string) displayer {
+	cwd, _ := os.Getwd()
+	d := displayer{cwd: cwd, base: cwd}
+	if base != "" {
+		d.base = d.abs(base)
+	}
+	return d
+}
+
+// abs is filepath.Abs against the recorded working directory.
+func (d displayer) abs(p string) string {
+	if filepath.IsAbs(p) || d.cwd == "" {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(d.cwd, p)
+}
+
+func (d displayer) path(p string) string {
 	if p == "-" {
 		return StdinName
 	}
-	if base == "" {
-		base, _ = os.Getwd()
-	} else if b, err := filepath.Abs(base); err == nil {
-		base = b
-	}
-	abs, err := filepath.Abs(p)
-	if err == nil && base != "" {
-		if rel, err := filepath.Rel(base, abs); err == nil && !strings.HasPrefix(rel, "..") {
+	if d.base != "" && (filepath.IsAbs(p) || d.cwd != "") {
+		if rel, err := filepath.Rel(d.base, d.abs(p)); err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.ToSlash(rel)
 		}
 	}
@@ -232,9 +250,10 @@ func LoadPaths(args []string, opt Options) *Result {
 // soon as it is cut from its file, so a large file is never held whole.
 func LoadFiles(files []string, opt Options) *Result {
 	res := &Result{}
+	disp := newDisplayer(opt.BaseDir)
 	parseStream(opt, res, opt.Visit, func(emit func(docChunk)) {
 		for _, f := range files {
-			name := DisplayPath(f, opt.BaseDir)
+			name := disp.path(f)
 			res.Files = append(res.Files, name)
 			if err := streamFile(f, name, opt, emit); err != nil {
 				res.Errors = append(res.Errors, finding.InputError{File: name, Message: err.Error()})
