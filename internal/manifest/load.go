@@ -273,6 +273,15 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 		}
 		r = opt.Stdin
 	} else {
+		data, size, ok, err := readSmall(path)
+		switch {
+		case err != nil:
+			return errors.New(PathErrorMessage(err))
+		case ok && size > limit:
+			return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", size, limit)
+		case ok:
+			return splitText(name, bytes.NewReader(data), size, emit)
+		}
 		f, err := os.Open(path)
 		if err != nil {
 			return errors.New(PathErrorMessage(err))

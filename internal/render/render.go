@@ -327,9 +327,14 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 		}
 	}
 	for _, f := range files {
-		fabs, _ := filepath.Abs(f)
-		if claimed[fabs] || isKustFileName(filepath.Base(f)) {
+		if isKustFileName(filepath.Base(f)) {
 			continue
+		}
+		if len(claimed) > 0 {
+			// Only now: filepath.Abs asks for the working directory.
+			if fabs, _ := filepath.Abs(f); claimed[fabs] {
+				continue
+			}
 		}
 		loose = append(loose, f)
 	}
