@@ -25,18 +25,27 @@ import (
 // parses the document with yaml.v3 instead — so error messages and every
 // corner of YAML stay yaml.v3's. FuzzFastYAML checks the equivalence.
 func fastParse(data []byte, doc *yaml.Node) bool {
+	_, ok := fastParseInto(data, doc, nil)
+	return ok
+}
+
+// fastParseInto is fastParse placing the nodes in slab when it is large
+// enough (a slab whose tree nothing references any more: see
+// nodeSlabs). It returns the slab that holds the first nodes.
+func fastParseInto(data []byte, doc *yaml.Node, slab []yaml.Node) ([]yaml.Node, bool) {
 	if len(data) > math.MaxInt32 || !plainASCII(data) {
-		return false
+		return nil, false
 	}
 	// The nodes' strings share data, which must stay unmodified: the
 	// loader gives every document a buffer of its own, so a node tree
 	// kept for set-level rules pins its own document and nothing more.
-	p := fastParser{src: unsafe.String(unsafe.SliceData(data), len(data))}
+	p := fastParser{src: unsafe.String(unsafe.SliceData(data), len(data)), reuse: slab}
 	ok := p.run(doc)
 	if !ok {
 		*doc = yaml.Node{}
+		return nil, false
 	}
-	return ok
+	return p.first, true
 }
 
 // plainASCII reports whether data is printable ASCII and newlines only.
@@ -63,6 +72,8 @@ type fastParser struct {
 	src   string
 	lines []line
 	slab  []yaml.Node
+	reuse []yaml.Node // a recycled slab, or nil
+	first []yaml.Node // the slab of the first nodes
 	ptrs  []*yaml.Node
 	tmp   yaml.Node
 }
@@ -149,7 +160,16 @@ func (p *fastParser) split() {
 			content++
 		}
 	}
-	p.slab = make([]yaml.Node, 0, 2*content+content/8+4)
+	size := 2*content + content/8 + 4
+	if cap(p.reuse) >= size {
+		// Cleared whole: stale pointers past the nodes used would keep
+		// the previous document's garbage alive.
+		clear(p.reuse[:cap(p.reuse)])
+		p.slab = p.reuse[:0]
+	} else {
+		p.slab = make([]yaml.Node, 0, size)
+	}
+	p.first = p.slab
 }
 
 func (p *fastParser) text(i int) string { return p.src[p.lines[i].start:p.lines[i].end] }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -218,4 +219,39 @@ func FuzzFastYAML(f *testing.F) {
 		}
 		checkFast(t, "fuzz", data)
 	})
+}
+
+// Recycled node slabs never belong to a tree still in use: objects the
+// visitor froze give theirs back, and every other object's tree stays
+// exactly as a load without recycling builds it.
+func TestNodeSlabRecyclingKeepsLiveTrees(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "corpus", "real")
+	ref := LoadPaths([]string{root}, Options{})
+	var mu sync.Mutex
+	n := 0
+	got := LoadPaths([]string{root}, Options{Workers: 2, Visit: func(o *Object) {
+		mu.Lock()
+		n++
+		freeze := n%2 == 0
+		mu.Unlock()
+		if freeze {
+			Freeze(o, nil)
+		}
+	}})
+	if len(got.Objects) != len(ref.Objects) || len(got.Objects) < 100 {
+		t.Fatalf("%d objects, reference %d", len(got.Objects), len(ref.Objects))
+	}
+	kept := 0
+	for i, o := range got.Objects {
+		if o.Node == nil {
+			continue
+		}
+		kept++
+		if err := sameTree(ref.Objects[i].Node, o.Node, fmt.Sprintf("%s#%d", o.File, o.Doc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if kept == 0 || kept == len(got.Objects) {
+		t.Fatalf("kept %d of %d trees: the test froze none or all", kept, len(got.Objects))
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 
@@ -498,6 +499,24 @@ type parsed struct {
 	objects []*Object
 	errs    []finding.InputError
 	skipped []Skipped
+	// slab holds the document's nodes when the fast path parsed it.
+	slab []yaml.Node
+}
+
+// nodeSlabs recycles the node slabs of documents whose tree is released:
+// a document holding one object that its visitor froze (Freeze drops the
+// node tree once per-object checks are done). Nodes are most of what a run
+// allocates; reusing them keeps the collector's work down.
+var nodeSlabs = sync.Pool{New: func() any { return new([]yaml.Node) }}
+
+// recycle returns p's slab to the pool when nothing can reach its nodes.
+func (p *parsed) recycle() {
+	if p.slab == nil || len(p.objects) != 1 || p.objects[0].Node != nil {
+		return
+	}
+	s := p.slab
+	p.slab = nil
+	nodeSlabs.Put(&s)
 }
 
 // parseStream parses the documents produce emits, on parallel workers,
@@ -521,7 +540,9 @@ func parseStream(opt Options, res *Result, visit func(*Object), produce func(emi
 					for _, o := range p.objects {
 						visit(o)
 					}
+					p.recycle()
 				}
+				p.slab = nil
 				mu.Lock()
 				for len(out) <= c.seq {
 					out = append(out, parsed{})
@@ -557,11 +578,17 @@ func parseChunk(c docChunk, opt Options) (p parsed) {
 		}
 	}()
 	var doc yaml.Node
-	if !fastParse(c.data, &doc) {
+	reuse := nodeSlabs.Get().(*[]yaml.Node)
+	slab, fast := fastParseInto(c.data, &doc, *reuse)
+	if cap(*reuse) > 0 && (!fast || unsafe.SliceData(slab) != unsafe.SliceData(*reuse)) {
+		nodeSlabs.Put(reuse) // not used (too small): keep it for another
+	}
+	if !fast {
 		if err := yaml.Unmarshal(c.data, &doc); err != nil {
 			return parsed{errs: []finding.InputError{yamlError(c, err)}}
 		}
 	}
+	defer func() { p.slab = slab }()
 	root := Resolve(&doc)
 	if root == nil {
 		return parsed{}
