@@ -175,27 +175,58 @@ type Dedupe struct{}
 // Name implements Processor.
 func (Dedupe) Name() string { return "dedupe" }
 
-// Process implements Processor.
+// Process implements Processor. It sorts first (the Sort that follows
+// then finds its work done): duplicates share file, line and column, so
+// they fall into one short run of neighbours, and are found without a map
+// over every finding. Of duplicates, the first in report order is kept.
 func (Dedupe) Process(in []Raw) ([]Raw, int) {
-	type key struct {
-		rule, file, container, path, msg string
-		line, col                        int
+	Sort{}.Process(in)
+	// The message is not part of the key for per-object findings: it
+	// names the object, which differs between overlays (namePrefix) while
+	// the line to fix is one.
+	same := func(a, b *Raw) bool {
+		return a.Rule.ID == b.Rule.ID && a.Container == b.Container && a.Path == b.Path &&
+			a.setLevel == b.setLevel && (!a.setLevel || a.Message == b.Message)
 	}
-	seen := make(map[key]bool, len(in))
-	out, _ := filter(in, func(r *Raw) bool {
-		// The message is not part of the key for per-object findings: it
-		// names the object, which differs between overlays (namePrefix)
-		// while the line to fix is one.
-		k := key{rule: r.Rule.ID, file: r.File, container: r.Container, path: r.Path, line: int(r.Line), col: int(r.Column)}
-		if r.setLevel {
-			k.msg = r.Message
+	out := in[:0]
+	for i := 0; i < len(in); {
+		j := i + 1
+		for j < len(in) && in[j].Line == in[i].Line && in[j].Column == in[i].Column && in[j].File == in[i].File {
+			j++
 		}
-		if seen[k] {
-			return false
+		runStart := len(out)
+		if j-i > 32 {
+			// Many findings at one place (set-level findings about many
+			// namespaces, say): a map keeps this linear.
+			type key struct {
+				rule, container, path, msg string
+			}
+			seen := make(map[key]bool, j-i)
+			for k := i; k < j; k++ {
+				r := &in[k]
+				kk := key{rule: r.Rule.ID, container: r.Container, path: r.Path}
+				if r.setLevel {
+					kk.msg = "\x00" + r.Message
+				}
+				if !seen[kk] {
+					seen[kk] = true
+					out = append(out, *r)
+				}
+			}
+			i = j
+			continue
 		}
-		seen[k] = true
-		return true
-	})
+		for k := i; k < j; k++ {
+			dup := false
+			for m := runStart; m < len(out) && !dup; m++ {
+				dup = same(&out[m], &in[k])
+			}
+			if !dup {
+				out = append(out, in[k])
+			}
+		}
+		i = j
+	}
 	return out, 0
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
@@ -23,5 +24,21 @@ func TestDedupeKeepsDistinctFindingsAtOnePosition(t *testing.T) {
 	out, _ := Dedupe{}.Process(in)
 	if len(out) != 4 {
 		t.Fatalf("kept %d, want 4: %+v", len(out), out)
+	}
+}
+
+// A long run of findings at one position takes the map path and keeps the
+// same findings the pairwise path keeps.
+func TestDedupeLongRun(t *testing.T) {
+	rule := &finding.RuleInfo{ID: "r"}
+	var in []Raw
+	for i := range 100 {
+		msg := fmt.Sprintf(`namespace "ns%d" has no NetworkPolicy`, i%40)
+		in = append(in, Raw{Rule: rule, Message: msg, File: "f.yaml", Line: 1, Column: 1, setLevel: true})
+		in = append(in, Raw{Rule: rule, Message: msg, File: "f.yaml", Line: 1, Column: 1, Container: "c", Path: "p"})
+	}
+	out, _ := Dedupe{}.Process(in)
+	if len(out) != 41 { // 40 namespaces, and one per-object finding
+		t.Fatalf("kept %d, want 41", len(out))
 	}
 }

@@ -35,3 +35,22 @@ func TestAppendFinding(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONString: the hand-written escaper writes what encoding/json
+// writes (HTML escaping off) for any string.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `a"b\c`, "\b\f\n\r\t\x00\x1f", "\u2028\u2029", "bad\xff\xfe", "é✓😀", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got, w := appendJSONString(nil, s), bytes.TrimRight(want.Bytes(), "\n"); !bytes.Equal(got, w) {
+			t.Fatalf("%q: got %s, want %s", s, got, w)
+		}
+	})
+}
