@@ -259,28 +259,21 @@ func Compare(a, b *Raw) int {
 	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
 		return c
 	}
-	if c := compareString(a.Rule.ID, b.Rule.ID); c != 0 {
+	if c := finding.CompareString(a.Rule.ID, b.Rule.ID); c != 0 {
 		return c
 	}
 	if a.Obj != b.Obj {
 		ra, rb := a.Ref(), b.Ref()
 		for _, p := range [...][2]string{{ra.Kind, rb.Kind}, {ra.Namespace, rb.Namespace}, {ra.Name, rb.Name}} {
-			if c := compareString(p[0], p[1]); c != 0 {
+			if c := finding.CompareString(p[0], p[1]); c != 0 {
 				return c
 			}
 		}
 	}
 	for _, p := range [...][2]string{{a.Container, b.Container}, {a.Path, b.Path}, {a.Message, b.Message}} {
-		if c := compareString(p[0], p[1]); c != 0 {
+		if c := finding.CompareString(p[0], p[1]); c != 0 {
 			return c
 		}
 	}
 	return 0
-}
-
-func compareString(a, b string) int {
-	if a == b {
-		return 0
-	}
-	return strings.Compare(a, b)
 }
