@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"bufio"
+	"bytes"
 	"testing"
 )
 
@@ -21,6 +23,19 @@ func FuzzLoad(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The two splitters (buffer, stream) cut alike.
+		var streamed []docChunk
+		_ = splitStream("f", bufio.NewReaderSize(bytes.NewReader(data), 16), int64(len(data)), func(c docChunk) { streamed = append(streamed, c) })
+		sliced := splitDocuments("f", data)
+		if len(streamed) != len(sliced) {
+			t.Fatalf("stream cut %d documents, buffer %d", len(streamed), len(sliced))
+		}
+		for i := range sliced {
+			a, b := sliced[i], streamed[i]
+			if a.doc != b.doc || a.startLine != b.startLine || !bytes.Equal(a.data, b.data) {
+				t.Fatalf("document %d: buffer %d@%d %q, stream %d@%d %q", i, a.doc, a.startLine, a.data, b.doc, b.startLine, b.data)
+			}
+		}
 		res := LoadBytes("fuzz.yaml", data, Options{MaxFileSize: 1 << 20, Workers: 1})
 		for _, e := range res.Errors {
 			if e.File != "fuzz.yaml" || e.Message == "" {

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,10 +36,18 @@ func TestSplitDocumentsKeepsLines(t *testing.T) {
 func TestSplitStreamLongLinesAndMarkers(t *testing.T) {
 	long := strings.Repeat("x", 200<<10)
 	src := "a: " + long + "\n---\r\nb: 2\n" + "c: " + long + "\n...\n---\nd: 4\n..."
-	chunks := splitDocuments("f", []byte(src))
+	var chunks []docChunk
+	_ = splitStream("f", bufio.NewReaderSize(strings.NewReader(src), 64<<10), int64(len(src)), func(c docChunk) { chunks = append(chunks, c) })
 	var got []string
 	for _, c := range chunks {
 		got = append(got, fmt.Sprintf("%d@%d:%d", c.doc, c.startLine, len(c.data)))
+	}
+	var sliced []string
+	for _, c := range splitDocuments("f", []byte(src)) {
+		sliced = append(sliced, fmt.Sprintf("%d@%d:%d", c.doc, c.startLine, len(c.data)))
+	}
+	if strings.Join(got, " ") != strings.Join(sliced, " ") {
+		t.Fatalf("stream %v, buffer %v", got, sliced)
 	}
 	want := fmt.Sprintf("0@1:%d 1@2:%d 2@6:%d", len(long)+4, 5+5+3+len(long)+1+4, 4+5+3)
 	if strings.Join(got, " ") != want {
