@@ -28,6 +28,11 @@ func (e *Engine) Run(objs []*manifest.Object) ([]Raw, []finding.InputError) {
 	return e.NewCollector().Finish(objs)
 }
 
+// rawScratch holds the buffers per-object checks report into: an object's
+// findings are copied out at their final size, so a run allocates no
+// append growth per object.
+var rawScratch = sync.Pool{New: func() any { s := make([]Raw, 0, 64); return &s }}
+
 type objResult struct {
 	raws  []Raw
 	err   error
@@ -93,7 +98,14 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 	}()
 	// One context per object, its output slice shared by every rule: no
 	// per-rule slices to copy.
-	ctx := &Context{obj: o, settings: &c.settings, cache: cache}
+	sp := rawScratch.Get().(*[]Raw)
+	ctx := &Context{obj: o, settings: &c.settings, cache: cache, out: (*sp)[:0]}
+	defer func() {
+		// The buffer goes back to the pool without pointers into o.
+		clear(ctx.out)
+		*sp = ctx.out[:0]
+		rawScratch.Put(sp)
+	}()
 	for _, rule := range c.perObj {
 		ctx.rule = rule
 		rule.Check(ctx, o)
@@ -174,6 +186,12 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 			rule.CheckSet(sc, objs)
 		}()
 		setRaws = append(setRaws, sc.out...)
+	}
+	// The decoded (slim) workloads are no longer needed: let them go
+	// before the result, the largest allocation of the run, is made.
+	clear(caches)
+	for _, out := range c.results {
+		out.cache = nil
 	}
 	raws := make([]Raw, 0, total+len(setRaws))
 	for _, o := range objs {

@@ -383,12 +383,31 @@ func splitStream(file string, r *bufio.Reader, size int64, emit func(docChunk)) 
 		cur = make([]byte, 0, size) // most small files are one document
 	}
 	doc, startLine, line := 0, 1, 1
+	// Lines gather in a scratch buffer reused across documents; each
+	// document gets an exact-size copy of its own (the parser's strings
+	// share it), so appending lines leaves no grown-out buffers behind.
+	var scratch []byte
+	if cur == nil {
+		scratch = make([]byte, 0, 16<<10)
+		cur = scratch
+	}
 	flush := func() {
 		if hasContent(cur) {
-			emit(docChunk{file: file, doc: doc, startLine: startLine, data: cur})
+			data := cur
+			if scratch != nil {
+				data = bytes.Clone(cur)
+			}
+			emit(docChunk{file: file, doc: doc, startLine: startLine, data: data})
 			doc++
 		}
-		cur = nil
+		if scratch == nil {
+			cur = nil
+			return
+		}
+		if cap(cur) > cap(scratch) && cap(cur) <= 4<<20 {
+			scratch = cur
+		}
+		cur = scratch[:0]
 	}
 	lineStart := true
 	for {
