@@ -672,41 +672,21 @@ func quoted(t string, i int) (string, int, bool) {
 	return "", 0, false
 }
 
+// yamlEscapes are yaml.v3's single-character escapes (\x, \u and \U take
+// hex digits).
+var yamlEscapes = map[byte]string{
+	'0': "\x00", 'a': "\a", 'b': "\b", 't': "\t", 'n': "\n", 'v': "\v", 'f': "\f", 'r': "\r",
+	'e': "\x1b", ' ': " ", '"': "\"", '\'': "'", '\\': "\\",
+	'N': "\u0085", '_': "\u00a0", 'L': "\u2028", 'P': "\u2029",
+}
+
 // unescape decodes the escape at t[j] ('\\') as yaml.v3 does.
 func unescape(b []byte, t string, j int) ([]byte, int, bool) {
 	if j+1 >= len(t) {
 		return nil, 0, false // a line continuation
 	}
 	n := 0
-	switch t[j+1] {
-	case '0':
-		b = append(b, 0)
-	case 'a':
-		b = append(b, '\a')
-	case 'b':
-		b = append(b, '\b')
-	case 't':
-		b = append(b, '\t')
-	case 'n':
-		b = append(b, '\n')
-	case 'v':
-		b = append(b, '\v')
-	case 'f':
-		b = append(b, '\f')
-	case 'r':
-		b = append(b, '\r')
-	case 'e':
-		b = append(b, 0x1b)
-	case ' ', '"', '\'', '\\':
-		b = append(b, t[j+1])
-	case 'N':
-		b = utf8.AppendRune(b, 0x85)
-	case '_':
-		b = utf8.AppendRune(b, 0xa0)
-	case 'L':
-		b = utf8.AppendRune(b, 0x2028)
-	case 'P':
-		b = utf8.AppendRune(b, 0x2029)
+	switch c := t[j+1]; c {
 	case 'x':
 		n = 2
 	case 'u':
@@ -714,12 +694,13 @@ func unescape(b []byte, t string, j int) ([]byte, int, bool) {
 	case 'U':
 		n = 8
 	default:
-		return nil, 0, false
+		e, ok := yamlEscapes[c]
+		if !ok {
+			return nil, 0, false
+		}
+		return append(b, e...), j + 2, true
 	}
 	j += 2
-	if n == 0 {
-		return b, j, true
-	}
 	if j+n > len(t) {
 		return nil, 0, false
 	}

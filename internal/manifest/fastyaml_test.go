@@ -74,6 +74,7 @@ var fastCases = []string{
 	"my key: v\n80: http\n",
 	"a: 'it''s'\nb: \"q\\\"x\\n\\t\\u00e9\\x41\\U0001F600\\N\\_\\L\\P\\0\\e\\ \"\n",
 	"'k': 1\n\"k 2\" : x\n",
+	"a: \"\\a\\b\\v\\f\\r\\'\\\\\\\"\"\n",
 	"a:\n- 1\n- 2\nb: 3\n",
 	"a:\n  - x\n  -\n  - - n1\n    - n2\n  - k: v\n    k2: v2\n",
 	"-\n  a: 1\n- \n- b\n",
