@@ -24,13 +24,18 @@ var ErrAliasBudget = errors.New("YAML aliases expand to too many nodes (alias bo
 func ToJSON(n *yaml.Node, budget int) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(1024)
-	if budget <= 0 {
-		budget = DefaultMaxAliasExpansion
-	}
-	if err := writeJSON(&b, n, &budget, 0); err != nil {
+	if err := encodeJSON(&b, n, budget); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// encodeJSON appends n as JSON to b within budget nodes (0: the default).
+func encodeJSON(b *bytes.Buffer, n *yaml.Node, budget int) error {
+	if budget <= 0 {
+		budget = DefaultMaxAliasExpansion
+	}
+	return writeJSON(b, n, &budget, 0)
 }
 
 // DecodeInto decodes the node into a Go value (typically a Kubernetes API
@@ -43,8 +48,7 @@ func DecodeInto(n *yaml.Node, v any) error {
 			jsonBuffers.Put(b)
 		}
 	}()
-	budget := DefaultMaxAliasExpansion
-	if err := writeJSON(b, n, &budget, 0); err != nil {
+	if err := encodeJSON(b, n, 0); err != nil {
 		return err
 	}
 	// Both decoders copy what they keep, so the buffer can be reused.

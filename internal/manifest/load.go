@@ -279,13 +279,9 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 		case err != nil:
 			return errors.New(PathErrorMessage(err))
 		case ok && size > limit:
-			return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", size, limit)
+			return fileTooBig(size, limit)
 		case ok:
-			if err := checkText(data); err != nil {
-				return err
-			}
-			splitBytes(name, data, emit)
-			return nil
+			return splitOwned(name, data, emit)
 		}
 		f, err := os.Open(path)
 		if err != nil {
@@ -294,7 +290,7 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			if st.Size() > limit {
-				return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", st.Size(), limit)
+				return fileTooBig(st.Size(), limit)
 			}
 			return splitText(name, f, st.Size(), emit)
 		}
@@ -309,7 +305,21 @@ func streamFile(path, name string, opt Options, emit func(docChunk)) error {
 	if int64(len(data)) > limit {
 		return fmt.Errorf("input is over the %d-byte limit (--max-file-size)", limit)
 	}
-	return splitText(name, bytes.NewReader(data), int64(len(data)), emit)
+	return splitOwned(name, data, emit)
+}
+
+func fileTooBig(size, limit int64) error {
+	return fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", size, limit)
+}
+
+// splitOwned refuses binary input, then cuts data — read for this load
+// alone, so its documents can be slices of it — into documents.
+func splitOwned(name string, data []byte, emit func(docChunk)) error {
+	if err := checkText(data); err != nil {
+		return err
+	}
+	splitBytes(name, data, emit)
+	return nil
 }
 
 // splitText refuses binary input, then cuts text of the given size into
