@@ -181,13 +181,6 @@ func (Dedupe) Name() string { return "dedupe" }
 // over every finding. Of duplicates, the first in report order is kept.
 func (Dedupe) Process(in []Raw) ([]Raw, int) {
 	Sort{}.Process(in)
-	// The message is not part of the key for per-object findings: it
-	// names the object, which differs between overlays (namePrefix) while
-	// the line to fix is one.
-	same := func(a, b *Raw) bool {
-		return a.Rule.ID == b.Rule.ID && a.Container == b.Container && a.Path == b.Path &&
-			a.setLevel == b.setLevel && (!a.setLevel || a.Message == b.Message)
-	}
 	out := in[:0]
 	for i := 0; i < len(in); {
 		j := i + 1
@@ -195,39 +188,45 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 			j++
 		}
 		runStart := len(out)
+		var seen map[dedupeKey]bool
 		if j-i > 32 {
 			// Many findings at one place (set-level findings about many
 			// namespaces, say): a map keeps this linear.
-			type key struct {
-				rule, container, path, msg string
-			}
-			seen := make(map[key]bool, j-i)
-			for k := i; k < j; k++ {
-				r := &in[k]
-				kk := key{rule: r.Rule.ID, container: r.Container, path: r.Path}
-				if r.setLevel {
-					kk.msg = "\x00" + r.Message
-				}
-				if !seen[kk] {
-					seen[kk] = true
-					out = append(out, *r)
-				}
-			}
-			i = j
-			continue
+			seen = make(map[dedupeKey]bool, j-i)
 		}
 		for k := i; k < j; k++ {
-			dup := false
-			for m := runStart; m < len(out) && !dup; m++ {
-				dup = same(&out[m], &in[k])
+			key := keyOf(&in[k])
+			dup := seen[key]
+			for m := runStart; seen == nil && m < len(out) && !dup; m++ {
+				dup = keyOf(&out[m]) == key
 			}
 			if !dup {
+				if seen != nil {
+					seen[key] = true
+				}
 				out = append(out, in[k])
 			}
 		}
 		i = j
 	}
 	return out, 0
+}
+
+// dedupeKey is what makes two findings at one position the same. The
+// message counts only for set-level findings: a per-object message names
+// the object, which differs between overlays (namePrefix) while the line
+// to fix is one.
+type dedupeKey struct {
+	rule, container, path, msg string
+	setLevel                   bool
+}
+
+func keyOf(r *Raw) dedupeKey {
+	k := dedupeKey{rule: r.Rule.ID, container: r.Container, path: r.Path, setLevel: r.setLevel}
+	if r.setLevel {
+		k.msg = r.Message
+	}
+	return k
 }
 
 // Sort orders findings as reports print them (finding.Compare).
