@@ -325,9 +325,9 @@ func splitOwned(name string, data []byte, emit func(docChunk)) error {
 // splitText refuses binary input, then cuts text of the given size into
 // documents.
 func splitText(name string, r io.Reader, size int64, emit func(docChunk)) error {
-	// Small files (the usual repository) get a buffer of their own size:
-	// a fixed 64 KiB one per file would be most of the garbage of a run
-	// over thousands of files.
+	// Small inputs (renderer output; files where readSmall has no fast
+	// path) get a buffer of their own size: a fixed 64 KiB one each would
+	// be most of the garbage of a run over thousands of them.
 	br := bufio.NewReaderSize(r, int(min(max(size+1, 16), 64<<10)))
 	head, err := br.Peek(8192)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
