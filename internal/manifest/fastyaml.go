@@ -218,7 +218,7 @@ func (p *fastParser) collect(mark int) []*yaml.Node {
 // caller checks against its own indentation.
 func (p *fastParser) blockNode(li, col, parent int) (*yaml.Node, int) {
 	t := p.text(li)
-	if t[col] == '-' && (col+1 == len(t) || t[col+1] == ' ') {
+	if isEntry(t, col) {
 		return p.sequence(li, col)
 	}
 	if _, colon := p.key(t, col); colon >= 0 {
