@@ -10,9 +10,9 @@
 #
 # Variables (override on the command line or in the environment):
 #
-#   COSIGN_BIN_DIR  where binaries go           (default: .cache/bin, git-ignored)
-#   COSIGN_V2       path of the cosign v2 binary (default: $(COSIGN_BIN_DIR)/cosign-v2)
-#   COSIGN_V3       path of the cosign v3 binary (default: $(COSIGN_BIN_DIR)/cosign-v3)
+#   COSIGN_BIN_DIR  where binaries go           (default: $(TOOLS_CACHE), outside the clone)
+#   COSIGN_V2       path of the cosign v2 binary (default: $(COSIGN_BIN_DIR)/cosign-<version>/cosign)
+#   COSIGN_V3       path of the cosign v3 binary (default: $(COSIGN_BIN_DIR)/cosign-<version>/cosign)
 #
 # Both are built from the Go module proxy through the tools modules in
 # hack/tools/cosign/v2 and hack/tools/cosign/v3 (each pins cosign with a
@@ -23,9 +23,12 @@
 # with a warm Go build cache, under a minute.
 
 IMAGESIG_ROOT  := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
-COSIGN_BIN_DIR ?= $(IMAGESIG_ROOT)/.cache/bin
-COSIGN_V2      ?= $(COSIGN_BIN_DIR)/cosign-v2
-COSIGN_V3      ?= $(COSIGN_BIN_DIR)/cosign-v3
+# Keyed by the cosign version each tools module pins, so a bump rebuilds.
+COSIGN_V2_VERSION := $(shell awk '$$1=="github.com/sigstore/cosign/v2"{print $$2}' $(IMAGESIG_ROOT)/hack/tools/cosign/v2/go.mod)
+COSIGN_V3_VERSION := $(shell awk '$$1=="github.com/sigstore/cosign/v3"{print $$2}' $(IMAGESIG_ROOT)/hack/tools/cosign/v3/go.mod)
+COSIGN_BIN_DIR ?= $(TOOLS_CACHE)
+COSIGN_V2      ?= $(COSIGN_BIN_DIR)/cosign-$(COSIGN_V2_VERSION)/cosign
+COSIGN_V3      ?= $(COSIGN_BIN_DIR)/cosign-$(COSIGN_V3_VERSION)/cosign
 
 # An environment value wins; otherwise the tests use the binaries built here.
 KUBECTL_SECURE_COSIGN_V2 ?= $(abspath $(COSIGN_V2))
