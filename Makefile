@@ -31,7 +31,7 @@ TEST_DEPS   := lint cosign kubectl
 include $(wildcard mk/*.mk)
 .DEFAULT_GOAL := all
 
-.PHONY: all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl bench-render helm bench-corpus
+.PHONY: tidy-check all build demo test test-go fuzz-short fuzz bench lint vet fmt clean corpus kubectl bench-render helm bench-corpus
 
 all: build
 
@@ -60,8 +60,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(LONGFUZZ) ./internal/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzFastYAML$$' -fuzztime $(LONGFUZZ) ./internal/manifest
 
-lint: vet
+lint: vet tidy-check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## tidy-check: go.mod and go.sum are exactly what `go mod tidy` makes.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum not tidy: run 'go mod tidy'"; exit 1; }
 
 vet:
 	$(GO) vet ./...
