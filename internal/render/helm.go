@@ -21,6 +21,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/ignore"
+	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/strvals"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -261,12 +262,19 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	h := r.opt.Helm
-	if h.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(h.KubeVersion)
-		if err != nil {
-			return fail(fmt.Errorf("--kube-version: %w", err))
-		}
-		caps.KubeVersion = *kv
+	kubeVersion := h.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = DefaultKubeVersion
+	}
+	full, err := ParseKubernetesVersion(kubeVersion)
+	if err != nil {
+		return fail(fmt.Errorf("--kubernetes-version: %w", err))
+	}
+	kv, _ := chartutil.ParseKubeVersion(full)
+	caps.KubeVersion = *kv
+	// What `helm install` and `helm template` check before rendering.
+	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.String()) {
+		return fail(fmt.Errorf("Chart.yaml requires kubeVersion %s, which excludes the target Kubernetes %s (set --kubernetes-version to a version the chart supports)", c, caps.KubeVersion.String()))
 	}
 	caps.APIVersions = append(caps.APIVersions, h.APIVersions...)
 	release := h.ReleaseName
@@ -335,7 +343,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			seenFile[tf.display] = true
 			res.Files = append(res.Files, tf.display)
 		}
-		lr := manifest.LoadBytes(tf.display, []byte(out[k]), r.opt.Manifest)
+		lr := manifest.LoadBytes(tf.display, helmDocuments(out[k]), r.opt.Manifest)
 		for _, e := range lr.Errors {
 			e.Line = 0
 			e.Message = fmt.Sprintf("rendering chart %s: output of %s: %s", name, tf.name, e.Message)
@@ -631,6 +639,30 @@ func hasActions(tf *tmplFile, s [2]int) bool {
 		}
 	}
 	return false
+}
+
+// helmDocuments cuts a rendered template into documents with Helm's own
+// splitter (releaseutil.SplitManifests, what `helm template` and install
+// use), which splits at "---" even when a trim marker ate the newline
+// after it, and joins them again with plain separators for the YAML
+// loader.
+func helmDocuments(text string) []byte {
+	docs := releaseutil.SplitManifests(text)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	var b bytes.Buffer
+	b.Grow(len(text) + 4*len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.WriteString(docs[k])
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }
 
 // segmentFor picks the template segment that produced rendered document

@@ -40,7 +40,9 @@ type HelmOptions struct {
 	// ReleaseName defaults to "release-name", Namespace to "default".
 	ReleaseName string
 	Namespace   string
-	// KubeVersion sets .Capabilities.KubeVersion (e.g. "1.31.0").
+	// KubeVersion sets .Capabilities.KubeVersion (e.g. "1.31.0");
+	// "" means DefaultKubeVersion. Charts whose Chart.yaml kubeVersion
+	// excludes it are not rendered (an error says so).
 	KubeVersion string
 	// APIVersions are added to .Capabilities.APIVersions.
 	APIVersions []string
