@@ -1,8 +1,8 @@
 package render
 
 import (
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
