@@ -249,6 +249,8 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if err := checkDependencies(ch, name); err != nil {
 		return fail(err)
 	}
+	// Deterministic output for linting (see generators.go).
+	origTemplates, generators := seedGenerators(ch)
 	user := r.userValuesOnce()
 	if user.err != nil {
 		return fail(user.err)
@@ -299,6 +301,17 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
+	}
+	// The second render that tells generated fields apart; a failure
+	// only means nothing is marked.
+	var variant map[string]string
+	if generators {
+		setGeneratorVariant(ch, 1)
+		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+		dropGeneratorFile(ch)
+	}
+	for t, data := range origTemplates {
+		t.Data = data
 	}
 
 	c := &chartRender{r: r, user: user, byPath: map[string]*chartInfo{}, defines: map[string]defineBody{}}
@@ -361,8 +374,18 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		for _, s := range lr.Skipped {
 			ndocs = max(ndocs, s.Doc+1)
 		}
+		var other []*manifest.Object
+		if variant != nil {
+			lv := manifest.LoadBytes(tf.display, helmDocuments(variant[k]), r.opt.Manifest)
+			if len(lv.Objects) == len(lr.Objects) {
+				other = lv.Objects
+			}
+		}
 		kindSeen := map[string]int{}
-		for _, o := range lr.Objects {
+		for i, o := range lr.Objects {
+			if other != nil {
+				o.Generated = generatedPaths(o.Node, other[i].Node)
+			}
 			lo, hi := tf.segmentFor(segs, ndocs, o.Doc, o.Kind, kindSeen[o.Kind])
 			kindSeen[o.Kind]++
 			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node}
