@@ -141,7 +141,8 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 		errs[e.File] += e.Error() + "\n"
 	}
 	for file, want := range map[string]string{
-		"syntax.yaml":  "syntax.yaml:7: YAML syntax error",
+		"syntax.yaml":  "syntax.yaml:8: YAML syntax error",
+		"bomb.yaml":    "bomb.yaml:11: document 1: YAML aliases expand to too many nodes (alias bomb?); not linted",
 		"deep.yaml":    "nested deeper than 100 levels",
 		"bin.yaml":     "binary file",
 		"big.yaml":     "over the 2000-byte limit",
@@ -156,9 +157,9 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 	for _, o := range res.Objects {
 		names[o.File+"/"+o.Name]++
 	}
-	// Both good documents around the syntax error survive; the bomb parses
-	// (aliases are not expanded at load) but cannot be decoded.
-	if names["syntax.yaml/ok"] != 2 || names["bomb.yaml/bomb"] != 1 || names["dup.yaml/b"] != 1 {
+	// Both good documents around the syntax error survive; the bomb is an
+	// error, not an object.
+	if names["syntax.yaml/ok"] != 2 || names["bomb.yaml/bomb"] != 0 || names["dup.yaml/b"] != 1 {
 		t.Errorf("objects = %v", names)
 	}
 	for _, o := range res.Objects {
@@ -281,5 +282,24 @@ func TestSymlinkedFilesAreFollowed(t *testing.T) {
 	}
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "broken symbolic link") {
 		t.Errorf("errors = %+v", res.Errors)
+	}
+}
+
+// An alias bomb is an error wherever it sits, also in fields no rule
+// decodes (a ConfigMap's data); aliases within the budget are fine.
+func TestAliasBombAnywhereIsAnError(t *testing.T) {
+	bomb := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g"} {
+		bomb += "  " + n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+",", 10), ",") + "]\n"
+		prev = n
+	}
+	res := LoadBytes("cm.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"+bomb), Options{})
+	if len(res.Objects) != 1 || res.Objects[0].Name != "ok" || len(res.Errors) != 1 || res.Errors[0].Line != 14 || !strings.Contains(res.Errors[0].Message, "alias bomb") {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+	small := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\ndata:\n  a: &a x\n  b: *a\n"
+	if res := LoadBytes("s.yaml", []byte(small), Options{}); len(res.Objects) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
 	}
 }
