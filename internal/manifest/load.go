@@ -755,7 +755,10 @@ func yamlError(c docChunk, err error) finding.InputError {
 			// from 1): the construct that is not closed starts a line later.
 			n++
 		}
-		line = c.startLine + n - 1
+		// An error at the end of the document (an unclosed bracket) is
+		// reported on its last line, not past it.
+		last := bytes.Count(bytes.TrimRight(c.data, " \t\r\n"), []byte("\n")) + 1
+		line = c.startLine + min(n, last) - 1
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}

@@ -2,11 +2,16 @@ package manifest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestSplitDocumentsKeepsLines(t *testing.T) {
@@ -301,5 +306,50 @@ func TestAliasBombAnywhereIsAnError(t *testing.T) {
 	small := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\ndata:\n  a: &a x\n  b: *a\n"
 	if res := LoadBytes("s.yaml", []byte(small), Options{}); len(res.Objects) != 1 || len(res.Errors) != 0 {
 		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+}
+
+// Syntax errors name the 1-based line of the construct yaml.v3 reports
+// (an unclosed bracket's line), never past the document.
+func TestYAMLSyntaxErrorLines(t *testing.T) {
+	for src, want := range map[string]int{
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [b\n  c: d\n": 6,
+		"a: 1\n---\nb: [c\nd: e\n":                        3,
+		"a: 1\nb:\n  - x\n - y\n":                         3,
+		"a: 1\n---\nkey: \"unterminated\nz: 1\n":          3,
+		"a: 1\n---\nx:\n\ty: 1\n":                         4,
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: [\n": 3,
+	} {
+		res := LoadBytes("f.yaml", []byte(src), Options{})
+		if len(res.Errors) != 1 || res.Errors[0].Line != want {
+			t.Errorf("%q: errors %v, want line %d", src, res.Errors, want)
+		}
+	}
+}
+
+// A field of the wrong type deep in a struct is named by its Kubernetes
+// path (indices, no Go type names) and found at its own line.
+func TestDecodeIntoFieldError(t *testing.T) {
+	src := "containers:\n  - name: a\n    image: x\nvolumes:\n  - name: v\n    emptyDir: {}\n  - name: w\n    fc:\n      lun: \"x\"\n"
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	err := DecodeInto(doc.Content[0], &corev1.PodSpec{})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Path.String() != "volumes[1].fc.lun" || fe.Line != 9 || FieldLine(doc.Content[0], err) != 9 {
+		t.Fatalf("error %v (%+v)", err, fe)
+	}
+	if got := DecodeError(err); got != "field volumes[1].fc.lun: cannot use a string where an integer is expected" {
+		t.Errorf("message %q", got)
+	}
+	// A map value of the wrong type: the key inside the map.
+	var meta yaml.Node
+	if err := yaml.Unmarshal([]byte("name: a\nlabels:\n  ok: x\n  bad: [1]\n"), &meta); err != nil {
+		t.Fatal(err)
+	}
+	err = DecodeInto(meta.Content[0], &metav1.ObjectMeta{})
+	if !errors.As(err, &fe) || fe.Path.String() != "labels.bad" || fe.Line != 4 {
+		t.Fatalf("error %v", err)
 	}
 }
