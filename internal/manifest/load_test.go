@@ -315,7 +315,7 @@ func TestYAMLSyntaxErrorLines(t *testing.T) {
 	for src, want := range map[string]int{
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [b\n  c: d\n": 6,
 		"a: 1\n---\nb: [c\nd: e\n":                        3,
-		"a: 1\nb:\n  - x\n - y\n":                         3,
+		"a: 1\nb:\n  - x\n - y\n":                         4, // the misindented item
 		"a: 1\n---\nkey: \"unterminated\nz: 1\n":          3,
 		"a: 1\n---\nx:\n\ty: 1\n":                         4,
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: [\n": 3,
