@@ -79,7 +79,13 @@ func (r *renderer) loadUserValues() *userValues {
 		}
 		m := map[string]any{}
 		if err := sigsyaml.Unmarshal(data, &m); err != nil {
-			uv.err = fmt.Errorf("parsing values file %s: %w", vf, err)
+			// Reported against the values file and line, not the chart.
+			pe := &posError{file: vf, msg: fmt.Sprintf("values file %s: %v", r.display(vf), err)}
+			if mm := valuesLineErr.FindStringSubmatch(err.Error()); mm != nil {
+				pe.line, _ = strconv.Atoi(mm[1])
+				pe.msg = fmt.Sprintf("values file %s: YAML syntax error: %s", r.display(vf), mm[2])
+			}
+			uv.err = pe
 			return uv
 		}
 		if m == nil {
@@ -221,8 +227,11 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		errFile = r.display(filepath.Join(u.path, "Chart.yaml"))
 	}
 	fail := func(err error) *manifest.Result {
-		ie := finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %v", name, err)}
-		if u.kind == unitChart {
+		ie := finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %s", name, shortenTemplateError(err.Error()))}
+		var pe *posError
+		if errors.As(err, &pe) {
+			ie.File, ie.Line = r.display(pe.file), pe.line
+		} else if u.kind == unitChart {
 			// Helm names the template and line ("web/templates/x.yaml:8");
 			// point there, in the user's chart directory.
 			if f, line := templateErrorPos(u.path, err.Error()); f != "" {
@@ -715,6 +724,37 @@ func (tf *tmplFile) segmentFor(segs [][2]int, ndocs, doc int, kind string, nth i
 		return withKind[0][0], withKind[0][1]
 	}
 	return 0, len(tf.lines)
+}
+
+// valuesLineErr finds the line in a values file's YAML error.
+var valuesLineErr = regexp.MustCompile(`yaml: line (\d+): (.*)$`)
+
+// shortenTemplateError collapses the chain of a recursive include
+// ("error calling include: " repeated until Helm's depth limit) into one
+// link and a count, and bounds what is left.
+func shortenTemplateError(msg string) string {
+	const sep = ": error calling include: "
+	parts := strings.Split(msg, sep)
+	if len(parts) > 3 {
+		var out []string
+		for i := 0; i < len(parts); {
+			j := i
+			for j+1 < len(parts) && parts[j+1] == parts[i] {
+				j++
+			}
+			if n := j - i + 1; n > 2 {
+				out = append(out, fmt.Sprintf("%s (repeated %d times: a recursive include)", parts[i], n))
+			} else {
+				out = append(out, parts[i:j+1]...)
+			}
+			i = j + 1
+		}
+		msg = strings.Join(out, sep)
+	}
+	if len(msg) > 1500 {
+		msg = msg[:700] + " … " + msg[len(msg)-700:]
+	}
+	return msg
 }
 
 var templatePos = regexp.MustCompile(`([\w.-]+(?:/[\w.-]+)*\.(?:yaml|yml|tpl|txt|json)):(\d+)`)
