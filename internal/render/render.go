@@ -136,6 +136,8 @@ type renderer struct {
 	user       *userValues
 	// skipped are inputs found but deliberately not rendered.
 	skipped []manifest.Skipped
+	// nodes shares rendered trees between kustomizations.
+	nodes *nodeCache
 }
 
 func (r *renderer) display(p string) string {
@@ -162,6 +164,7 @@ func Load(args []string, opt Options) *manifest.Result {
 		r.base = abs
 	}
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
+	r.nodes = newNodeCache()
 	units, loose, errs := r.discover(args)
 	if opt.Helm.HelmValuesGiven() && !opt.Disabled && !hasChart(units) {
 		errs = append(errs, finding.InputError{File: "<command line>", Message: "-f/--values, --set, --set-string or --set-file given, but no Helm chart is among the inputs"})
