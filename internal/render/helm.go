@@ -311,6 +311,8 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	// Which template lines executed, for positions (see helmtrace.go).
+	trace := traceChart(ch, rv, out)
 	// The second render that tells generated fields apart; a failure
 	// only means nothing is marked.
 	var variant map[string]string
@@ -397,7 +399,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			}
 			lo, hi := tf.segmentFor(segs, ndocs, o.Doc, o.Kind, kindSeen[o.Kind])
 			kindSeen[o.Kind]++
-			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node}
+			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node, trace: trace, out: k, doc: o.Doc}
 			o.Origin = origin
 			res.Objects = append(res.Objects, o)
 		}
@@ -560,6 +562,7 @@ func (c *chartRender) index(ch *chart.Chart, parent *chartInfo, prefix []string,
 			display = ch.Name() + "/" + t.Name
 		}
 		tf := parseTemplate(t.Name, file, display, string(t.Data))
+		tf.full = ch.ChartFullPath() + "/" + t.Name
 		ci.templates[t.Name] = tf
 		for n, b := range tf.defines {
 			if _, dup := c.defines[n]; !dup || parent == nil {
@@ -679,22 +682,47 @@ func hasActions(tf *tmplFile, s [2]int) bool {
 // after it, and joins them again with plain separators for the YAML
 // loader.
 func helmDocuments(text string) []byte {
+	docs := splitHelmDocs(text)
+	var b bytes.Buffer
+	b.Grow(len(text) + 4*len(docs))
+	for i, d := range docs {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.WriteString(d)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// splitHelmDocs returns the documents Helm's splitter finds, in order,
+// without those holding only comments (so that document numbers agree
+// with the loader's).
+func splitHelmDocs(text string) []string {
 	docs := releaseutil.SplitManifests(text)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)
 	}
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	var b bytes.Buffer
-	b.Grow(len(text) + 4*len(keys))
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString("---\n")
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if docHasContent(docs[k]) {
+			out = append(out, docs[k])
 		}
-		b.WriteString(docs[k])
-		b.WriteByte('\n')
 	}
-	return b.Bytes()
+	return out
+}
+
+// docHasContent reports whether a document has a line that is neither
+// blank nor a comment.
+func docHasContent(d string) bool {
+	for _, l := range strings.Split(d, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return true
+		}
+	}
+	return false
 }
 
 // segmentFor picks the template segment that produced rendered document

@@ -194,3 +194,48 @@ func TestHelmErrorsReadable(t *testing.T) {
 		t.Fatalf("errors %v", res.Errors)
 	}
 }
+
+// Positions follow the branch that executed: a key written in both
+// branches of an if/else points at the branch that rendered it, also
+// inside a helper and when the value comes from an action.
+func TestHelmPositionsFollowExecutedBranch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "br")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: br\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "a: false\nnet: true\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "br.sc" -}}
+{{- if .Values.a }}
+privileged: false
+{{- else }}
+privileged: true
+{{- end }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+{{- if .Values.a }}
+  hostNetwork: false
+{{- else }}
+  hostNetwork: true
+{{- end }}
+{{- if .Values.a }}
+  hostPID: {{ .Values.a }}
+{{- else }}
+  hostPID: {{ .Values.net }}
+{{- end }}
+  containers:
+    - name: c
+      image: busybox:1.36
+      securityContext:
+        {{- include "br.sc" . | nindent 8 }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "p", "spec.hostNetwork", "br/templates/pod.yaml:9:3", ""},
+		{"Pod", "p", "spec.hostPID", "br/templates/pod.yaml:14:3", ""},
+		{"Pod", "p", "spec.containers[0].securityContext.privileged", "br/templates/_helpers.tpl:5:1", ""},
+	})
+}

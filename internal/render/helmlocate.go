@@ -132,6 +132,32 @@ type helmLocator struct {
 	tf       *tmplFile
 	lo, hi   int // the template lines of this object's document
 	rendered *yaml.Node
+	// trace says which template lines executed for document doc of the
+	// rendered template out (nil when unknown).
+	trace *execTrace
+	out   string
+	doc   int
+}
+
+// findKey finds the line writing key at level in [lo, hi) of tf: the
+// first that executed for this document when the trace knows (the
+// else-branch's key, not the if-branch's), else the first written.
+func (l *helmLocator) findKey(tf *tmplFile, lo, hi, level int, key string) int {
+	first := -1
+	for j := lo; j < hi; j++ {
+		ln := &tf.lines[j]
+		if ln.key != key || ln.keyCol != level || (ln.item && j != lo) {
+			continue
+		}
+		ran, known := l.trace.ran(l.out, l.doc, tf.full, j)
+		if !known || ran {
+			return j
+		}
+		if first < 0 {
+			first = j
+		}
+	}
+	return first
 }
 
 // Locate implements manifest.Locator.
@@ -229,7 +255,7 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 		if e.Index < 0 {
 			li := -1
 			if level >= 0 {
-				li = tf.findKey(lo, hi, level, e.Key)
+				li = l.findKey(tf, lo, hi, level, e.Key)
 			}
 			if li < 0 {
 				break
