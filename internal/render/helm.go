@@ -218,6 +218,28 @@ func (c *chartRender) valuesSource(ch *chartInfo, key []string) string {
 	return ""
 }
 
+// sourceRank orders values keys by the precedence of what set them: the
+// user's flags and files (later higher) above the charts' values.yaml,
+// and those above a key nothing sets (-1).
+func (c *chartRender) sourceRank(ch *chartInfo, key []string) int {
+	full := append(append([]string{}, ch.prefix...), key...)
+	if c.user != nil {
+		for i := len(c.user.sources) - 1; i >= 0; i-- {
+			if _, ok := lookupValues(c.user.sources[i].vals, full); ok {
+				return 1 + len(ch.chain) + i
+			}
+		}
+	}
+	for i := len(ch.chain) - 1; i >= 0; i-- {
+		anc := ch.chain[i]
+		if _, ok := lookupValues(c.chartDefaults(anc.c), full[len(anc.prefix):]); ok {
+			// A parent's values.yaml overrides its subchart's.
+			return 1 + len(ch.chain) - 1 - i
+		}
+	}
+	return -1
+}
+
 // renderChart renders a chart directory or archive with Helm's engine.
 func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	res := &manifest.Result{}
