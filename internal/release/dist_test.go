@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/kubectl-secure/kubectl-secure/internal/toolstest"
 )
 
@@ -133,6 +135,29 @@ func TestDist(t *testing.T) {
 		if v.Version != stamp.Version || v.Commit != stamp.Commit || v.Date != stamp.Date || v.Platform != host.String() || v.GoVersion != runtime.Version() {
 			t.Errorf("version -o json: %+v, want %+v on %s", v, stamp, host)
 		}
+
+		// The caveat's command, run as written, makes `kubectl secure <TAB>`
+		// work through kubectl's plugin completion.
+		var m krewPlugin
+		if err := yaml.Unmarshal(mustRead(t, manifest), &m); err != nil {
+			t.Fatal(err)
+		}
+		var install string
+		for _, l := range strings.Split(m.Spec.Caveats, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "cp ") {
+				install = l
+			}
+		}
+		sh := exec.Command("sh", "-c", install)
+		sh.Env = k.env
+		if out, err := sh.CombinedOutput(); install == "" || err != nil {
+			t.Fatalf("caveat command %q: %v\n%s", install, err, out)
+		}
+		out, err = k.kubectl(t, nil, "__complete", "secure", "lint", "--fail-on", "")
+		if err != nil || !strings.HasPrefix(out, "low\nmedium\nhigh\ncritical\nnone\n:4\n") {
+			t.Errorf("kubectl __complete secure lint --fail-on '': %v\n%s", err, out)
+		}
+
 		if out, err := k.kubectl(t, nil, "krew", "uninstall", "secure"); err != nil {
 			t.Fatalf("krew uninstall: %v\n%s", err, out)
 		}

@@ -143,9 +143,10 @@ func TestRenderKrew(t *testing.T) {
 	}
 }
 
-// krewSandbox runs krew as `kubectl krew` against a throwaway KREW_ROOT,
-// with a PATH that holds only krew's bin directory, kubectl-krew and
-// kubectl, so that plugin discovery finds nothing else.
+// krewSandbox runs krew as `kubectl krew` against a throwaway KREW_ROOT
+// and HOME, with a PATH of krew's bin directory, ~/.local/bin,
+// kubectl-krew, kubectl and the system directories, so that plugin
+// discovery finds no kubectl-secure but krew's.
 type krewSandbox struct {
 	root string
 	env  []string
@@ -174,29 +175,41 @@ func newKrewSandbox(t *testing.T) *krewSandbox {
 	if out, err := exec.Command("git", "init", "-q", index).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
-	path := strings.Join([]string{filepath.Join(root, "bin"), tools, filepath.Dir(kubectl)}, string(os.PathListSeparator))
+	// ~/.local/bin is where the caveats tell users to put the completion
+	// script.
+	local := filepath.Join(dir, ".local", "bin")
+	if err := os.MkdirAll(local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := strings.Join([]string{filepath.Join(root, "bin"), local, tools, filepath.Dir(kubectl), "/usr/bin", "/bin"}, string(os.PathListSeparator))
 	return &krewSandbox{root: root, env: []string{
 		"PATH=" + path, "HOME=" + dir, "KREW_ROOT=" + root, "KREW_NO_UPGRADE_CHECK=1",
 		"KUBECONFIG=" + filepath.Join(dir, "no-kubeconfig"), "NO_COLOR=1",
 	}}
 }
 
-// kubectl runs kubectl with the sandbox's environment plus extra.
+// kubectl runs kubectl with the sandbox's environment plus extra, and
+// returns its standard output; a failure carries standard error.
 func (k *krewSandbox) kubectl(t *testing.T, extra []string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command("kubectl", args...)
-	cmd.Env = append(append([]string{}, k.env...), extra...)
-	for _, e := range cmd.Env {
+	env := append(append([]string{}, k.env...), extra...)
+	kubectl := "kubectl"
+	for _, e := range env {
 		if p, ok := strings.CutPrefix(e, "PATH="); ok {
 			// Resolve kubectl in the sandbox's PATH, not the test's.
 			if lp, err := lookPathIn("kubectl", p); err == nil {
-				cmd.Path = lp
+				kubectl = lp
 			}
 		}
 	}
-	cmd.Stdin = nil
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	cmd := exec.Command(kubectl, args...)
+	cmd.Env = env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%w\n%s", err, errOut.String())
+	}
+	return out.String(), nil
 }
 
 func lookPathIn(name, path string) (string, error) {
