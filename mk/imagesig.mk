@@ -17,7 +17,8 @@
 # Both are built from the Go module proxy through the tools modules in
 # hack/tools/cosign/v2 and hack/tools/cosign/v3 (each pins cosign with a
 # `tool` directive). Tests find them through KUBECTL_SECURE_COSIGN_V2 and
-# KUBECTL_SECURE_COSIGN_V3, which this fragment exports, or in .cache/bin.
+# KUBECTL_SECURE_COSIGN_V3, which this fragment exports (internal/toolstest:
+# missing binaries skip tests run by hand and fail them under make test).
 #
 # A cold build of both takes about 20 minutes on 2 cores (about 10 each);
 # with a warm Go build cache, under a minute.
