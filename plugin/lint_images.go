@@ -40,6 +40,10 @@ type VerifyImagesFlags struct {
 	Enabled     bool
 	Timeout     time.Duration
 	Concurrency int
+	// TUF overrides imageVerification.tuf; TUFCache moves the cache.
+	TUFMirror string
+	TUFRoot   string
+	TUFCache  string
 }
 
 // AddFlags registers the flags.
@@ -47,6 +51,7 @@ func (f *VerifyImagesFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Enabled, "verify-images", false, "verify the signatures of every image against the imageVerification policy of the config file (contacts the registries)")
 	fs.DurationVar(&f.Timeout, "verify-timeout", 30*time.Second, "timeout of each registry request with --verify-images")
 	fs.IntVar(&f.Concurrency, "verify-concurrency", 16, "images verified at once with --verify-images")
+	AddTUFFlags(fs, &f.TUFMirror, &f.TUFRoot, &f.TUFCache)
 }
 
 // imageUse is one image: line of a container.
@@ -91,7 +96,12 @@ func (o *LintOptions) verifyImages(uses []imageUse) ([]engine.Raw, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: imageVerification: %w", o.cfg.Path, err)
 	}
-	v := imagesig.New(imagesig.WithTimeout(o.Verify.Timeout), imagesig.WithConcurrency(o.Verify.Concurrency), imagesig.WithPlainHTTPLoopback(true))
+	if o.Verify.TUFMirror != "" || o.Verify.TUFRoot != "" {
+		if err := pol.SetTUF(imagesig.TUF{Mirror: o.Verify.TUFMirror, Root: o.Verify.TUFRoot}); err != nil {
+			return nil, fmt.Errorf("--tuf-mirror/--tuf-root: %w", err)
+		}
+	}
+	v := imagesig.New(imagesig.WithTimeout(o.Verify.Timeout), imagesig.WithConcurrency(o.Verify.Concurrency), imagesig.WithPlainHTTPLoopback(true), imagesig.WithTUFCache(o.Verify.TUFCache))
 	refs := make([]string, 0, len(uses))
 	for _, u := range uses {
 		refs = append(refs, u.ref)

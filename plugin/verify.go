@@ -29,6 +29,9 @@ type VerifyOptions struct {
 	CertOIDCIssuer      string
 	CertOIDCIssuerRegex string
 	TrustedRoot         string
+	TUFMirror           string
+	TUFRoot             string
+	TUFCache            string
 	AttestationTypes    []string
 	Output              string
 	Timeout             time.Duration
@@ -63,13 +66,23 @@ the referrers tag fallback for registries without the referrers API.
 
 Give public keys with --key (any of them may match), or a keyless identity:
 --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp] and a
-sigstore trusted_root.json with --trusted-root, against which the certificate
-chain, SCT, transparency-log evidence or signed timestamp are checked offline.
+trust root against which the certificate chain, SCT, transparency-log
+evidence or signed timestamp are checked offline. The trust root is a
+sigstore trusted_root.json given with --trusted-root or, by default, the one
+sigstore's TUF repository serves, verified from the root embedded in the
+binary and cached (--tuf-mirror and --tuf-root for a private deployment or
+an air-gapped mirror; --tuf-cache or $KUBECTL_SECURE_TUF_CACHE to move the
+cache). With a warm cache no request is made to the mirror.
 
 Exit status: 0 when every image verified, 1 when any did not (unsigned, wrong
 signer, invalid, unreachable), 2 for usage errors.`,
 		Example: `  # Key-based
   kubectl secure verify --key cosign.pub ghcr.io/org/app:1.2.3
+
+  # Keyless, trust root from sigstore's TUF repository (cached)
+  kubectl secure verify \
+    --certificate-identity https://github.com/org/app/.github/workflows/release.yml@refs/heads/main \
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/org/app:1.2.3
 
   # Keyless, offline, requiring SLSA provenance
   kubectl secure verify --trusted-root trusted_root.json \
@@ -100,12 +113,21 @@ func (o *VerifyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CertIdentityRegexp, "certificate-identity-regexp", o.CertIdentityRegexp, "keyless: regular expression the certificate identity must match")
 	fs.StringVar(&o.CertOIDCIssuer, "certificate-oidc-issuer", o.CertOIDCIssuer, "keyless: expected OIDC issuer of the signing certificate")
 	fs.StringVar(&o.CertOIDCIssuerRegex, "certificate-oidc-issuer-regexp", o.CertOIDCIssuerRegex, "keyless: regular expression the OIDC issuer must match")
-	fs.StringVar(&o.TrustedRoot, "trusted-root", o.TrustedRoot, "keyless: sigstore trusted_root.json (offline / air-gapped verification)")
+	fs.StringVar(&o.TrustedRoot, "trusted-root", o.TrustedRoot, "keyless: sigstore trusted_root.json (offline / air-gapped verification); default: from sigstore's TUF repository")
+	AddTUFFlags(fs, &o.TUFMirror, &o.TUFRoot, &o.TUFCache)
 	fs.StringArrayVar(&o.AttestationTypes, "attestation-type", o.AttestationTypes, "require a signed in-toto attestation of this type from the same signer: slsaprovenance, spdx, cyclonedx, vuln, … or a predicate type URI; repeatable")
 	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "timeout of each registry request")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "images verified at once")
 	fs.StringVar(&o.Platform, "platform", o.Platform, "platform whose manifest may carry the signature when a multi-arch index is unsigned")
+}
+
+// AddTUFFlags registers --tuf-mirror, --tuf-root and --tuf-cache (named as
+// in cosign's initialize) for verify and lint.
+func AddTUFFlags(fs *pflag.FlagSet, mirror, root, cache *string) {
+	fs.StringVar(mirror, "tuf-mirror", *mirror, "keyless: TUF repository serving the sigstore trusted root (default: sigstore's public-good repository)")
+	fs.StringVar(root, "tuf-root", *root, "keyless: initial root.json of the TUF repository (default: the public-good root embedded in the binary)")
+	fs.StringVar(cache, "tuf-cache", *cache, "directory of the verified TUF metadata cache (default $"+imagesig.TUFCacheEnv+", else $XDG_CACHE_HOME/kubectl-secure/tuf)")
 }
 
 // Complete reads the keys and builds the policy.
@@ -128,6 +150,7 @@ func (o *VerifyOptions) Complete(args []string) error {
 			Identity: o.CertIdentity, IdentityRegexp: o.CertIdentityRegexp,
 			Issuer: o.CertOIDCIssuer, IssuerRegexp: o.CertOIDCIssuerRegex,
 			TrustedRoot: o.TrustedRoot,
+			TUF:         imagesig.TUF{Mirror: o.TUFMirror, Root: o.TUFRoot},
 		})
 	}
 	parts := strings.Split(o.Platform, "/")
@@ -148,6 +171,9 @@ func (o *VerifyOptions) Validate() error {
 	}
 	if o.Output != "text" && o.Output != "json" {
 		return usageError("--output %q: want text or json", o.Output)
+	}
+	if o.TrustedRoot != "" && (o.TUFMirror != "" || o.TUFRoot != "") {
+		return usageError("--trusted-root and --tuf-mirror/--tuf-root exclude each other: the trusted root comes from a file or from TUF")
 	}
 	if len(o.policy.Authorities) == 0 {
 		return usageError("give --key, or a keyless identity (--certificate-identity[-regexp], --certificate-oidc-issuer[-regexp], --trusted-root)")
@@ -181,6 +207,9 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		imagesig.WithPlatform(o.platform),
 		imagesig.WithUserAgent("kubectl-secure/" + version),
 	}, o.VerifierOptions...)
+	if o.TUFCache != "" {
+		opts = append(opts, imagesig.WithTUFCache(o.TUFCache))
+	}
 	v := imagesig.New(opts...)
 	results := v.VerifyAll(ctx, o.Images, func(string) (imagesig.Policy, bool) { return o.policy, true })
 
@@ -220,7 +249,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		}
 	}
 	if usage {
-		return &ExitError{Code: ExitCodeError, Err: errors.New("invalid image reference or policy (see above)")}
+		return &ExitError{Code: ExitCodeError, Err: errors.New("verification could not run: invalid image reference, policy or trust root (see above)")}
 	}
 	return &ExitError{Code: ExitCodeFindings, Err: fmt.Errorf("%d of %d images not verified", failedN, len(rep.Images))}
 }

@@ -119,6 +119,33 @@ func TestVerifyCommandKeyless(t *testing.T) {
 	if ExitCode(err) != 1 || !strings.Contains(out, "no verified spdx attestation") {
 		t.Fatalf("exit %d:\n%s", ExitCode(err), out)
 	}
+
+	// No --trusted-root: the trust root comes from a TUF repository, cached.
+	trJSON, err := os.ReadFile(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := ist.NewTUFRepo(t, trJSON)
+	tufRoot := repo.WriteRoot(t, t.TempDir())
+	cache := t.TempDir()
+	t.Setenv(imagesig.TUFCacheEnv, cache)
+	args := []string{"--tuf-mirror", repo.URL, "--tuf-root", tufRoot, "--certificate-identity", id, "--certificate-oidc-issuer", iss, reg.Ref("app:v1")}
+	if out, _, err = runVerify(t, args...); err != nil || !strings.Contains(out, "result:    verified") {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) == 0 {
+		t.Fatalf("nothing cached in $%s", imagesig.TUFCacheEnv)
+	}
+	// Warm cache, mirror down: still verified.
+	repo.Close()
+	if out, _, err = runVerify(t, args...); err != nil {
+		t.Fatalf("offline: exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	// Another cache (--tuf-cache), mirror down: exit 2, naming the cause.
+	out, _, err = runVerify(t, append([]string{"--tuf-cache", t.TempDir()}, args...)...)
+	if ExitCode(err) != 2 || !strings.Contains(out, "TUF mirror "+repo.URL+" unreachable") {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
 }
 
 func TestVerifyCommandUsageErrors(t *testing.T) {
@@ -131,7 +158,9 @@ func TestVerifyCommandUsageErrors(t *testing.T) {
 		"missing key file":       {"--key", filepath.Join(t.TempDir(), "nope.pub"), "127.0.0.1:1/app:v1"},
 		"not a key":              {"--key", notKey, "127.0.0.1:1/app:v1"},
 		"bad output":             {"--key", key, "-o", "yaml", "127.0.0.1:1/app:v1"},
-		"keyless without root":   {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "127.0.0.1:1/app:v1"},
+		"root file and TUF":      {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--trusted-root", tr, "--tuf-mirror", "https://tuf.example.com", "127.0.0.1:1/app:v1"},
+		"TUF over plain HTTP":    {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--tuf-mirror", "http://tuf.example.com", "127.0.0.1:1/app:v1"},
+		"missing TUF root":       {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--tuf-root", filepath.Join(t.TempDir(), "root.json"), "127.0.0.1:1/app:v1"},
 		"keyless without issuer": {"--certificate-identity", "a", "--trusted-root", tr, "127.0.0.1:1/app:v1"},
 		"bad regexp":             {"--certificate-identity-regexp", "(", "--certificate-oidc-issuer", "b", "--trusted-root", tr, "127.0.0.1:1/app:v1"},
 		"unknown attestation":    {"--key", key, "--attestation-type", "nonsense", "127.0.0.1:1/app:v1"},

@@ -26,7 +26,8 @@ type Policy struct {
 
 // Authority is one acceptable signer: either Keys (PEM public keys, any of
 // which may match) or keyless (Identity/IdentityRegexp, Issuer/IssuerRegexp
-// and TrustedRoot, the path of a sigstore trusted_root.json).
+// and the trusted root: TrustedRoot, the path of a sigstore
+// trusted_root.json, or else the one the TUF repository serves).
 type Authority struct {
 	Keys           [][]byte
 	Identity       string
@@ -34,6 +35,8 @@ type Authority struct {
 	Issuer         string
 	IssuerRegexp   string
 	TrustedRoot    string
+	// TUF is used when TrustedRoot is empty (zero: sigstore's public good).
+	TUF TUF
 }
 
 // Keyless reports whether the authority is a keyless (certificate) one.
@@ -67,7 +70,7 @@ func (a Authority) Validate() error {
 		}
 	}
 	if a.TrustedRoot == "" {
-		return errors.New("keyless verification needs a trusted root (a sigstore trusted_root.json); it is checked offline")
+		return a.TUF.validate()
 	}
 	if _, err := os.Stat(a.TrustedRoot); err != nil {
 		return fmt.Errorf("trusted root: %w", err)
@@ -195,6 +198,9 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 // PolicyConfig is the image-verification section of .kubectl-secure.yaml:
 //
 //	onUnreachable: fail            # or warn
+//	tuf:                           # where keyless authorities without trustedRoot get it
+//	  mirror: https://tuf.example.com   # default: sigstore's public-good repository
+//	  root: sigstore/root.json          # its initial root (default: embedded public-good root)
 //	images:
 //	  - glob: "registry.example.com/team/**"
 //	    authorities:
@@ -202,13 +208,21 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 //	      - keyless:
 //	          identity: https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main
 //	          issuer: https://token.actions.githubusercontent.com
-//	          trustedRoot: sigstore/trusted_root.json
+//	          trustedRoot: sigstore/trusted_root.json   # optional: else from TUF
 //	    attestations: [slsaprovenance]
 //
 // Entries are tried in order; the first whose glob matches an image applies.
 type PolicyConfig struct {
 	OnUnreachable string        `yaml:"onUnreachable,omitempty" json:"onUnreachable,omitempty"`
+	TUF           *TUFConfig    `yaml:"tuf,omitempty" json:"tuf,omitempty"`
 	Images        []ImagePolicy `yaml:"images" json:"images"`
+}
+
+// TUFConfig is the YAML form of TUF: the repository keyless authorities
+// without a trustedRoot get the sigstore trusted root from.
+type TUFConfig struct {
+	Mirror string `yaml:"mirror,omitempty" json:"mirror,omitempty"`
+	Root   string `yaml:"root,omitempty" json:"root,omitempty"`
 }
 
 // ImagePolicy is one entry of PolicyConfig.Images.
@@ -265,6 +279,11 @@ func (c *PolicyConfig) Validate() error {
 	if len(c.Images) == 0 {
 		return errors.New("image verification policy: images is empty")
 	}
+	if c.TUF != nil {
+		if err := (TUF{Mirror: c.TUF.Mirror}).validate(); err != nil {
+			return fmt.Errorf("image verification policy: tuf: %w", err)
+		}
+	}
 	for i, im := range c.Images {
 		where := fmt.Sprintf("image verification policy: images[%d]", i)
 		if im.Glob == "" {
@@ -286,9 +305,6 @@ func (c *PolicyConfig) Validate() error {
 				}
 				if k.Issuer == "" && k.IssuerRegexp == "" {
 					return fmt.Errorf("%s (%s): authorities[%d]: keyless needs issuer or issuerRegexp", where, im.Glob, j)
-				}
-				if k.TrustedRoot == "" {
-					return fmt.Errorf("%s (%s): authorities[%d]: keyless needs trustedRoot (verification is offline)", where, im.Glob, j)
 				}
 			}
 		}
@@ -322,7 +338,20 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 		}
 		return filepath.Join(baseDir, p)
 	}
+	absOrEmpty := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		return abs(p)
+	}
 	cp := &CompiledPolicy{OnUnreachable: c.OnUnreachable}
+	var tufSrc TUF
+	if c.TUF != nil {
+		tufSrc = TUF{Mirror: c.TUF.Mirror}
+		if c.TUF.Root != "" {
+			tufSrc.Root = abs(c.TUF.Root)
+		}
+	}
 	if cp.OnUnreachable == "" {
 		cp.OnUnreachable = OnUnreachableFail
 	}
@@ -345,7 +374,8 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 			p.Authorities = append(p.Authorities, Authority{
 				Identity: k.Identity, IdentityRegexp: k.IdentityRegexp,
 				Issuer: k.Issuer, IssuerRegexp: k.IssuerRegexp,
-				TrustedRoot: abs(k.TrustedRoot),
+				TrustedRoot: absOrEmpty(k.TrustedRoot),
+				TUF:         tufSrc,
 			})
 		}
 		if err := p.Validate(); err != nil {
@@ -355,6 +385,24 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 		cp.policies = append(cp.policies, p)
 	}
 	return cp, nil
+}
+
+// SetTUF makes every keyless authority without a trustedRoot get its trusted
+// root from t (command-line flags override the configuration's tuf).
+func (cp *CompiledPolicy) SetTUF(t TUF) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	for i := range cp.policies {
+		auths := append([]Authority(nil), cp.policies[i].Authorities...)
+		for j := range auths {
+			if auths[j].Keyless() && auths[j].TrustedRoot == "" {
+				auths[j].TUF = t
+			}
+		}
+		cp.policies[i].Authorities = auths
+	}
+	return nil
 }
 
 // PolicyFor returns the policy of the first glob matching ref. Its signature

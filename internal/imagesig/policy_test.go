@@ -93,7 +93,8 @@ images:
 		"no authorities":    "images: [{glob: a}]",
 		"key and keyless":   "images: [{glob: a, authorities: [{key: k, keyless: {identity: i, issuer: s, trustedRoot: r}}]}]",
 		"keyless no issuer": "images: [{glob: a, authorities: [{keyless: {identity: i, trustedRoot: r}}]}]",
-		"keyless no root":   "images: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"tuf plain http":    "tuf: {mirror: http://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"tuf unknown key":   "tuf: {url: https://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
 		"bad attestation":   "images: [{glob: a, authorities: [{key: k}], attestations: [sbom-ish]}]",
 	}
 	for name, y := range bad {
@@ -112,6 +113,29 @@ images:
 	cfg, _ = imagesig.ParsePolicyConfig([]byte("images: [{glob: a, authorities: [{keyless: {identity: i, issuer: s, trustedRoot: nope.json}}]}]"))
 	if _, err := cfg.Compile(dir); err == nil || !strings.Contains(err.Error(), "nope.json") {
 		t.Fatalf("Compile with a missing trusted root: %v", err)
+	}
+	// Keyless without trustedRoot: the root comes from TUF, whose root file
+	// is relative to the config.
+	cfg, err = imagesig.ParsePolicyConfig([]byte("tuf: {mirror: https://tuf.example.com, root: tuf/root.json}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Compile(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "tuf", "root.json")) {
+		t.Fatalf("Compile with a missing TUF root: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tuf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tuf", "root.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err = cfg.Compile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ = cp.PolicyFor("a")
+	if got := p.Authorities[0].TUF; got.Mirror != "https://tuf.example.com" || got.Root != filepath.Join(dir, "tuf", "root.json") || p.Authorities[0].TrustedRoot != "" {
+		t.Fatalf("TUF = %+v", p.Authorities[0])
 	}
 }
 

@@ -93,6 +93,9 @@ type Verifier struct {
 	platform     v1.Platform
 	userAgent    string
 
+	tufCache  string
+	tufMaxAge time.Duration
+
 	puller    *remote.Puller
 	pullerErr error
 	roots     *rootCache
@@ -110,12 +113,16 @@ func New(opts ...Option) *Verifier {
 		platform:     v1.Platform{OS: "linux", Architecture: "amd64"},
 		userAgent:    "kubectl-secure",
 		roots:        newRootCache(),
+		tufMaxAge:    defaultTUFMaxAge,
 	}
 	for _, o := range opts {
 		o(v)
 	}
 	if v.jobs < 1 {
 		v.jobs = 1
+	}
+	if v.tufCache == "" {
+		v.tufCache = DefaultTUFCacheDir()
 	}
 	if v.attempts < 1 {
 		v.attempts = 1
