@@ -37,13 +37,22 @@ type Authority struct {
 	TrustedRoot    string
 	// TUF is used when TrustedRoot is empty (zero: sigstore's public good).
 	TUF TUF
+	// Notation, when set, makes this a Notary Project authority (and the
+	// fields above must be empty).
+	Notation *Notation `json:",omitempty"`
 }
 
-// Keyless reports whether the authority is a keyless (certificate) one.
-func (a Authority) Keyless() bool { return len(a.Keys) == 0 }
+// Keyless reports whether the authority is a keyless (certificate) cosign one.
+func (a Authority) Keyless() bool { return len(a.Keys) == 0 && a.Notation == nil }
 
 // Validate checks that the authority is usable, without touching the network.
 func (a Authority) Validate() error {
+	if a.Notation != nil {
+		if len(a.Keys) > 0 || a.Identity != "" || a.IdentityRegexp != "" || a.Issuer != "" || a.IssuerRegexp != "" || a.TrustedRoot != "" {
+			return errors.New("a notation authority has no cosign key or keyless identity")
+		}
+		return a.Notation.validate()
+	}
 	if len(a.Keys) > 0 {
 		if a.Identity != "" || a.IdentityRegexp != "" || a.Issuer != "" || a.IssuerRegexp != "" {
 			return errors.New("an authority has either keys or a keyless identity, not both")
