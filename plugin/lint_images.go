@@ -54,6 +54,30 @@ func (f *VerifyImagesFlags) AddFlags(fs *pflag.FlagSet) {
 	AddTUFFlags(fs, &f.TUFMirror, &f.TUFRoot, &f.TUFCache)
 }
 
+// withTUF returns the policy with --tuf-mirror and --tuf-root replacing the
+// corresponding fields of its tuf section.
+func (f *VerifyImagesFlags) withTUF(c imagesig.PolicyConfig) (imagesig.PolicyConfig, error) {
+	if f.TUFMirror == "" && f.TUFRoot == "" {
+		return c, nil
+	}
+	t := imagesig.TUFConfig{}
+	if c.TUF != nil {
+		t = *c.TUF
+	}
+	if f.TUFMirror != "" {
+		t.Mirror = f.TUFMirror
+	}
+	if f.TUFRoot != "" {
+		root, err := filepath.Abs(f.TUFRoot)
+		if err != nil {
+			return c, fmt.Errorf("--tuf-root: %w", err)
+		}
+		t.Root = root
+	}
+	c.TUF = &t
+	return c, nil
+}
+
 // imageUse is one image: line of a container.
 type imageUse struct {
 	obj       *manifest.Object
@@ -92,14 +116,13 @@ func (ic *imageCollector) visit(o *manifest.Object) {
 // verifyImages verifies every distinct image and turns failures into
 // findings on the image: lines.
 func (o *LintOptions) verifyImages(uses []imageUse) ([]engine.Raw, error) {
-	pol, err := o.cfg.ImageVerification.Compile(filepath.Dir(o.cfg.Path))
+	iv, err := o.Verify.withTUF(*o.cfg.ImageVerification)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := iv.Compile(filepath.Dir(o.cfg.Path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: imageVerification: %w", o.cfg.Path, err)
-	}
-	if o.Verify.TUFMirror != "" || o.Verify.TUFRoot != "" {
-		if err := pol.SetTUF(imagesig.TUF{Mirror: o.Verify.TUFMirror, Root: o.Verify.TUFRoot}); err != nil {
-			return nil, fmt.Errorf("--tuf-mirror/--tuf-root: %w", err)
-		}
 	}
 	v := imagesig.New(imagesig.WithTimeout(o.Verify.Timeout), imagesig.WithConcurrency(o.Verify.Concurrency), imagesig.WithPlainHTTPLoopback(true), imagesig.WithTUFCache(o.Verify.TUFCache))
 	refs := make([]string, 0, len(uses))

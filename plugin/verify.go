@@ -32,6 +32,8 @@ type VerifyOptions struct {
 	TUFMirror           string
 	TUFRoot             string
 	TUFCache            string
+	NotationTrustPolicy string
+	NotationTrustStore  []string
 	AttestationTypes    []string
 	Output              string
 	Timeout             time.Duration
@@ -56,7 +58,7 @@ func NewCmdVerify(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewVerifyOptions(streams)
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE...",
-		Short: "Verify container image signatures and attestations (sigstore/cosign)",
+		Short: "Verify container image signatures and attestations (sigstore/cosign, Notary Project/notation)",
 		Long: `Verify that container images are signed, offline except for the registry.
 
 Each image is resolved to its digest; the signature must cover that digest.
@@ -74,6 +76,13 @@ binary and cached (--tuf-mirror and --tuf-root for a private deployment or
 an air-gapped mirror; --tuf-cache or $KUBECTL_SECURE_TUF_CACHE to move the
 cache). With a warm cache no request is made to the mirror.
 
+Notary Project signatures (notation; JWS and COSE envelopes, stored as OCI
+referrers) are verified with --notation-trust-policy, a trust policy document
+in notation's format (registry scopes, signatureVerification level,
+trustStores, trustedIdentities), and --notation-trust-store, a directory in
+notation's layout or PEM root certificates. Authorities of both kinds may be
+given together: any one of them verifying the image is enough.
+
 Exit status: 0 when every image verified, 1 when any did not (unsigned, wrong
 signer, invalid, unreachable), 2 for usage errors.`,
 		Example: `  # Key-based
@@ -83,6 +92,10 @@ signer, invalid, unreachable), 2 for usage errors.`,
   kubectl secure verify \
     --certificate-identity https://github.com/org/app/.github/workflows/release.yml@refs/heads/main \
     --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/org/app:1.2.3
+
+  # Notary Project (notation) signatures
+  kubectl secure verify --notation-trust-policy trustpolicy.json \
+    --notation-trust-store ~/.config/notation/truststore registry.example.com/app:1.2.3
 
   # Keyless, offline, requiring SLSA provenance
   kubectl secure verify --trusted-root trusted_root.json \
@@ -115,6 +128,8 @@ func (o *VerifyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CertOIDCIssuerRegex, "certificate-oidc-issuer-regexp", o.CertOIDCIssuerRegex, "keyless: regular expression the OIDC issuer must match")
 	fs.StringVar(&o.TrustedRoot, "trusted-root", o.TrustedRoot, "keyless: sigstore trusted_root.json (offline / air-gapped verification); default: from sigstore's TUF repository")
 	AddTUFFlags(fs, &o.TUFMirror, &o.TUFRoot, &o.TUFCache)
+	fs.StringVar(&o.NotationTrustPolicy, "notation-trust-policy", o.NotationTrustPolicy, "Notary Project: trust policy document (notation's trustpolicy.json); with --notation-trust-store")
+	fs.StringArrayVar(&o.NotationTrustStore, "notation-trust-store", o.NotationTrustStore, "Notary Project: trust store directory (notation's layout: x509/ca/NAME/*.pem) or PEM root certificate files; repeatable")
 	fs.StringArrayVar(&o.AttestationTypes, "attestation-type", o.AttestationTypes, "require a signed in-toto attestation of this type from the same signer: slsaprovenance, spdx, cyclonedx, vuln, … or a predicate type URI; repeatable")
 	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "timeout of each registry request")
@@ -153,6 +168,11 @@ func (o *VerifyOptions) Complete(args []string) error {
 			TUF:         imagesig.TUF{Mirror: o.TUFMirror, Root: o.TUFRoot},
 		})
 	}
+	if o.NotationTrustPolicy != "" || len(o.NotationTrustStore) > 0 {
+		o.policy.Authorities = append(o.policy.Authorities, imagesig.Authority{Notation: &imagesig.Notation{
+			TrustStore: o.NotationTrustStore, TrustPolicy: o.NotationTrustPolicy,
+		}})
+	}
 	parts := strings.Split(o.Platform, "/")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
 		return usageError("--platform %q: want OS/ARCH[/VARIANT]", o.Platform)
@@ -176,7 +196,7 @@ func (o *VerifyOptions) Validate() error {
 		return usageError("--trusted-root and --tuf-mirror/--tuf-root exclude each other: the trusted root comes from a file or from TUF")
 	}
 	if len(o.policy.Authorities) == 0 {
-		return usageError("give --key, or a keyless identity (--certificate-identity[-regexp], --certificate-oidc-issuer[-regexp], --trusted-root)")
+		return usageError("give --key, a keyless identity (--certificate-identity[-regexp], --certificate-oidc-issuer[-regexp]), or a Notary Project trust policy and store (--notation-trust-policy, --notation-trust-store)")
 	}
 	if err := o.policy.Validate(); err != nil {
 		return usageError("%v", err)
@@ -270,6 +290,12 @@ func writeVerifyText(w io.Writer, rep verifyReport) error {
 			fmt.Fprintf(&b, "  signed:    %s %s\n", r.SignedObject, r.SignedDigest)
 			if r.Signer != nil {
 				fmt.Fprintf(&b, "  signer:    %s\n", r.Signer)
+			}
+			if r.Signature != "" {
+				fmt.Fprintf(&b, "  signature: %s\n", r.Signature)
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(&b, "  warning:   %s\n", w)
 			}
 			for _, a := range r.Attestations {
 				fmt.Fprintf(&b, "  attested:  %s (%s, %s)\n", a.Type, a.PredicateType, a.Format)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -174,5 +175,45 @@ func TestVerifyCommandUsageErrors(t *testing.T) {
 				t.Fatalf("exit %d (%v), want 2; output:\n%s", ExitCode(err), err, out)
 			}
 		})
+	}
+}
+
+func TestVerifyCommandNotation(t *testing.T) {
+	reg := ist.NewRegistry(t)
+	ca := ist.NewNotationCA(t, "acme root")
+	img := reg.PushImage(t, "app:v1")
+	reg.SignNotation(t, img, ca.Leaf(t, "acme", "release signer", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), ist.NotationCOSE)
+	other := reg.PushImage(t, "app:other")
+	reg.SignNotation(t, other, ist.NewNotationCA(t, "acme root").Leaf(t, "acme", "release signer", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), ist.NotationJWS)
+	dir := t.TempDir()
+	store := ist.WriteNotationTrustStore(t, filepath.Join(dir, "truststore"), "acme", ca)
+	tp := ist.WriteNotationTrustPolicy(t, dir, ist.NotationPolicy{Name: "acme", Scopes: []string{reg.Host + "/app"}, Level: "strict",
+		TrustStores: []string{"ca:acme"}, TrustedIdentities: []string{"x509.subject: C=US, ST=WA, O=acme, CN=release signer"}})
+
+	out, _, err := runVerify(t, "--notation-trust-policy", tp, "--notation-trust-store", store, reg.Ref("app:v1"))
+	if err != nil {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	for _, want := range []string{"format:    notation-cose", "signer:    CN=release signer,O=acme,ST=WA,C=US (notation, level strict)", "signature: sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runVerify(t, "-o", "json", "--notation-trust-policy", tp, "--notation-trust-store", store, reg.Ref("app:v1"), other.String())
+	if ExitCode(err) != 1 {
+		t.Fatalf("exit %d (%v), want 1:\n%s", ExitCode(err), err, out)
+	}
+	var rep struct {
+		Images []imagesig.Result `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Images) != 2 || !rep.Images[0].Verified || rep.Images[0].Signer.Subject == "" || rep.Images[1].Kind != imagesig.KindWrongSigner || !strings.Contains(rep.Images[1].Reason, "untrusted root") {
+		t.Fatalf("report = %+v", rep)
+	}
+	// A trust policy without a trust store is a usage error.
+	if _, _, err := runVerify(t, "--notation-trust-policy", tp, reg.Ref("app:v1")); ExitCode(err) != 2 {
+		t.Fatalf("exit %d, want 2", ExitCode(err))
 	}
 }

@@ -218,6 +218,9 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 //	          identity: https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main
 //	          issuer: https://token.actions.githubusercontent.com
 //	          trustedRoot: sigstore/trusted_root.json   # optional: else from TUF
+//	      - notation:                # a Notary Project signature
+//	          trustStore: notation/truststore          # notation's layout, or PEM file(s)
+//	          trustPolicy: notation/trustpolicy.json
 //	    attestations: [slsaprovenance]
 //
 // Entries are tried in order; the first whose glob matches an image applies.
@@ -241,10 +244,37 @@ type ImagePolicy struct {
 	Attestations []string          `yaml:"attestations,omitempty" json:"attestations,omitempty"`
 }
 
-// AuthorityConfig is one authority in the YAML form: exactly one of Key or Keyless.
+// AuthorityConfig is one authority in the YAML form: exactly one of Key,
+// Keyless or Notation.
 type AuthorityConfig struct {
-	Key     string         `yaml:"key,omitempty" json:"key,omitempty"`
-	Keyless *KeylessConfig `yaml:"keyless,omitempty" json:"keyless,omitempty"`
+	Key      string          `yaml:"key,omitempty" json:"key,omitempty"`
+	Keyless  *KeylessConfig  `yaml:"keyless,omitempty" json:"keyless,omitempty"`
+	Notation *NotationConfig `yaml:"notation,omitempty" json:"notation,omitempty"`
+}
+
+// NotationConfig is a Notary Project authority in the YAML form: a trust
+// store (a directory in notation's layout, or PEM files: one path or a
+// list) and a trust policy document, paths relative to the config.
+type NotationConfig struct {
+	TrustStore  PathList `yaml:"trustStore" json:"trustStore"`
+	TrustPolicy string   `yaml:"trustPolicy" json:"trustPolicy"`
+}
+
+// PathList is one path or a list of paths.
+type PathList []string
+
+// UnmarshalYAML accepts a scalar or a sequence of scalars.
+func (l *PathList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = PathList{n.Value}
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
 }
 
 // KeylessConfig is a keyless authority in the YAML form.
@@ -305,8 +335,17 @@ func (c *PolicyConfig) Validate() error {
 			return fmt.Errorf("%s (%s): no authorities", where, im.Glob)
 		}
 		for j, a := range im.Authorities {
-			if (a.Key == "") == (a.Keyless == nil) {
-				return fmt.Errorf("%s (%s): authorities[%d]: give exactly one of key or keyless", where, im.Glob, j)
+			n := 0
+			for _, set := range []bool{a.Key != "", a.Keyless != nil, a.Notation != nil} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("%s (%s): authorities[%d]: give exactly one of key, keyless or notation", where, im.Glob, j)
+			}
+			if nc := a.Notation; nc != nil && (len(nc.TrustStore) == 0 || nc.TrustPolicy == "") {
+				return fmt.Errorf("%s (%s): authorities[%d]: notation needs trustStore and trustPolicy", where, im.Glob, j)
 			}
 			if k := a.Keyless; k != nil {
 				if k.Identity == "" && k.IdentityRegexp == "" {
@@ -379,6 +418,14 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 				p.Authorities = append(p.Authorities, Authority{Keys: [][]byte{pem}})
 				continue
 			}
+			if nc := a.Notation; nc != nil {
+				n := &Notation{TrustPolicy: abs(nc.TrustPolicy)}
+				for _, ts := range nc.TrustStore {
+					n.TrustStore = append(n.TrustStore, abs(ts))
+				}
+				p.Authorities = append(p.Authorities, Authority{Notation: n})
+				continue
+			}
 			k := a.Keyless
 			p.Authorities = append(p.Authorities, Authority{
 				Identity: k.Identity, IdentityRegexp: k.IdentityRegexp,
@@ -394,24 +441,6 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 		cp.policies = append(cp.policies, p)
 	}
 	return cp, nil
-}
-
-// SetTUF makes every keyless authority without a trustedRoot get its trusted
-// root from t (command-line flags override the configuration's tuf).
-func (cp *CompiledPolicy) SetTUF(t TUF) error {
-	if err := t.validate(); err != nil {
-		return err
-	}
-	for i := range cp.policies {
-		auths := append([]Authority(nil), cp.policies[i].Authorities...)
-		for j := range auths {
-			if auths[j].Keyless() && auths[j].TrustedRoot == "" {
-				auths[j].TUF = t
-			}
-		}
-		cp.policies[i].Authorities = auths
-	}
-	return nil
 }
 
 // PolicyFor returns the policy of the first glob matching ref. Its signature
