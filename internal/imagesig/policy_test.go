@@ -86,17 +86,17 @@ images:
 	}
 
 	bad := map[string]string{
-		"unknown field":     "images: [{glob: a, authorities: [{key: k}], color: red}]",
-		"no images":         "onUnreachable: fail",
-		"bad onUnreachable": "onUnreachable: maybe\nimages: [{glob: a, authorities: [{key: k}]}]",
-		"empty glob":        "images: [{authorities: [{key: k}]}]",
-		"no authorities":    "images: [{glob: a}]",
-		"key and keyless":   "images: [{glob: a, authorities: [{key: k, keyless: {identity: i, issuer: s, trustedRoot: r}}]}]",
-		"keyless no issuer": "images: [{glob: a, authorities: [{keyless: {identity: i, trustedRoot: r}}]}]",
-		"tuf plain http":    "tuf: {mirror: http://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
-		"tuf unknown key":   "tuf: {url: https://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
-		"bad attestation":   "images: [{glob: a, authorities: [{key: k}], attestations: [sbom-ish]}]",
-		"key and notation":  "images: [{glob: a, authorities: [{key: k, notation: {trustStore: s, trustPolicy: p}}]}]",
+		"unknown field":      "images: [{glob: a, authorities: [{key: k}], color: red}]",
+		"no images":          "onUnreachable: fail",
+		"bad onUnreachable":  "onUnreachable: maybe\nimages: [{glob: a, authorities: [{key: k}]}]",
+		"empty glob":         "images: [{authorities: [{key: k}]}]",
+		"no authorities":     "images: [{glob: a}]",
+		"key and keyless":    "images: [{glob: a, authorities: [{key: k, keyless: {identity: i, issuer: s, trustedRoot: r}}]}]",
+		"keyless no issuer":  "images: [{glob: a, authorities: [{keyless: {identity: i, trustedRoot: r}}]}]",
+		"tuf plain http":     "tuf: {mirror: http://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"tuf unknown key":    "tuf: {url: https://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"bad attestation":    "images: [{glob: a, authorities: [{key: k}], attestations: [sbom-ish]}]",
+		"key and notation":   "images: [{glob: a, authorities: [{key: k, notation: {trustStore: s, trustPolicy: p}}]}]",
 		"notation no store":  "images: [{glob: a, authorities: [{notation: {trustPolicy: p}}]}]",
 		"notation no policy": "images: [{glob: a, authorities: [{notation: {trustStore: [s]}}]}]",
 	}
