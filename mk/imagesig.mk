@@ -6,7 +6,8 @@
 #                      (skipped for each binary that already exists)
 #   make cosign-clean  delete them (run it after bumping a tools module)
 #   make test-imagesig run the imagesig and verify-command tests with them
-#   make bench-imagesig run BenchmarkVerifyMany
+#   make bench-imagesig run BenchmarkVerifyMany (registry requests, referrers
+#                      listings) and BenchmarkTUFWarmCache (TUF mirror requests)
 #
 # Variables (override on the command line or in the environment):
 #
@@ -59,4 +60,4 @@ test-imagesig: cosign
 	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/... ./plugin/ -run 'Verify|Imagesig|Policy|Match|Cosign'
 
 bench-imagesig:
-	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/ -run '^$$' -bench BenchmarkVerifyMany -benchtime 5x
+	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/ -run '^$$' -bench 'BenchmarkVerifyMany|BenchmarkTUFWarmCache' -benchtime 5x
