@@ -34,6 +34,7 @@ type VerifyOptions struct {
 	TUFCache            string
 	NotationTrustPolicy string
 	NotationTrustStore  []string
+	NotationCRL         []string
 	AttestationTypes    []string
 	Output              string
 	Timeout             time.Duration
@@ -130,6 +131,7 @@ func (o *VerifyOptions) AddFlags(fs *pflag.FlagSet) {
 	AddTUFFlags(fs, &o.TUFMirror, &o.TUFRoot, &o.TUFCache)
 	fs.StringVar(&o.NotationTrustPolicy, "notation-trust-policy", o.NotationTrustPolicy, "Notary Project: trust policy document (notation's trustpolicy.json); with --notation-trust-store")
 	fs.StringArrayVar(&o.NotationTrustStore, "notation-trust-store", o.NotationTrustStore, "Notary Project: trust store directory (notation's layout: x509/ca/NAME/*.pem) or PEM root certificate files; repeatable")
+	fs.StringArrayVar(&o.NotationCRL, "notation-crl", o.NotationCRL, "Notary Project: certificate revocation list (PEM or DER) checked offline against the signing chain; repeatable")
 	fs.StringArrayVar(&o.AttestationTypes, "attestation-type", o.AttestationTypes, "require a signed in-toto attestation of this type from the same signer: slsaprovenance, spdx, cyclonedx, vuln, … or a predicate type URI; repeatable")
 	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "timeout of each registry request")
@@ -168,9 +170,9 @@ func (o *VerifyOptions) Complete(args []string) error {
 			TUF:         imagesig.TUF{Mirror: o.TUFMirror, Root: o.TUFRoot},
 		})
 	}
-	if o.NotationTrustPolicy != "" || len(o.NotationTrustStore) > 0 {
+	if o.NotationTrustPolicy != "" || len(o.NotationTrustStore) > 0 || len(o.NotationCRL) > 0 {
 		o.policy.Authorities = append(o.policy.Authorities, imagesig.Authority{Notation: &imagesig.Notation{
-			TrustStore: o.NotationTrustStore, TrustPolicy: o.NotationTrustPolicy,
+			TrustStore: o.NotationTrustStore, TrustPolicy: o.NotationTrustPolicy, CRL: o.NotationCRL,
 		}})
 	}
 	parts := strings.Split(o.Platform, "/")

@@ -3,6 +3,7 @@ package imagesig_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,6 +141,26 @@ func TestNotationVerify(t *testing.T) {
 		f.reg.PushImage(t, "app:moving")
 		expectFail(t, v.Verify(ctx, f.reg.Ref("app:moving"), strict), imagesig.KindUnsigned, "Notary Project signatures")
 		expectVerified(t, v.Verify(ctx, first.String(), strict))
+	})
+
+	t.Run("revoked by a given CRL", func(t *testing.T) {
+		img := f.reg.PushImage(t, "app:revoked")
+		f.reg.SignNotation(t, img, f.leaf, ist.NotationCOSE)
+		other := f.ca.Leaf(t, ntnOrg, "someone else", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		withCRL := func(level string, revoked ...*x509.Certificate) imagesig.Policy {
+			p := f.policy(t, level)
+			p.Authorities[0].Notation.CRL = []string{f.ca.WriteCRL(t, t.TempDir(), "acme.crl", revoked...)}
+			return p
+		}
+		expectVerified(t, v.Verify(ctx, img.String(), withCRL("strict", other.Chain[0])))
+		expectFail(t, v.Verify(ctx, img.String(), withCRL("strict", f.leaf.Chain[0])), imagesig.KindInvalid,
+			`revoked: certificate "CN=release signer,O=acme,ST=WA,C=US" (serial `+f.leaf.Chain[0].SerialNumber.String()+") revoked")
+		// Permissive only logs revocation.
+		r := v.Verify(ctx, img.String(), withCRL("permissive", f.leaf.Chain[0]))
+		expectVerified(t, r)
+		if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "revoked") {
+			t.Fatalf("warnings = %q", r.Warnings)
+		}
 	})
 
 	t.Run("no signature", func(t *testing.T) {

@@ -221,6 +221,7 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 //	      - notation:                # a Notary Project signature
 //	          trustStore: notation/truststore          # notation's layout, or PEM file(s)
 //	          trustPolicy: notation/trustpolicy.json
+//	          crl: notation/acme.crl                   # optional, offline revocation
 //	    attestations: [slsaprovenance]
 //
 // Entries are tried in order; the first whose glob matches an image applies.
@@ -258,6 +259,8 @@ type AuthorityConfig struct {
 type NotationConfig struct {
 	TrustStore  PathList `yaml:"trustStore" json:"trustStore"`
 	TrustPolicy string   `yaml:"trustPolicy" json:"trustPolicy"`
+	// CRL: optional certificate revocation lists checked offline.
+	CRL PathList `yaml:"crl,omitempty" json:"crl,omitempty"`
 }
 
 // PathList is one path or a list of paths.
@@ -422,6 +425,9 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 				n := &Notation{TrustPolicy: abs(nc.TrustPolicy)}
 				for _, ts := range nc.TrustStore {
 					n.TrustStore = append(n.TrustStore, abs(ts))
+				}
+				for _, c := range nc.CRL {
+					n.CRL = append(n.CRL, abs(c))
 				}
 				p.Authorities = append(p.Authorities, Authority{Notation: n})
 				continue

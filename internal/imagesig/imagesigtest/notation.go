@@ -59,7 +59,7 @@ func NewNotationCA(tb testing.TB, cn string) *NotationCA {
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{"kubectl-secure tests"}, Country: []string{"US"}, Province: []string{"WA"}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            1,
@@ -110,6 +110,25 @@ func (ca *NotationCA) WritePEM(tb testing.TB, dir, name string) string {
 		tb.Fatal(err)
 	}
 	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// WriteCRL writes a PEM CRL signed by the CA, valid for a day, revoking
+// the given certificates, into dir/name and returns the path.
+func (ca *NotationCA) WriteCRL(tb testing.TB, dir, name string, revoked ...*x509.Certificate) string {
+	tb.Helper()
+	tmpl := &x509.RevocationList{Number: nextSerial(), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(24 * time.Hour)}
+	for _, c := range revoked {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	return p
