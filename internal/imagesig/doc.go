@@ -16,6 +16,7 @@
 //     per layer, whose critical.image.docker-manifest-digest must equal the
 //     digest. Keyless signatures carry the certificate, chain, Rekor bundle
 //     (signed entry timestamp) and RFC 3161 timestamps as annotations.
+//
 //   - sigstore bundles stored as OCI 1.1 referrers (cosign v3 default): the
 //     in-toto statement's subject must contain the digest. Registries without
 //     the referrers API are read through the sha256-<hex> referrers tag
