@@ -16,12 +16,10 @@
 //     per layer, whose critical.image.docker-manifest-digest must equal the
 //     digest. Keyless signatures carry the certificate, chain, Rekor bundle
 //     (signed entry timestamp) and RFC 3161 timestamps as annotations.
-//
 //   - sigstore bundles stored as OCI 1.1 referrers (cosign v3 default): the
 //     in-toto statement's subject must contain the digest. Registries without
 //     the referrers API are read through the sha256-<hex> referrers tag
 //     fallback.
-//
 //   - Notary Project signatures: OCI referrers of artifact type
 //     application/vnd.cncf.notary.signature with a JWS or COSE envelope,
 //     verified with notation-go against a trust store and a trust policy.
@@ -35,6 +33,7 @@
 // trust store of X.509 roots and a trust policy document in notation's
 // format (registry scopes, signatureVerification level, trustedIdentities),
 // optionally CRL files checked offline.
+//
 // Keyless verification checks the certificate chain to the trusted root's
 // Fulcio CA at the signing time, the embedded SCT when the trusted root lists
 // CT logs, transparency-log evidence (inclusion proof or signed entry
