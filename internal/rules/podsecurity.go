@@ -154,8 +154,8 @@ func hostPIDPtrace() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "host-pid-ptrace", Title: "Host PID namespace combined with ptrace", Severity: finding.Critical, Category: "pod-security",
 			Tags:        []string{"psp:host-namespaces", "cis:5.2.3"},
-			Rationale:   "With the host PID namespace and SYS_PTRACE (or SYS_ADMIN, or ALL), a container can attach to any process on the node, read its memory and inject code into it: a direct node compromise.",
-			Remediation: "Remove spec.hostPID, and remove SYS_PTRACE/SYS_ADMIN from capabilities.add.",
+			Rationale:   "With the host PID namespace and SYS_PTRACE (or SYS_ADMIN, or ALL, or privileged: which grants every capability), a container can attach to any process on the node, read its memory and inject code into it: a direct node compromise.",
+			Remediation: "Remove spec.hostPID, and remove privileged and SYS_PTRACE/SYS_ADMIN from the containers' security context.",
 			Example:     "spec:\n  hostPID: false\n  containers:\n    - name: app\n      securityContext:\n        capabilities:\n          drop: [\"ALL\"]\n",
 			References:  []string{pssBaselineRef, cis("5.2.3", "Minimize the admission of containers wishing to share the host process ID namespace")},
 		},
@@ -167,7 +167,15 @@ func hostPIDPtrace() *engine.Rule {
 			for i := range w.Containers {
 				ct := &w.Containers[i]
 				sc := ct.Container.SecurityContext
-				if sc == nil || sc.Capabilities == nil {
+				if sc == nil {
+					continue
+				}
+				if sc.Privileged != nil && *sc.Privileged {
+					// Privileged grants every capability, SYS_PTRACE included.
+					c.Reportf(w.SpecPath.Key("hostPID"), "%s shares the host PID namespace and %s is privileged (every capability, SYS_PTRACE included): it can trace and inject into every process on the node", o.Ref(), describe(ct))
+					return
+				}
+				if sc.Capabilities == nil {
 					continue
 				}
 				for _, cp := range sc.Capabilities.Add {
