@@ -135,6 +135,9 @@ type SetContext struct {
 // Settings returns the run's settings.
 func (c *SetContext) Settings() *Settings { return c.settings }
 
+// RuleID is the ID of the rule being run.
+func (c *SetContext) RuleID() string { return c.rule.ID }
+
 // Workload returns the decoded pod template of o, or nil. Unless the rule
 // sets NeedsWorkloads it is slim (see slimWorkload): name, namespace and
 // labels, and pod-level fields (service account and token automount, host

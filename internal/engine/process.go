@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 // Annotations users put on objects to silence rules.
@@ -88,22 +89,28 @@ func (IgnoreAnnotations) Name() string { return "ignore-annotations" }
 
 // Process implements Processor.
 func (IgnoreAnnotations) Process(in []Raw) ([]Raw, int) {
-	return filter(in, func(r *Raw) bool {
-		if r.Obj == nil {
+	return filter(in, func(r *Raw) bool { return !Ignores(r.Obj, r.Rule.ID) })
+}
+
+// Ignores reports whether o's kubectl-secure.io/ignore annotation lists
+// ruleID (or "*", "all"). Set-level rules that speak for several objects
+// in one finding (a namespace's workloads) use it to leave out the objects
+// that opted out, so that one object's annotation never silences others.
+func Ignores(o *manifest.Object, ruleID string) bool {
+	if o == nil {
+		return false
+	}
+	v, ok := o.Annotations[IgnoreAnnotation]
+	if !ok {
+		return false
+	}
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == ruleID || id == "*" || id == "all" {
 			return true
 		}
-		v, ok := r.Obj.Annotations[IgnoreAnnotation]
-		if !ok {
-			return true
-		}
-		for _, id := range strings.Split(v, ",") {
-			id = strings.TrimSpace(id)
-			if id == r.Rule.ID || id == "*" || id == "all" {
-				return false
-			}
-		}
-		return true
-	})
+	}
+	return false
 }
 
 // ConfigFilter applies the config file: disabled rules, exemptions and

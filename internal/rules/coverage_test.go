@@ -1,0 +1,43 @@
+package rules
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// Namespace-level messages say which direction is open and list every
+// affected workload, leaving out those that opted out.
+func TestNamespaceFindingMessages(t *testing.T) {
+	files := []string{
+		filepath.Join("testdata", "rules", "namespace-missing-network-policy", "fail.yaml"),
+		filepath.Join("testdata", "rules", "namespace-missing-network-policy", "directions.yaml"),
+		filepath.Join("testdata", "rules", "namespace-missing-resource-quota", "per-workload.yaml"),
+	}
+	var got []string
+	for _, f := range files {
+		raws, errs := lint(t, testRegistry(t), testSettings(), nil, f)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, r := range raws {
+			if r.RuleID() == filepath.Base(filepath.Dir(f)) {
+				got = append(got, r.Message)
+			}
+		}
+	}
+	want := []string{
+		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment worker; egress of Deployment web (no default deny)`,
+		`namespace "billing" has no NetworkPolicy restricting ingress and egress of Job migrate: its pods accept traffic from, and send traffic to, anywhere (no default deny)`,
+		`namespace "shop" has no NetworkPolicy restricting egress of Deployment front: its pods can send traffic anywhere (no default deny)`,
+		`namespace "shop" has no NetworkPolicy restricting ingress of Deployment back: its pods accept traffic from any pod (no default deny)`,
+		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment other: its pods accept traffic from, and send traffic to, anywhere (no default deny)`,
+		`namespace "shop" has workloads but no ResourceQuota (Pod b)`,
+		`namespace "billing" of Pod c has no ResourceQuota`,
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
