@@ -573,10 +573,29 @@ func locateRunAsNonRoot(e *pssEval) {
 			}
 		case !podTrue && !podFalse:
 			if e.hit(rule) {
-				e.report(scPath(ct, "runAsNonRoot"), describe(ct)+" may run as root: neither it nor the pod sets runAsNonRoot: true")
+				e.report(scPath(ct, "runAsNonRoot"), runAsNonRootMissing(e.w, ct))
 			}
 		}
 	}
+}
+
+// runAsNonRootMissing says what is missing for a container that neither
+// it nor its pod marks runAsNonRoot: with a non-zero runAsUser the
+// container does not run as root, but nothing makes the kubelet refuse
+// UID 0 should the user setting go away, and the Pod Security Standard
+// requires the explicit flag.
+func runAsNonRootMissing(w *engine.Workload, ct *engine.ContainerRef) string {
+	var uid *int64
+	if sc := ct.Container.SecurityContext; sc != nil {
+		uid = sc.RunAsUser
+	}
+	if uid == nil && w.Spec.SecurityContext != nil {
+		uid = w.Spec.SecurityContext.RunAsUser
+	}
+	if uid != nil && *uid != 0 {
+		return fmt.Sprintf("%s runs as user %d but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root", describe(ct), *uid)
+	}
+	return describe(ct) + " may run as root: neither it nor the pod sets runAsNonRoot: true"
 }
 
 func locateRunAsUser(e *pssEval) {

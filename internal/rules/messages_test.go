@@ -1,5 +1,7 @@
 package rules
 
+// Tests of what findings say, where the fixtures only check where they are.
+
 import (
 	"path/filepath"
 	"slices"
@@ -37,6 +39,28 @@ func TestNamespaceFindingMessages(t *testing.T) {
 	}
 	slices.Sort(got)
 	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// run-as-non-root says what is missing when the user is already non-root.
+func TestRunAsNonRootMessages(t *testing.T) {
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, filepath.Join("testdata", "rules", "run-as-non-root", "uid-set.yaml"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, r := range raws {
+		if r.RuleID() == "run-as-non-root" {
+			got = append(got, r.Message)
+		}
+	}
+	want := []string{
+		`container "inherits" runs as user 1000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+		`container "own" runs as user 2000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+		`container "bare" runs as user 1000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
 	}
