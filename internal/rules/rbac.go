@@ -229,6 +229,15 @@ const (
 // rules (aggregated ones included). A role that is not in the set and not
 // built-in is modest: nothing is known about it.
 func bindingRisk(s *RBAC, b *Binding) (riskLevel, string) {
+	g, ok := s.risk[b]
+	if !ok {
+		g.level, g.why = gradeBinding(s, b)
+		s.risk[b] = g
+	}
+	return g.level, g.why
+}
+
+func gradeBinding(s *RBAC, b *Binding) (riskLevel, string) {
 	if b.RoleKind == "ClusterRole" && b.RoleRef == "cluster-admin" {
 		return riskSuperuser, "cluster-admin"
 	}

@@ -253,11 +253,17 @@ type RBAC struct {
 	cluster  []*manifest.Object          // ClusterRoles, for aggregation
 	Bindings []*Binding
 	rules    map[*manifest.Object][]PolicyRule
+	risk     map[*Binding]bindingGrade // bindingRisk, memoized
+}
+
+type bindingGrade struct {
+	level riskLevel
+	why   string
 }
 
 // NewRBAC indexes objs.
 func NewRBAC(objs []*manifest.Object) *RBAC {
-	s := &RBAC{roles: map[string]*manifest.Object{}, rules: map[*manifest.Object][]PolicyRule{}}
+	s := &RBAC{roles: map[string]*manifest.Object{}, rules: map[*manifest.Object][]PolicyRule{}, risk: map[*Binding]bindingGrade{}}
 	for _, o := range objs {
 		switch {
 		case isRole(o):

@@ -72,6 +72,13 @@ func automountToken() *engine.Rule {
 					}
 				}
 			}
+			// What each service account's token carries, graded once.
+			type grade struct {
+				level  riskLevel
+				why    string
+				direct bool
+			}
+			graded := map[saKey]grade{}
 			for _, o := range objs {
 				w := c.Workload(o)
 				if !runsPods(w, o) {
@@ -86,8 +93,15 @@ func automountToken() *engine.Rule {
 						continue
 					}
 				}
-				grants, unresolved, direct := rs.ServiceAccountGrants(o.Namespace, sa)
-				level, why := grantsRisk(rs, append(grants, unresolved...))
+				k := saKey{o.Namespace, sa}
+				g, ok := graded[k]
+				if !ok {
+					grants, unresolved, direct := rs.ServiceAccountGrants(o.Namespace, sa)
+					g.level, g.why = grantsRisk(rs, append(grants, unresolved...))
+					g.direct = direct
+					graded[k] = g
+				}
+				level, why, direct := g.level, g.why, g.direct
 				switch {
 				case level == riskSuperuser:
 					c.ReportSeverity(o, at, finding.Critical, fmt.Sprintf("%s mounts the API token of service account %q, and %s: code execution in the pod is control of the cluster; set automountServiceAccountToken: false unless the pod calls the API, and bind a narrower role", o.Ref(), sa, why))
