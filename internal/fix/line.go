@@ -17,8 +17,9 @@ type entry struct {
 // parseEntry parses the mapping entry whose key starts at byte offset at of
 // line. It refuses values that do not sit whole on the line: block
 // scalars, values on the next line, unterminated quotes, anchors, aliases,
-// tags and nested collections.
-func parseEntry(line string, at int) (entry, error) {
+// tags and nested collections. A key other than want (when want is set)
+// means the field the finding names is absent.
+func parseEntry(line string, at int, want string) (entry, error) {
 	var e entry
 	if strings.Contains(line, "{{") {
 		return e, refuse("the line holds a template expression")
@@ -57,6 +58,9 @@ func parseEntry(line string, at int) (entry, error) {
 	i++
 	if i < len(line) && !isSpace(line[i]) && !quotedKey && !e.flow {
 		return e, refuse("no key at the position")
+	}
+	if want != "" && e.key != want {
+		return e, refuse("the line sets %q, not %s (the field is absent)", e.key, want)
 	}
 	for i < len(line) && isSpace(line[i]) {
 		i++
@@ -104,7 +108,7 @@ func parseEntry(line string, at int) (entry, error) {
 
 // lineKey returns the key of the entry at offset at, or "".
 func lineKey(line string, at int) string {
-	e, err := parseEntry(line, at)
+	e, err := parseEntry(line, at, "")
 	if err != nil {
 		return ""
 	}
@@ -116,12 +120,9 @@ func lineKey(line string, at int) string {
 // in a values file is a string, and a string "false" is true to a Helm
 // `if`), in the case the line used; enums keep their quotes.
 func rewrite(line string, at int, key string, k kind, to string) (string, error) {
-	e, err := parseEntry(line, at)
+	e, err := parseEntry(line, at, key)
 	if err != nil {
 		return "", err
-	}
-	if e.key != key {
-		return "", refuse("the line sets %q, not %s (the field is absent)", e.key, key)
 	}
 	var tok string
 	switch k {
