@@ -52,7 +52,7 @@ func TestForCRLF(t *testing.T) {
 
 func TestForRefuses(t *testing.T) {
 	files := map[string]string{
-		"pod.yaml": pod,
+		"pod.yaml":               pod,
 		"chart/templates/d.yaml": "spec:\n  hostNetwork: {{ .Values.net }}\n  hostPID: true\n",
 		"chart/values.yaml":      "debug: true\nhostPID: true\nnested:\n  hostNetwork:\n    - true\n",
 	}
