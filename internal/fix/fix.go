@@ -36,9 +36,51 @@ type Edit struct {
 	Fingerprint string
 }
 
-// String renders the edit as lint --fix prints it: file:line: old → new.
+// String renders the edit as lint --fix prints it, the key and the values
+// around the arrow: "values.yaml:16: privileged: true → false".
 func (e Edit) String() string {
-	return fmt.Sprintf("%s:%d: %s → %s", e.File, e.Line, strings.TrimSpace(e.Old), strings.TrimSpace(e.New))
+	key, from, to := e.change()
+	if key != "" {
+		key += ": "
+	}
+	return fmt.Sprintf("%s:%d: %s%s → %s", e.File, e.Line, key, from, to)
+}
+
+// change finds the value token that differs between Old and New, and the
+// key before it.
+func (e Edit) change() (key, from, to string) {
+	o, n := e.Old, e.New
+	p := 0
+	for p < len(o) && p < len(n) && o[p] == n[p] {
+		p++
+	}
+	for p > 0 && !strings.ContainsRune(" \t{[,:", rune(o[p-1])) {
+		p--
+	}
+	from, to = token(o[p:]), token(n[p:])
+	before := strings.TrimRight(o[:p], " \t")
+	if strings.HasSuffix(before, ":") {
+		before = strings.TrimSuffix(before, ":")
+		key = before[strings.LastIndexAny(before, " \t{,")+1:]
+	}
+	return key, from, to
+}
+
+// token is the scalar s starts with.
+func token(s string) string {
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		if _, end, ok := scanQuoted(s, 0); ok {
+			return s[:end]
+		}
+	}
+	end := len(s)
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(",}]", s[i]) >= 0 || s[i] == '#' && i > 0 && isSpace(s[i-1]) {
+			end = i
+			break
+		}
+	}
+	return strings.TrimSpace(s[:end])
 }
 
 // Suggestion is the body of a GitHub suggestion block that applies e to

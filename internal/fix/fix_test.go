@@ -45,8 +45,18 @@ func TestForCRLF(t *testing.T) {
 	if got := Suggestion(e); got != want.New+"\n" {
 		t.Fatalf("Suggestion = %q", got)
 	}
-	if got := e.String(); got != "pod.yaml:9: privileged: true # on purpose → privileged: false # on purpose" {
-		t.Fatalf("String = %q", got)
+	for _, tc := range []struct {
+		e    Edit
+		want string
+	}{
+		{e, "pod.yaml:9: privileged: true → false"},
+		{Edit{File: "v.yaml", Line: 2, Old: `sc: {a: 1, "privileged": True}  # x`, New: `sc: {a: 1, "privileged": False} # x`}, `v.yaml:2: "privileged": True → False`},
+		{Edit{File: "v.yaml", Line: 3, Old: `  pullPolicy: 'Never'`, New: `  pullPolicy: 'IfNotPresent'`}, `v.yaml:3: pullPolicy: 'Never' → 'IfNotPresent'`},
+		{Edit{File: "v.yaml", Line: 4, Old: `  - value: true`, New: `  - value: false`}, `v.yaml:4: value: true → false`},
+	} {
+		if got := tc.e.String(); got != tc.want {
+			t.Errorf("String = %q, want %q", got, tc.want)
+		}
 	}
 }
 
