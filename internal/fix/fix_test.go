@@ -62,15 +62,22 @@ func TestForCRLF(t *testing.T) {
 
 func TestForRefuses(t *testing.T) {
 	files := map[string]string{
-		"pod.yaml":               pod,
-		"chart/templates/d.yaml": "spec:\n  hostNetwork: {{ .Values.net }}\n  hostPID: true\n",
-		"chart/values.yaml":      "debug: true\nhostPID: true\nnested:\n  hostNetwork:\n    - true\n",
+		"pod.yaml":                          pod,
+		"chart/templates/d.yaml":            "spec:\n  hostNetwork: {{ .Values.net }}\n  hostPID: true\n",
+		"chart/values.yaml":                 "debug: true\nhostPID: true\nnested:\n  hostNetwork:\n    - true\nnet: true\n",
+		"chart/charts/sub/templates/d.yaml": "spec:\n  hostNetwork: {{ .Values.net }}\n",
+		"chart/charts/sub/values.yaml":      "net: true\n",
+		"other.yaml":                        "spec:\n  hostNetwork: {{ .Values.net }}\n",
 	}
 	read := memFS(files)
 	helm := func(f finding.Finding) finding.Finding { f.Origin = "helm chart chart (release r)"; return f }
 	hostNet := func(line, col int, note string) finding.Finding {
 		return helm(finding.Finding{RuleID: "host-network", Path: "spec.hostNetwork", Message: "Pod p shares the host's network namespace (hostNetwork: true)" + note,
 			Location: finding.Location{File: "chart/templates/d.yaml", Line: line, Column: col}})
+	}
+	sub := func(f finding.Finding) finding.Finding {
+		f.Location.File = "chart/charts/sub/templates/d.yaml"
+		return f
 	}
 	for _, tc := range []struct {
 		name string
@@ -88,7 +95,14 @@ func TestForRefuses(t *testing.T) {
 		{"template expression, no values note", hostNet(2, 3, ""), "template expression"},
 		{"value from --set", hostNet(2, 3, " (net from --set)"), "not a values file on disk"},
 		{"value from a packaged chart", hostNet(2, 3, " (net from values.yaml of web)"), "not a values file on disk"},
-		{"values key absent", hostNet(2, 3, " (net from chart/values.yaml)"), "has no net"},
+		{"values key absent", hostNet(2, 3, " (nett from chart/values.yaml)"), "has no nett"},
+		{"subchart value from the parent's values", sub(hostNet(2, 3, " (net from chart/values.yaml)")), "subchart value comes from chart/values.yaml"},
+		{"subchart value from a user's file", sub(hostNet(2, 3, " (net from values-prod.yaml)")), "subchart value comes from values-prod.yaml"},
+		{"not a template", func() finding.Finding {
+			f := hostNet(2, 3, " (net from chart/values.yaml)")
+			f.Location.File = "other.yaml"
+			return f
+		}(), "not a chart template"},
 		{"literal under a condition of another name", hostNet(3, 3, " (debug from chart/values.yaml)"), "under a condition on debug"},
 		{"values value not a scalar on the line", hostNet(2, 3, " (nested.hostNetwork from chart/values.yaml)"), "not a scalar"},
 	} {
@@ -196,5 +210,34 @@ func TestMergeRefusesOverlaps(t *testing.T) {
 	}
 	if _, _, err := Merge([]Edit{{Old: old, New: "x"}, {Old: "other", New: "y"}}); err == nil {
 		t.Fatal("edits of different lines merged")
+	}
+}
+
+// A values key written by the chart itself, or by a subchart's own
+// values.yaml, is followed there.
+func TestForFollowsValues(t *testing.T) {
+	files := map[string]string{
+		"chart/templates/d.yaml":            "spec:\n  hostNetwork: {{ .Values.net }}\n",
+		"chart/values.yaml":                 "# defaults\nnet: true  # why\n",
+		"chart/charts/sub/templates/d.yaml": "spec:\n  hostNetwork: {{ .Values.net }}\n",
+		"chart/charts/sub/values.yaml":      "net: yes\n",
+		"templates/d.yaml":                  "spec:\n  hostNetwork: {{ .Values.net }}\n",
+		"values.yaml":                       "net: True\n",
+	}
+	for _, tc := range []struct{ tmpl, note, want string }{
+		{"chart/templates/d.yaml", "net from chart/values.yaml", "chart/values.yaml:2: net: true → false"},
+		{"chart/charts/sub/templates/d.yaml", "net from chart/charts/sub/values.yaml", "chart/charts/sub/values.yaml:1: net: yes → false"},
+		{"templates/d.yaml", "net from values.yaml", "values.yaml:1: net: True → False"},
+	} {
+		f := finding.Finding{RuleID: "host-network", Path: "spec.hostNetwork", Origin: "helm chart x (release r)",
+			Message: "Pod p shares the host's network namespace (hostNetwork: true) (" + tc.note + ")", Location: finding.Location{File: tc.tmpl, Line: 2, Column: 3}}
+		e, err := explain(f, memFS(files))
+		if err != nil {
+			t.Errorf("%s: %v", tc.tmpl, err)
+			continue
+		}
+		if e.String() != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.tmpl, e, tc.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,6 +61,17 @@ func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool,
 	}
 	if !onDisk(ref.file) || !(strings.HasSuffix(ref.file, ".yaml") || strings.HasSuffix(ref.file, ".yml")) {
 		return Edit{}, refuse("the value comes from %s, not a values file on disk", ref.file)
+	}
+	// The note's key is relative to the chart whose template wrote the
+	// field. In a subchart's own values.yaml that is where it is; in a
+	// parent's or the user's file it sits below the subchart's name (or
+	// alias), which the note does not say: leave those alone.
+	dir, ok := chartDir(f.Location.File)
+	if !ok {
+		return Edit{}, refuse("%s is not a chart template", f.Location.File)
+	}
+	if path.Base(path.Dir(dir)) == "charts" && ref.file != path.Join(dir, "values.yaml") {
+		return Edit{}, refuse("the subchart value comes from %s, where its key is not known", ref.file)
 	}
 	src, err := read(ref.file)
 	if err != nil {
@@ -140,4 +152,20 @@ func findOp(n *yaml.Node, line, col int) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// chartDir returns the chart directory of a template's display path
+// ("web/charts/cache/templates/x.yaml" → "web/charts/cache"; "." for a
+// chart linted from inside).
+func chartDir(tmpl string) (string, bool) {
+	segs := strings.Split(tmpl, "/")
+	for i := len(segs) - 2; i >= 0; i-- {
+		if segs[i] == "templates" {
+			if i == 0 {
+				return ".", true
+			}
+			return strings.Join(segs[:i], "/"), true
+		}
+	}
+	return "", false
 }
