@@ -46,7 +46,7 @@ func (p *page) DeepCopyObject() runtime.Object { c := *p; return &c }
 // GetObjectKind, DeepCopyObject: a pageItem is a runtime.Object only so
 // that the pager can hand items over one by one.
 func (i *pageItem) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-func (i *pageItem) DeepCopyObject() runtime.Object  { c := *i; return &c }
+func (i *pageItem) DeepCopyObject() runtime.Object   { c := *i; return &c }
 
 const metadataAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
