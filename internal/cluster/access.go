@@ -76,7 +76,7 @@ func (c *Client) Access(ctx context.Context, resources []Resource, ns Namespaces
 	if len(partial) == 0 {
 		return read, notRead, nil
 	}
-	names, nsReason := c.namespaceNames(ctx)
+	names, nsReason := c.NamespaceNames(ctx)
 	if names == nil {
 		names = ns.Fallback
 	}
@@ -92,11 +92,9 @@ func (c *Client) Access(ctx context.Context, resources []Resource, ns Namespaces
 	if err != nil {
 		return nil, nil, err
 	}
-	some := map[string]bool{}
 	for i, a := range asks {
 		if answers[i].allowed {
 			read = append(read, Scope{Resource: a.res, Namespace: a.ns})
-			some[a.res.GroupResource()] = true
 		} else {
 			notRead = append(notRead, NotRead{Resource: a.res.GroupResource(), Namespace: a.ns, Reason: answers[i].reason})
 		}
@@ -104,11 +102,7 @@ func (c *Client) Access(ctx context.Context, resources []Resource, ns Namespaces
 	for _, r := range partial {
 		if nsReason != "" {
 			// Namespaces that could not even be named are not read either.
-			what := "namespaces other than those listed"
-			if !some[r.GroupResource()] && len(names) == 0 {
-				what = "all namespaces"
-			}
-			notRead = append(notRead, NotRead{Resource: r.GroupResource(), Namespace: "*", Reason: fmt.Sprintf("%s: cannot list %s in every namespace, and %s", what, r.GroupResource(), nsReason)})
+			notRead = append(notRead, NotRead{Resource: r.GroupResource(), Namespace: "*", Reason: fmt.Sprintf("the caller may not list %s in every namespace, and %s", r.Resource, nsReason)})
 		}
 	}
 	sortNotRead(notRead)
@@ -124,8 +118,8 @@ func sortNotRead(n []NotRead) {
 	})
 }
 
-// namespaceNames lists every namespace, or says why it cannot.
-func (c *Client) namespaceNames(ctx context.Context) ([]string, string) {
+// NamespaceNames lists every namespace, or says why it cannot.
+func (c *Client) NamespaceNames(ctx context.Context) ([]string, string) {
 	nsRes := Resource{Version: "v1", Resource: "namespaces", Kind: "Namespace"}
 	ans, err := c.reviewAll(ctx, 1, func(int) authv1.ResourceAttributes {
 		return authv1.ResourceAttributes{Verb: "list", Resource: "namespaces"}
@@ -134,7 +128,7 @@ func (c *Client) namespaceNames(ctx context.Context) ([]string, string) {
 		return nil, err.Error()
 	}
 	if !ans[0].allowed {
-		return nil, "namespaces cannot be listed: " + ans[0].reason
+		return nil, "namespaces cannot be listed (" + ans[0].reason + ")"
 	}
 	var names []string
 	err = c.List(ctx, Scope{Resource: nsRes}, ListOptions{MetadataOnly: true}, func(o *Item) error {

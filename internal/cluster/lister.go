@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -47,6 +48,13 @@ func (l *Lister) Plan(ctx context.Context, want []schema.GroupResource) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
+	// Owners before what they own: keep the order asked for, whether a
+	// resource is read everywhere at once or namespace by namespace.
+	order := map[Resource]int{}
+	for i, r := range found {
+		order[r] = i
+	}
+	slices.SortStableFunc(read, func(a, b Scope) int { return order[a.Resource] - order[b.Resource] })
 	return &Plan{Resources: found, Read: read, NotRead: notRead, Missing: missing}, nil
 }
 

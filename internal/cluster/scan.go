@@ -235,6 +235,9 @@ func (st *scanState) take(it *Item) *manifest.Object {
 	}
 	ctrl := controllerOf(o)
 	switch {
+	case o.Kind == "Namespace" && len(st.src.Namespaces.Only) > 0 && !slices.Contains(st.src.Namespaces.Only, o.Name):
+		// Outside the namespaces asked for (-n).
+		return nil
 	case topOwnerKinds[o.Kind]:
 		ow := &owner{obj: o, images: templateImages(o)}
 		ow.top = ow

@@ -59,8 +59,8 @@ func usagef(format string, args ...any) error {
 
 // LoadConfig reads the config file: path if given, else the first of
 // config.FileNames in dir or a parent; none found is an empty config.
-// Unknown rule IDs in it are usage errors.
-func LoadConfig(path, dir string, reg *engine.Registry) (*config.File, error) {
+// Unknown rule IDs in it (neither in reg nor extra) are usage errors.
+func LoadConfig(path, dir string, reg *engine.Registry, extra ...finding.RuleInfo) (*config.File, error) {
 	if path == "" {
 		path = config.Find(dir)
 	}
@@ -71,7 +71,7 @@ func LoadConfig(path, dir string, reg *engine.Registry) (*config.File, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := cfg.CheckRuleIDs(knownRule(reg)); err != nil {
+	if err := cfg.CheckRuleIDs(knownRule(reg, extra...)); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	return cfg, nil

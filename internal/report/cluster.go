@@ -58,7 +58,7 @@ func objectURI(o finding.ObjectRef) string {
 
 // notEvaluatedLine describes one thing that was not read.
 func notEvaluatedLine(n finding.NotEvaluated) string {
-	return fmt.Sprintf("%s not evaluated (%s); %s did not run on it", n.Where(), n.Reason, plural(len(n.Rules), "rule", "rules"))
+	return fmt.Sprintf("%s (%s): %s did not run there", n.Where(), n.Reason, plural(len(n.Rules), "rule", "rules"))
 }
 
 // notEvaluatedSummary is the summary line's note, or "".
@@ -74,7 +74,7 @@ func notEvaluatedSummary(s finding.Summary) string {
 func notEvaluatedNotifications(s finding.Summary) []sarifNotification {
 	var out []sarifNotification
 	for _, n := range s.NotEvaluated {
-		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: notEvaluatedLine(n)}})
+		out = append(out, sarifNotification{Level: "warning", Message: sarifText{Text: "not evaluated: " + notEvaluatedLine(n)}})
 	}
 	return out
 }
