@@ -42,6 +42,8 @@ func All() []*engine.Rule {
 	all = append(all, coverageRules()...)
 	all = append(all, exposureRules()...)
 	all = append(all, admissionRules()...)
+	// What a whole cluster (or repository) shows: Pod Security readiness.
+	all = append(all, podSecurityReadinessRules()...)
 	return all
 }
 
