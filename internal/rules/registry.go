@@ -45,6 +45,7 @@ func All() []*engine.Rule {
 	// What a whole cluster (or repository) shows: Pod Security readiness.
 	all = append(all, podSecurityReadinessRules()...)
 	all = append(all, kubeletRules()...) // CIS 4.2, from kubelet config files or /configz
+	all = append(all, clusterConfigRules()...)
 	return all
 }
 
