@@ -41,6 +41,10 @@ type Options struct {
 	ToolVersion string
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
+	// PodSecurity builds the Pod Security readiness table
+	// (Result.PodSecurity): per namespace, the level enforced, the
+	// strictest one its pods satisfy and what blocks the next.
+	PodSecurity bool
 }
 
 // Outcome is a finished run.
@@ -80,7 +84,21 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			collector.Visit(obj)
 		}
 	}
+	var psa *podSecurityTable
+	if opt.PodSecurity {
+		// Before the engine: it slims workloads once checked.
+		psa = newPodSecurityTable(&p.Settings)
+		next := visit
+		visit = func(obj *manifest.Object) {
+			psa.visit(obj)
+			next(obj)
+		}
+	}
 	loaded := src.Load(ctx, visit)
+	var podSecurity []finding.PodSecurityNamespace
+	if psa != nil {
+		podSecurity = psa.finish(loaded.Objects)
+	}
 	if verify {
 		for _, obj := range loaded.Objects {
 			if !images.seen[obj] {
@@ -138,6 +156,7 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			Errors:     inputErrs,
 			FailOn:     p.FailOn,
 		},
+		PodSecurity: podSecurity,
 	}
 	res.CountBySeverity()
 	res.Summary.Elapsed = now().Sub(start)

@@ -133,6 +133,7 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 	if len(fs) > 0 || len(errs) > 0 {
 		ew.printf("\n")
 	}
+	writePodSecurityText(ew, p, res.PodSecurity)
 	summary := summaryLine(res, fs)
 	failing := res.Summary.FailOn != finding.SeverityUnknown && res.Failing(res.Summary.FailOn)
 	switch {

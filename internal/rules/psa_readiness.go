@@ -30,32 +30,12 @@ import (
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
-// PodSecurityNamespace is one row of the readiness table.
-type PodSecurityNamespace struct {
-	Namespace string `json:"namespace"`
-	// Enforce is the level Pod Security Admission enforces there
-	// (privileged when unlabelled), or "unknown" when the Namespace
-	// object is not in the set. Labelled tells whether the enforce label
-	// is set; EnforceVersion is the enforce-version label ("latest" when
-	// unset).
-	Enforce        string `json:"enforce"`
-	EnforceVersion string `json:"enforceVersion,omitempty"`
-	Labelled       bool   `json:"labelled"`
-	// Pods is how many pods (or unowned pod templates) were evaluated.
-	Pods int `json:"pods"`
-	// Satisfies is the strictest level every pod satisfies today.
-	Satisfies string `json:"satisfies"`
-	// Next is the level above Satisfies ("" at restricted) and Blockers
-	// the pods that fail it, with the controls they fail.
-	Next     string               `json:"next,omitempty"`
-	Blockers []PodSecurityBlocker `json:"blockers,omitempty"`
-}
-
-// PodSecurityBlocker is a pod (or pod template) that fails a level.
-type PodSecurityBlocker struct {
-	Object   finding.ObjectRef `json:"object"`
-	Controls []string          `json:"controls"`
-}
+// PodSecurityNamespace and PodSecurityBlocker are the rows of the
+// readiness table, defined with the result model that reports print.
+type (
+	PodSecurityNamespace = finding.PodSecurityNamespace
+	PodSecurityBlocker   = finding.PodSecurityBlocker
+)
 
 // psaPod is what readiness keeps of one object with a pod template: the
 // note of the psa rules' Prepare step.
@@ -123,29 +103,35 @@ func ownerKeys(o *manifest.Object) []string {
 // builds the rows. The psa-* rules use it through the engine; a scan can
 // use one directly to print the table.
 type PodSecurityReadiness struct {
+	mu         sync.Mutex // Add may be called from the loader's goroutines
 	settings   *engine.Settings
-	namespaces map[string]*manifest.Object
+	namespaces map[string]map[string]string // labels, by name
 	pods       map[string][]*psaPod // by namespace
 }
 
 // NewPodSecurityReadiness starts a table evaluated at the settings'
 // Kubernetes version (nil: latest).
 func NewPodSecurityReadiness(s *engine.Settings) *PodSecurityReadiness {
-	return &PodSecurityReadiness{settings: s, namespaces: map[string]*manifest.Object{}, pods: map[string][]*psaPod{}}
+	return &PodSecurityReadiness{settings: s, namespaces: map[string]map[string]string{}, pods: map[string][]*psaPod{}}
 }
 
 // Add records o: a Namespace, or an object with a pod template. It
 // reports a decode error of the template.
 func (r *PodSecurityReadiness) Add(o *manifest.Object) error {
 	if o.Kind == "Namespace" && o.Group() == "" {
-		r.namespaces[o.Name] = o
+		r.mu.Lock()
+		r.namespaces[o.Name] = o.Labels
+		r.mu.Unlock()
 		return nil
 	}
 	w, err := engine.DecodeWorkload(o)
 	if err != nil {
 		return err
 	}
-	r.addPod(o.Namespace, evalPSAPod(o, w, r.settings))
+	p := evalPSAPod(o, w, r.settings)
+	r.mu.Lock()
+	r.addPod(o.Namespace, p)
+	r.mu.Unlock()
 	return nil
 }
 
@@ -175,10 +161,10 @@ func (r *PodSecurityReadiness) Table() []PodSecurityNamespace {
 
 func (r *PodSecurityReadiness) row(name string) PodSecurityNamespace {
 	row := PodSecurityNamespace{Namespace: name, Enforce: "unknown"}
-	if ns := r.namespaces[name]; ns != nil {
+	if labels, ok := r.namespaces[name]; ok {
 		def := api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()}
-		pol, _ := api.PolicyToEvaluate(ns.Labels, api.Policy{Enforce: def, Audit: def, Warn: def})
-		_, row.Labelled = ns.Labels[api.EnforceLevelLabel]
+		pol, _ := api.PolicyToEvaluate(labels, api.Policy{Enforce: def, Audit: def, Warn: def})
+		_, row.Labelled = labels[api.EnforceLevelLabel]
 		row.Enforce = string(pol.Enforce.Level)
 		row.EnforceVersion = pol.Enforce.Version.String()
 	}
@@ -255,9 +241,11 @@ func psaReadinessRule(ri finding.RuleInfo, report func(c *engine.SetContext, ns 
 		},
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			r := NewPodSecurityReadiness(c.Settings())
+			nsObjs := map[string]*manifest.Object{}
 			for _, o := range objs {
 				if o.Kind == "Namespace" && o.Group() == "" {
-					r.namespaces[o.Name] = o
+					r.namespaces[o.Name] = o.Labels
+					nsObjs[o.Name] = o
 				} else if p, ok := c.Note(o).(*psaPod); ok {
 					r.addPod(o.Namespace, p)
 				}
@@ -265,7 +253,7 @@ func psaReadinessRule(ri finding.RuleInfo, report func(c *engine.SetContext, ns 
 			for _, row := range r.Table() {
 				// Findings need the Namespace (its labels are the fix) and
 				// pods to judge; empty namespaces are only table rows.
-				if ns := r.namespaces[row.Namespace]; ns != nil && row.Pods > 0 {
+				if ns := nsObjs[row.Namespace]; ns != nil && row.Pods > 0 {
 					report(c, ns, row)
 				}
 			}
