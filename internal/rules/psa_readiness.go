@@ -106,7 +106,7 @@ type PodSecurityReadiness struct {
 	mu         sync.Mutex // Add may be called from the loader's goroutines
 	settings   *engine.Settings
 	namespaces map[string]map[string]string // labels, by name
-	pods       map[string][]*psaPod // by namespace
+	pods       map[string][]*psaPod         // by namespace
 }
 
 // NewPodSecurityReadiness starts a table evaluated at the settings'
