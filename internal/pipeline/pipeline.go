@@ -86,13 +86,8 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 	}
 	var psa *podSecurityTable
 	if opt.PodSecurity {
-		// Before the engine: it slims workloads once checked.
 		psa = newPodSecurityTable(&p.Settings)
-		next := visit
-		visit = func(obj *manifest.Object) {
-			psa.visit(obj)
-			next(obj)
-		}
+		visit = psa.observe(src, visit)
 	}
 	loaded := src.Load(ctx, visit)
 	var podSecurity []finding.PodSecurityNamespace

@@ -22,6 +22,29 @@ func newPodSecurityTable(s *engine.Settings) *podSecurityTable {
 	return &podSecurityTable{r: rules.NewPodSecurityReadiness(s), seen: map[*manifest.Object]bool{}}
 }
 
+// ObservingSource is a Source that reads objects it does not hand to the
+// engine (a cluster's pods, counted on their owners): it shows every
+// object it reads, before deciding, to the function it is given.
+type ObservingSource interface {
+	Source
+	Observe(func(*manifest.Object))
+}
+
+// observe arranges for t to see every object src reads, before the engine
+// (which slims workloads once checked) does; it returns the visit function
+// to hand to src.
+func (t *podSecurityTable) observe(src Source, visit func(*manifest.Object)) func(*manifest.Object) {
+	if os, ok := src.(ObservingSource); ok {
+		// The pods a cluster runs, not just the objects checked.
+		os.Observe(t.visit)
+		return visit
+	}
+	return func(o *manifest.Object) {
+		t.visit(o)
+		visit(o)
+	}
+}
+
 // visit records o. A pod template that does not decode is left out of the
 // table; the engine reports the error.
 func (t *podSecurityTable) visit(o *manifest.Object) {

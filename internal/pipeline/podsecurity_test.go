@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"testing"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 // The readiness table covers visited and unvisited objects alike, is
@@ -53,5 +55,75 @@ spec:
 	}
 	if out.Result.PodSecurity != nil {
 		t.Errorf("table built without Options.PodSecurity: %+v", out.Result.PodSecurity)
+	}
+}
+
+// absorbingSource stands for a cluster: it reads a Deployment, its
+// ReplicaSet and its pod, but hands only the Deployment to the engine.
+type absorbingSource struct{ observe func(*manifest.Object) }
+
+func (s *absorbingSource) Observe(fn func(*manifest.Object)) { s.observe = fn }
+
+func (s *absorbingSource) Load(_ context.Context, visit func(*manifest.Object)) *manifest.Result {
+	res := manifest.LoadBytes("cluster", []byte(clusterShop), manifest.Options{})
+	kept := res.Objects[:0:0]
+	for _, o := range res.Objects {
+		if s.observe != nil {
+			s.observe(o)
+		}
+		if o.Kind != "Pod" && o.Kind != "ReplicaSet" {
+			kept = append(kept, o)
+			visit(o)
+		}
+	}
+	res.Objects = kept
+	return res
+}
+
+// The Deployment's template is clean, but the pod that runs had a
+// privileged sidecar injected: the table judges the running pod.
+const clusterShop = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: nginx:1.27}]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-1
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: "1"}]
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-1-abc
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: "2"}]
+spec:
+  containers:
+    - {name: app, image: nginx:1.27}
+    - {name: proxy, image: proxy:1, securityContext: {privileged: true}}
+`
+
+func TestPodSecurityTableObservesAbsorbedPods(t *testing.T) {
+	out, err := Run(context.Background(), &absorbingSource{}, newPolicy(t, nil, PolicyInput{}), Options{PodSecurity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := out.Result.PodSecurity
+	if len(rows) != 1 || rows[0].Pods != 1 || rows[0].Satisfies != "privileged" || len(rows[0].Blockers) != 1 || rows[0].Blockers[0].Object.Name != "web-1-abc" {
+		t.Fatalf("rows %+v, want shop judged by its running pod", rows)
 	}
 }
