@@ -52,6 +52,7 @@ column of the field to change.`,
 		NewCmdRules(streams),
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),
+		NewCmdAction(streams, getenv),
 	)
 	return cmd
 }
