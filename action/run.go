@@ -85,6 +85,10 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 		}
 	}
 
+	// Reports keep lint's locations; the review, annotations and summary
+	// put Helm findings on the values line that caused them.
+	located := reviewLocations(res.Findings, workspace)
+	pub.Kept = located
 	fallback := false
 	if pr := pullRequest(ghctx); pr != nil {
 		pub.PR = pr
@@ -106,13 +110,13 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 			fallback = true
 		} else {
 			pub.Kept = nil
-			for _, f := range res.Findings {
+			for _, f := range located {
 				if diff.Keep(in.FilterMode, f.Location.File, f.Location.Line) {
 					pub.Kept = append(pub.Kept, f)
 				}
 			}
 			if in.Review {
-				pub.Review = r.Review(ctx, pub.Kept, res.Findings, diff, res.Summary.Errors)
+				pub.Review = r.Review(ctx, pub.Kept, located, diff, res.Summary.Errors)
 				fallback = pub.Review.Degraded != ""
 			}
 		}
@@ -175,19 +179,7 @@ func pullRequest(ghctx *githubactions.GitHubContext) *PR {
 // RepoRelative rewrites finding and error paths relative to the
 // repository root, as GitHub names files (slash-separated, no "./").
 func RepoRelative(res *finding.Result, workspace string) {
-	rel := func(p string) string {
-		if p == "" || p == "-" {
-			return p
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return filepath.ToSlash(p)
-		}
-		if r, err := filepath.Rel(workspace, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(r)
-		}
-		return filepath.ToSlash(p)
-	}
+	rel := func(p string) string { return RepoPath(p, workspace) }
 	memo := map[string]string{}
 	for i := range res.Findings {
 		l := &res.Findings[i].Location
@@ -201,6 +193,22 @@ func RepoRelative(res *finding.Result, workspace string) {
 	for i := range res.Summary.Errors {
 		res.Summary.Errors[i].File = rel(res.Summary.Errors[i].File)
 	}
+}
+
+// RepoPath is p (relative to the working directory) relative to the
+// workspace, slash-separated; p itself when it lies outside.
+func RepoPath(p, workspace string) string {
+	if p == "" || p == "-" {
+		return p
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	if r, err := filepath.Rel(workspace, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(p)
 }
 
 func ruleIndex(rules []finding.RuleInfo) map[string]*finding.RuleInfo {
