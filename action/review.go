@@ -315,7 +315,7 @@ func (r *Reviewer) accepted(ctx context.Context, draft []*draftComment) ([]*draf
 	err := r.create(ctx, nil, draft, "")
 	switch {
 	case err == nil:
-		return draft, nil
+		return slices.Clone(draft), nil // appended to by the caller
 	case HTTPStatus(err) != http.StatusUnprocessableEntity:
 		return nil, err
 	case len(draft) == 1:

@@ -93,6 +93,9 @@ type Server struct {
 	Comments   []Comment
 	Reviews    []Review
 	RateLimits []RateLimit
+	// Refuse are lines (by path) GitHub no longer takes comments on,
+	// though the listed patch has them: a force-push it has seen.
+	Refuse map[string]map[int]bool
 	// Violations are requests GitHub would refuse (unknown operation,
 	// body not matching the OpenAPI schema, wrong token).
 	Violations []string
@@ -369,7 +372,7 @@ func (s *Server) createReview(w http.ResponseWriter, body []byte) int {
 		if side == "LEFT" {
 			lines = s.left[d.Path]
 		}
-		if !lines[*d.Line] {
+		if !lines[*d.Line] || s.Refuse[d.Path][*d.Line] {
 			// GitHub's answer when the line is not in a hunk on that side.
 			return reply(w, 422, apiError{Message: "Unprocessable Entity", Errors: []string{"Pull request review thread line must be part of the diff"}})
 		}
