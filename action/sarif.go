@@ -46,8 +46,12 @@ func WriteSARIF(path string, res *finding.Result, lim SARIFLimits) (note string,
 				return "", err
 			}
 		}
+		// Gzip never grows JSON much: measure only when it could matter.
+		if buf.Len() <= lim.Gzipped || n == 0 {
+			break
+		}
 		size := gzippedSize(buf.Bytes())
-		if size <= lim.Gzipped || n == 0 {
+		if size <= lim.Gzipped {
 			break
 		}
 		// Shrink in proportion, with a margin, and measure again.
