@@ -68,9 +68,9 @@ func CommentBody(f *finding.Finding, rules map[string]*finding.RuleInfo, suggest
 }
 
 // mdText keeps text from a manifest from opening HTML or markers.
-func mdText(s string) string {
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "").Replace(s)
-}
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "")
 
 // seenKey is how a review body remembers a finding it summarised.
 func seenKey(fp string) string {

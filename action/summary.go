@@ -60,9 +60,9 @@ func rendered(fs []finding.Finding) []string {
 }
 
 // cell makes text safe in a Markdown table cell.
-func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func cell(s string) string { return cellEscaper.Replace(s) }
+
+var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;")
 
 // ReviewBody renders the review's body: counts, what was rendered,
 // errors, and the findings without an inline comment.
