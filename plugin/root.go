@@ -54,5 +54,6 @@ column of the field to change.`,
 		NewCmdVersion(streams),
 		NewCmdAction(streams, getenv),
 	)
+	registerCompletions(cmd)
 	return cmd
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -38,6 +39,34 @@ type VerifyOptions struct {
 	Timeout time.Duration
 	// Concurrency is how many images are verified at once.
 	Concurrency int
+	// TUFMirror and TUFRoot replace the policy's tuf section (keyless
+	// trust roots from a private or mirrored sigstore TUF repository);
+	// TUFCache moves the TUF metadata cache.
+	TUFMirror, TUFRoot, TUFCache string
+}
+
+// withTUF returns c with the options' TUF mirror and root replacing the
+// corresponding fields of its tuf section.
+func (opt *VerifyOptions) withTUF(c imagesig.PolicyConfig) (imagesig.PolicyConfig, error) {
+	if opt.TUFMirror == "" && opt.TUFRoot == "" {
+		return c, nil
+	}
+	t := imagesig.TUFConfig{}
+	if c.TUF != nil {
+		t = *c.TUF
+	}
+	if opt.TUFMirror != "" {
+		t.Mirror = opt.TUFMirror
+	}
+	if opt.TUFRoot != "" {
+		root, err := filepath.Abs(opt.TUFRoot)
+		if err != nil {
+			return c, fmt.Errorf("--tuf-root: %w", err)
+		}
+		t.Root = root
+	}
+	c.TUF = &t
+	return c, nil
 }
 
 // CheckVerify tells whether the config has what image verification needs.
@@ -86,11 +115,15 @@ func (ic *imageCollector) visit(o *manifest.Object) {
 // verifyImages verifies every distinct image and turns failures into
 // findings on the image: lines.
 func (p *Policy) verifyImages(ctx context.Context, opt *VerifyOptions, uses []imageUse) ([]engine.Raw, error) {
-	pol, err := p.Config.ImageVerification.Compile(p.configDir())
+	iv, err := opt.withTUF(*p.Config.ImageVerification)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := iv.Compile(p.configDir())
 	if err != nil {
 		return nil, fmt.Errorf("%s: imageVerification: %w", p.Config.Path, err)
 	}
-	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true))
+	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true), imagesig.WithTUFCache(opt.TUFCache))
 	refs := make([]string, 0, len(uses))
 	for _, u := range uses {
 		refs = append(refs, u.ref)
