@@ -21,7 +21,7 @@ type tufFixture struct {
 	root string // the initial root.json (--tuf-root)
 }
 
-func newTUFFixture(t *testing.T) *tufFixture {
+func newTUFFixture(t testing.TB) *tufFixture {
 	t.Helper()
 	ss := ist.NewSigstore(t)
 	trJSON, err := os.ReadFile(ss.WriteTrustedRoot(t, t.TempDir(), false))
