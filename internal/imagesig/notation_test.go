@@ -172,6 +172,31 @@ func TestNotationVerify(t *testing.T) {
 	})
 }
 
+// Registries without the referrers API (notation writes the referrers tag
+// fallback) and multi-arch indexes signed per platform.
+func TestNotationRegistryShapes(t *testing.T) {
+	ctx := context.Background()
+	v := newVerifier()
+	t.Run("referrers tag fallback", func(t *testing.T) {
+		f := newNotationFixture(t)
+		reg := ist.NewRegistry(t, ist.WithoutReferrersAPI())
+		f.reg = reg
+		img := reg.PushImage(t, "app:v1")
+		reg.SignNotation(t, img, f.leaf, ist.NotationCOSE)
+		expectVerified(t, v.Verify(ctx, reg.Ref("app:v1"), f.policy(t, "strict")))
+	})
+	t.Run("platform manifest of an unsigned index", func(t *testing.T) {
+		f := newNotationFixture(t)
+		idx, plats := f.reg.PushIndex(t, "app:multi")
+		f.reg.SignNotation(t, plats["linux/amd64"], f.leaf, ist.NotationJWS)
+		r := v.Verify(ctx, f.reg.Ref("app:multi"), f.policy(t, "strict"))
+		expectVerified(t, r)
+		if r.Digest != idx.DigestStr() || r.SignedObject != "platform manifest linux/amd64" || r.SignedDigest != plats["linux/amd64"].DigestStr() {
+			t.Fatalf("unexpected %+v", r)
+		}
+	})
+}
+
 func TestNotationAndCosignPolicies(t *testing.T) {
 	f := newNotationFixture(t)
 	k := ist.NewKeyPair(t)
