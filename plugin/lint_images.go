@@ -16,8 +16,7 @@ type VerifyImagesFlags struct {
 	Enabled     bool
 	Timeout     time.Duration
 	Concurrency int
-	// TUFMirror and TUFRoot override imageVerification.tuf; TUFCache moves
-	// the TUF cache.
+	// TUF overrides imageVerification.tuf; TUFCache moves the cache.
 	TUFMirror string
 	TUFRoot   string
 	TUFCache  string
@@ -36,8 +35,7 @@ func (f *VerifyImagesFlags) Options() *pipeline.VerifyOptions {
 	if !f.Enabled {
 		return nil
 	}
-	return &pipeline.VerifyOptions{Timeout: f.Timeout, Concurrency: f.Concurrency,
-		TUFMirror: f.TUFMirror, TUFRoot: f.TUFRoot, TUFCache: f.TUFCache}
+	return &pipeline.VerifyOptions{Timeout: f.Timeout, Concurrency: f.Concurrency, TUFMirror: f.TUFMirror, TUFRoot: f.TUFRoot, TUFCache: f.TUFCache}
 }
 
 // Validate checks the flags against the policy.

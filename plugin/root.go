@@ -53,5 +53,6 @@ column of the field to change.`,
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),
 	)
+	registerCompletions(cmd)
 	return cmd
 }

@@ -24,12 +24,12 @@ var ImageSignatureInfo = finding.RuleInfo{
 	Title:    "Image signature not verified",
 	Severity: finding.High,
 	Category: "supply-chain",
-	Tags:     []string{"images", "supply-chain", "sigstore", "notation"},
+	Tags:     []string{"images", "supply-chain", "sigstore"},
 	Rationale: "An image that is unsigned, signed by an unexpected identity, or whose signature does not cover its digest " +
 		"may not be what your CI built: a compromised registry or a moved tag runs someone else's code.",
-	Remediation: "Sign the image in CI (cosign sign, or notation sign) with the key, keyless identity or certificate that the " +
-		"imageVerification policy in .kubectl-secure.yaml names, and deploy it by the digest that was signed.",
-	Example:    "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n            issuer: https://token.actions.githubusercontent.com\n        - notation:\n            trustStore: notation/truststore\n            trustPolicy: notation/trustpolicy.json\n",
+	Remediation: "Sign the image in CI (cosign sign) with the key or keyless identity that the imageVerification policy in " +
+		".kubectl-secure.yaml names, and deploy it by the digest that was signed.",
+	Example:    "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n            issuer: https://token.actions.githubusercontent.com\n            trustedRoot: sigstore/trusted_root.json\n",
 	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "docs/verify.md"},
 }
 
@@ -39,28 +39,27 @@ type VerifyOptions struct {
 	Timeout time.Duration
 	// Concurrency is how many images are verified at once.
 	Concurrency int
-	// TUFMirror and TUFRoot replace the fields of imageVerification.tuf (the
-	// TUF repository keyless authorities without trustedRoot get the sigstore
-	// trust root from); TUFCache moves the TUF cache ("" = default).
-	TUFMirror string
-	TUFRoot   string
-	TUFCache  string
+	// TUFMirror and TUFRoot replace the policy's tuf section (keyless
+	// trust roots from a private or mirrored sigstore TUF repository);
+	// TUFCache moves the TUF metadata cache.
+	TUFMirror, TUFRoot, TUFCache string
 }
 
-// policyConfig returns c with the TUF overrides applied.
-func (o *VerifyOptions) policyConfig(c imagesig.PolicyConfig) (imagesig.PolicyConfig, error) {
-	if o.TUFMirror == "" && o.TUFRoot == "" {
+// withTUF returns c with the options' TUF mirror and root replacing the
+// corresponding fields of its tuf section.
+func (opt *VerifyOptions) withTUF(c imagesig.PolicyConfig) (imagesig.PolicyConfig, error) {
+	if opt.TUFMirror == "" && opt.TUFRoot == "" {
 		return c, nil
 	}
 	t := imagesig.TUFConfig{}
 	if c.TUF != nil {
 		t = *c.TUF
 	}
-	if o.TUFMirror != "" {
-		t.Mirror = o.TUFMirror
+	if opt.TUFMirror != "" {
+		t.Mirror = opt.TUFMirror
 	}
-	if o.TUFRoot != "" {
-		root, err := filepath.Abs(o.TUFRoot)
+	if opt.TUFRoot != "" {
+		root, err := filepath.Abs(opt.TUFRoot)
 		if err != nil {
 			return c, fmt.Errorf("--tuf-root: %w", err)
 		}
@@ -116,7 +115,7 @@ func (ic *imageCollector) visit(o *manifest.Object) {
 // verifyImages verifies every distinct image and turns failures into
 // findings on the image: lines.
 func (p *Policy) verifyImages(ctx context.Context, opt *VerifyOptions, uses []imageUse) ([]engine.Raw, error) {
-	iv, err := opt.policyConfig(*p.Config.ImageVerification)
+	iv, err := opt.withTUF(*p.Config.ImageVerification)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +123,7 @@ func (p *Policy) verifyImages(ctx context.Context, opt *VerifyOptions, uses []im
 	if err != nil {
 		return nil, fmt.Errorf("%s: imageVerification: %w", p.Config.Path, err)
 	}
-	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true),
-		imagesig.WithTUFCache(opt.TUFCache))
+	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true), imagesig.WithTUFCache(opt.TUFCache))
 	refs := make([]string, 0, len(uses))
 	for _, u := range uses {
 		refs = append(refs, u.ref)
