@@ -49,6 +49,7 @@ column of the field to change.`,
 	})
 	cmd.AddCommand(
 		NewCmdLint(streams, getenv),
+		NewCmdScan(streams, getenv),
 		NewCmdRules(streams),
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),

@@ -180,8 +180,10 @@ type Summary struct {
 	Suppressed int            `json:"suppressed"`
 	BySeverity map[string]int `json:"bySeverity"`
 	Errors     []InputError   `json:"errors"`
-	Elapsed    time.Duration  `json:"-"`
-	FailOn     Severity       `json:"failOn"`
+	// NotEvaluated lists what a cluster scan could not read (scan only).
+	NotEvaluated []NotEvaluated `json:"notEvaluated,omitempty"`
+	Elapsed      time.Duration  `json:"-"`
+	FailOn       Severity       `json:"failOn"`
 }
 
 // Result is everything a printer needs.

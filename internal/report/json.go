@@ -31,14 +31,15 @@ type jsonTool struct {
 }
 
 type jsonSummary struct {
-	Files          int                  `json:"files"`
-	Objects        int                  `json:"objects"`
-	Skipped        int                  `json:"skipped"`
-	Suppressed     int                  `json:"suppressed"`
-	BySeverity     jsonBySeverity       `json:"bySeverity"`
-	Errors         []finding.InputError `json:"errors"`
-	FailOn         *finding.Severity    `json:"failOn"`
-	ElapsedSeconds float64              `json:"elapsedSeconds"`
+	Files          int                    `json:"files"`
+	Objects        int                    `json:"objects"`
+	Skipped        int                    `json:"skipped"`
+	Suppressed     int                    `json:"suppressed"`
+	BySeverity     jsonBySeverity         `json:"bySeverity"`
+	Errors         []finding.InputError   `json:"errors"`
+	NotEvaluated   []finding.NotEvaluated `json:"notEvaluated,omitempty"`
+	FailOn         *finding.Severity      `json:"failOn"`
+	ElapsedSeconds float64                `json:"elapsedSeconds"`
 }
 
 // jsonBySeverity is a struct rather than a map so that all four keys are
@@ -68,6 +69,7 @@ func writeJSON(w io.Writer, res *finding.Result, _ Options) error {
 				Low:      counts[finding.Low],
 			},
 			Errors:         sortedErrors(res.Summary.Errors),
+			NotEvaluated:   res.Summary.NotEvaluated,
 			ElapsedSeconds: math.Round(res.Summary.Elapsed.Seconds()*1000) / 1000,
 		},
 		Findings: fs,
