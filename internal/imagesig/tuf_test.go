@@ -81,7 +81,7 @@ func TestTUFFirstFetchCachedOffline(t *testing.T) {
 
 func TestTUFExpiredTimestampMirrorDown(t *testing.T) {
 	f := newTUFFixture(t)
-	f.repo.TimestampExpires = time.Now().Add(2 * time.Second)
+	f.repo.TimestampExpires = time.Now().Add(3 * time.Second) // room for a loaded machine
 	f.repo.Publish(t)
 	cache := t.TempDir()
 	expectVerified(t, f.verify(cache))
