@@ -163,7 +163,11 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		if out.err != nil {
 			loc := o.Locate(nil)
 			var de *DecodeError
-			if errors.As(out.err, &de) && de.Line > 0 && o.Locator == nil {
+			switch {
+			case !errors.As(out.err, &de):
+			case de.Path != nil:
+				loc = o.Locate(de.Path)
+			case de.Line > 0 && o.Locator == nil:
 				loc.Line = de.Line
 			}
 			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), out.err)})

@@ -12,7 +12,6 @@ func All() []*engine.Rule {
 	all = append(all, pssRules()...)
 	all = append(all,
 		// Pod security beyond the Pod Security Standards (PodSecurityPolicy).
-		hostPathSensitive(),
 		hostPathWritable(),
 		hostPIDPtrace(),
 		readOnlyRootFS(),
