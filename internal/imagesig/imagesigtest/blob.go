@@ -6,6 +6,7 @@ import (
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -22,7 +23,6 @@ func (s *Sigstore) SignBlobBundle(tb testing.TB, identity, issuer string, artifa
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vc, _ := ent.VerificationContent()
 	sc, _ := ent.SignatureContent()
 	ms := sc.MessageSignatureContent()
 	entries, _ := ent.TlogEntries()
@@ -40,11 +40,31 @@ func (s *Sigstore) SignBlobBundle(tb testing.TB, identity, issuer string, artifa
 		if err != nil {
 			tb.Fatal(err)
 		}
-		tle := proto.Clone(e.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
-		tle.KindVersion = &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"}
-		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: s.set(tb, e)}
-		tles = append(tles, tle)
+		tles = append(tles, s.logEntry(tb, e, "hashedrekord"))
 	}
+	return bundleJSON(tb, ent, tles, func(b *protobundle.Bundle) {
+		b.Content = &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: ms.Digest()},
+			Signature:     ms.Signature(),
+		}}
+	})
+}
+
+// logEntry is e as a bundle carries it: with its kind and a signed entry
+// timestamp.
+func (s *Sigstore) logEntry(tb testing.TB, e *tlog.Entry, kind string) *protorekor.TransparencyLogEntry {
+	tb.Helper()
+	tle := proto.Clone(e.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
+	tle.KindVersion = &protorekor.KindVersion{Kind: kind, Version: "0.0.1"}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: s.set(tb, e)}
+	return tle
+}
+
+// bundleJSON is the sigstore bundle v0.3 of ent: its certificate, the log
+// entries, its RFC 3161 timestamps, and the content setContent puts in.
+func bundleJSON(tb testing.TB, ent *ca.TestEntity, tles []*protorekor.TransparencyLogEntry, setContent func(*protobundle.Bundle)) []byte {
+	tb.Helper()
+	vc, _ := ent.VerificationContent()
 	tss, _ := ent.Timestamps()
 	var rfc []*protocommon.RFC3161SignedTimestamp
 	for _, ts := range tss {
@@ -57,11 +77,8 @@ func (s *Sigstore) SignBlobBundle(tb testing.TB, identity, issuer string, artifa
 			TlogEntries:               tles,
 			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc},
 		},
-		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
-			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: ms.Digest()},
-			Signature:     ms.Signature(),
-		}},
 	}
+	setContent(pb)
 	b, err := protojson.Marshal(pb)
 	if err != nil {
 		tb.Fatal(err)
