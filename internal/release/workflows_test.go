@@ -89,16 +89,19 @@ func TestReleaseSigningMatchesReadme(t *testing.T) {
 		}
 	}
 	bundle := "dist/" + ChecksumsFile + ".sigstore.json"
-	var signed, attested, published bool
+	var signed, selfChecked, attested, published bool
 	for _, s := range job.Steps {
 		signed = signed || strings.Contains(s.Run, "sign-blob") && strings.Contains(s.Run, "--bundle "+bundle+" dist/"+ChecksumsFile)
+		selfChecked = selfChecked || strings.Contains(s.Run, "verify-blob --bundle "+bundle) &&
+			strings.Contains(s.Run, `--certificate-identity "https://github.com/`+strings.TrimPrefix(Module, "github.com/")+`/.github/workflows/release.yml@${GITHUB_REF}"`)
 		attested = attested || strings.HasPrefix(s.Uses, "actions/attest-build-provenance@") &&
 			strings.Contains(s.With["subject-path"], "dist/*.tar.gz") && strings.Contains(s.With["subject-path"], "dist/*.zip")
 		published = published || strings.Contains(s.Run, "gh release create") && strings.Contains(s.Run, bundle) &&
 			strings.Contains(s.Run, "dist/"+ChecksumsFile+" ") && strings.Contains(s.Run, "dist/*.tar.gz dist/*.zip")
 	}
-	if !signed || !attested || !published {
-		t.Errorf("release.yml: signs checksums.txt into %s %v, attests the archives %v, publishes them with the bundle %v", bundle, signed, attested, published)
+	if !signed || !selfChecked || !attested || !published {
+		t.Errorf("release.yml: signs checksums.txt into %s %v, verifies it as README says %v, attests the archives %v, publishes them with the bundle %v",
+			bundle, signed, selfChecked, attested, published)
 	}
 
 	readme := string(mustRead(t, filepath.Join(root, "README.md")))
