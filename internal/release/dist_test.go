@@ -108,6 +108,9 @@ func TestDist(t *testing.T) {
 				t.Errorf("build setting %s = %q, want %q", k, settings[k], v)
 			}
 		}
+		if v, ok := settings["vcs.revision"]; ok {
+			t.Errorf("the binary carries Go's VCS stamp (vcs.revision=%s), which depends on the checkout's state", v)
+		}
 		if strings.Contains(string(mustRead(t, bin)), root) {
 			t.Errorf("the binary contains the build directory %s", root)
 		}
