@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
@@ -17,7 +18,7 @@ func TestSecretInManifestSkipsHelmGeneratedValues(t *testing.T) {
 	dir := t.TempDir()
 	for p, content := range map[string]string{
 		"Chart.yaml":  "apiVersion: v2\nname: gen\nversion: 0.1.0\n",
-		"values.yaml": "apiKey: Xk29aLq81ZtQ\n",
+		"values.yaml": "apiKey: Xk29-aLq81-ZtQ\npassword: \"\"\n",
 		"templates/generated.yaml": `{{- $ca := genCA "gen-ca" 365 }}
 apiVersion: v1
 kind: Secret
@@ -36,6 +37,15 @@ metadata:
 data:
   password: {{ randAlphaNum 24 | b64enc }}
   apiKey: {{ .Values.apiKey | b64enc }}
+---
+# A values key that falls back to a generated value when empty: the value
+# may be generated, graded medium at most.
+apiVersion: v1
+kind: Secret
+metadata:
+  name: fallback
+data:
+  password: {{ .Values.password | default (randAlphaNum 16) | b64enc }}
 `,
 	} {
 		full := filepath.Join(dir, p)
@@ -47,7 +57,7 @@ data:
 		}
 	}
 	res := render.Load([]string{dir}, render.Options{Manifest: manifest.Options{BaseDir: dir}})
-	if len(res.Errors) > 0 || len(res.Objects) != 2 {
+	if len(res.Errors) > 0 || len(res.Objects) != 3 {
 		t.Fatalf("render: %d objects, errors %v", len(res.Objects), res.Errors)
 	}
 	raws, errs := (&engine.Engine{Registry: testRegistry(t)}).Run(res.Objects)
@@ -60,12 +70,14 @@ data:
 			got = append(got, r)
 		}
 	}
-	if len(got) != 1 || got[0].Obj.Name != "from-values" || got[0].Severity != finding.High {
+	sort.Slice(got, func(i, j int) bool { return got[i].Obj.Name < got[j].Obj.Name })
+	if len(got) != 2 || got[0].Obj.Name != "fallback" || got[0].Severity != finding.Medium || got[1].Obj.Name != "from-values" || got[1].Severity != finding.High {
 		for _, r := range got {
 			t.Logf("%s %s: %s", r.Severity, r.Obj.Name, r.Message)
 		}
-		t.Fatalf("want one high finding on from-values, got %d", len(got))
+		t.Fatalf("want a medium finding on fallback and a high one on from-values, got %d", len(got))
 	}
+	got = got[1:]
 	if want := `Secret from-values commits 1 value(s) in data (keys: apiKey): literal credentials (a literal value in "apiKey")`; got[0].Message[:len(want)] != want {
 		t.Errorf("message %q", got[0].Message)
 	}
