@@ -96,11 +96,12 @@ func (r *PolicyRule) AllVerbs() bool {
 }
 
 // Superuser reports whether the rule grants every verb on every resource
-// (in any order: "*" may sit among named resources), which is what
-// cluster-admin grants.
+// of every API group (in any order: "*" may sit among named resources or
+// groups), which is what cluster-admin grants.
 func (r *PolicyRule) Superuser() bool {
 	_, res := has(r.resources, "*")
-	return res && r.AllVerbs() && r.Unrestricted()
+	_, groups := has(r.apiGroups, "*")
+	return res && groups && r.AllVerbs() && r.Unrestricted()
 }
 
 // matchGroup returns the apiGroups item matching group.
@@ -380,21 +381,25 @@ func (s *RBAC) Grants(match func(b *Binding, sub Subject) bool) (grants, unresol
 	return grants, unresolved
 }
 
-// ServiceAccountGrants returns the rules a service account's token
-// carries: bindings naming the account, and bindings to the groups every
-// service account token (of the namespace) belongs to. direct reports
-// whether some binding names the account itself, which shows that the
+// ServiceAccountGrants returns the rules the token of service account
+// ns/name carries: bindings naming the account in that namespace, and
+// bindings to the groups every service account token (of the namespace)
+// belongs to. direct reports whether some binding names an account of
+// that name in the namespace — or, when either namespace is unknown
+// (objects without metadata.namespace), in any — which shows that the
 // workload is meant to call the API.
 func (s *RBAC) ServiceAccountGrants(ns, name string) (grants, unresolved []Grant, direct bool) {
 	grants, unresolved = s.Grants(func(b *Binding, sub Subject) bool {
 		switch sub.Kind {
 		case "ServiceAccount":
-			if sub.Name == name && (b.SANamespace(sub) == ns || b.SANamespace(sub) == "" || ns == "") {
-				direct = true
-				return true
+			if sub.Name != name {
+				return false
 			}
+			sns := b.SANamespace(sub)
+			direct = direct || sns == ns || sns == "" || ns == ""
+			return sns == ns
 		case "Group":
-			return sub.Name == "system:serviceaccounts" || sub.Name == "system:authenticated" || sub.Name == "system:serviceaccounts:"+ns
+			return sub.Name == "system:serviceaccounts" || sub.Name == "system:authenticated" || ns != "" && sub.Name == "system:serviceaccounts:"+ns
 		}
 		return false
 	})
