@@ -239,6 +239,7 @@ var (
 	sensitiveEndings = []string{
 		"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 		"secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "authkey",
+		"accountkey", "storagekey", "sharedkey", "hmackey", "licensekey", "clientkey", "sshkey",
 		"credential", "credentials", "connectionstring",
 	}
 	// notSecretLast are last words of names that refer to a secret, or
@@ -512,8 +513,8 @@ func gradeSecretValue(key, val string) (secretGrade, string) {
 	if weakSecret(key, val) {
 		return gradeLiteral, "a literal value"
 	}
-	if randomLooking(val) {
-		return gradeOpaque, ""
+	if ws := words(key); randomLooking(val) && (len(ws) == 0 || !notSecretLast[ws[len(ws)-1]]) {
+		return gradeOpaque, "" // not for cluster-id, bucket-name, ...
 	}
 	return gradeConfig, ""
 }
