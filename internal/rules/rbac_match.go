@@ -14,6 +14,22 @@ package rules
 // Unlike the authorizer, "res/*" is also taken to mean every subresource
 // of res: it grants nothing in Kubernetes, but it is written with that
 // intent and is reported as such.
+//
+// Use:
+//
+//	rs := NewRBAC(objs) // Roles, ClusterRoles and bindings among objs
+//	grants, unresolved := rs.Grants(func(b *Binding, s Subject) bool {
+//		return s.Kind == "User" && s.Name == "alice"
+//	})
+//	for _, g := range grants {
+//		// g.Binding → g.Rule.Role (nil: built-in cluster-admin) → g.Rule,
+//		// in g.Namespace ("" = cluster-wide); g.Rule.Grants(groups,
+//		// resources, verbs) says where it grants a permission.
+//	}
+//
+// unresolved are the bindings to roles that are neither in objs nor
+// cluster-admin. ServiceAccountGrants does the same for a service
+// account's token, its groups included.
 
 import (
 	"strings"
@@ -66,6 +82,22 @@ type PolicyRule struct {
 
 	apiGroups, resources, verbs, resourceNames, nonResourceURLs []strItem
 }
+
+func values(items []strItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.v
+	}
+	return out
+}
+
+// APIGroups, Resources, Verbs, ResourceNames and NonResourceURLs are the
+// rule's lists as written.
+func (r *PolicyRule) APIGroups() []string       { return values(r.apiGroups) }
+func (r *PolicyRule) Resources() []string       { return values(r.resources) }
+func (r *PolicyRule) Verbs() []string           { return values(r.verbs) }
+func (r *PolicyRule) ResourceNames() []string   { return values(r.resourceNames) }
+func (r *PolicyRule) NonResourceURLs() []string { return values(r.nonResourceURLs) }
 
 // Path is the path of item i of field (apiGroups, resources, verbs, …) of
 // the rule inside its role.
