@@ -1,45 +1,25 @@
 package plugin
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/kubectl-secure/kubectl-secure/internal/engine"
-	"github.com/kubectl-secure/kubectl-secure/internal/finding"
-	"github.com/kubectl-secure/kubectl-secure/internal/imagesig"
-	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 )
 
 // ImageSignatureRuleID is the rule under which --verify-images reports.
-const ImageSignatureRuleID = "image-signature"
-
-// imageSignatureRule documents --verify-images findings. It has no check of
-// its own: the findings come from the registry, at the edge, not from the
-// pure engine.
-var imageSignatureInfo = finding.RuleInfo{
-	ID:       ImageSignatureRuleID,
-	Title:    "Image signature not verified",
-	Severity: finding.High,
-	Category: "supply-chain",
-	Tags:     []string{"images", "supply-chain", "sigstore"},
-	Rationale: "An image that is unsigned, signed by an unexpected identity, or whose signature does not cover its digest " +
-		"may not be what your CI built: a compromised registry or a moved tag runs someone else's code.",
-	Remediation: "Sign the image in CI (cosign sign) with the key or keyless identity that the imageVerification policy in " +
-		".kubectl-secure.yaml names, and deploy it by the digest that was signed.",
-	Example:    "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n            issuer: https://token.actions.githubusercontent.com\n            trustedRoot: sigstore/trusted_root.json\n",
-	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "docs/verify.md"},
-}
+const ImageSignatureRuleID = pipeline.ImageSignatureRuleID
 
 // VerifyImagesFlags turn on signature verification during lint.
 type VerifyImagesFlags struct {
 	Enabled     bool
 	Timeout     time.Duration
 	Concurrency int
+	// TUF overrides imageVerification.tuf; TUFCache moves the cache.
+	TUFMirror string
+	TUFRoot   string
+	TUFCache  string
 }
 
 // AddFlags registers the flags.
@@ -47,70 +27,26 @@ func (f *VerifyImagesFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Enabled, "verify-images", false, "verify the signatures of every image against the imageVerification policy of the config file (contacts the registries)")
 	fs.DurationVar(&f.Timeout, "verify-timeout", 30*time.Second, "timeout of each registry request with --verify-images")
 	fs.IntVar(&f.Concurrency, "verify-concurrency", 16, "images verified at once with --verify-images")
+	AddTUFFlags(fs, &f.TUFMirror, &f.TUFRoot, &f.TUFCache)
 }
 
-// imageUse is one image: line of a container.
-type imageUse struct {
-	obj       *manifest.Object
-	ref       string
-	path      manifest.Path
-	loc       finding.Location
-	container string
+// Options returns the pipeline's verification options, nil when off.
+func (f *VerifyImagesFlags) Options() *pipeline.VerifyOptions {
+	if !f.Enabled {
+		return nil
+	}
+	return &pipeline.VerifyOptions{Timeout: f.Timeout, Concurrency: f.Concurrency, TUFMirror: f.TUFMirror, TUFRoot: f.TUFRoot, TUFCache: f.TUFCache}
 }
 
-// imageCollector records image uses while objects stream through the
-// engine (before their trees are slimmed).
-type imageCollector struct {
-	mu   sync.Mutex
-	uses []imageUse
-	seen map[*manifest.Object]bool
-}
-
-func (ic *imageCollector) visit(o *manifest.Object) {
-	w, err := engine.DecodeWorkload(o)
-	var uses []imageUse
-	if err == nil && w != nil {
-		for _, c := range w.Containers {
-			if c.Container.Image == "" {
-				continue
-			}
-			p := c.Path.Key("image")
-			uses = append(uses, imageUse{obj: o, ref: c.Container.Image, path: p, loc: o.Locate(p), container: c.Container.Name})
+// Validate checks the flags against the policy.
+func (f *VerifyImagesFlags) Validate(p *pipeline.Policy) error {
+	if f.Enabled {
+		if err := p.CheckVerify(); err != nil {
+			return runError(err)
 		}
 	}
-	ic.mu.Lock()
-	ic.uses = append(ic.uses, uses...)
-	ic.seen[o] = true
-	ic.mu.Unlock()
-}
-
-// verifyImages verifies every distinct image and turns failures into
-// findings on the image: lines.
-func (o *LintOptions) verifyImages(uses []imageUse) ([]engine.Raw, error) {
-	pol, err := o.cfg.ImageVerification.Compile(filepath.Dir(o.cfg.Path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: imageVerification: %w", o.cfg.Path, err)
+	if f.Concurrency < 1 || f.Timeout <= 0 {
+		return usageError("--verify-concurrency and --verify-timeout must be positive")
 	}
-	v := imagesig.New(imagesig.WithTimeout(o.Verify.Timeout), imagesig.WithConcurrency(o.Verify.Concurrency), imagesig.WithPlainHTTPLoopback(true))
-	refs := make([]string, 0, len(uses))
-	for _, u := range uses {
-		refs = append(refs, u.ref)
-	}
-	results := v.VerifyAll(context.Background(), refs, pol.PolicyFor)
-	var raws []engine.Raw
-	for _, u := range uses {
-		r, ok := results[u.ref]
-		if !ok || r.Verified {
-			continue
-		}
-		sev := finding.High
-		if pol.SeverityFor(r) == imagesig.SeverityWarning {
-			sev = finding.Low
-		}
-		raw := engine.NewRaw(&imageSignatureInfo, u.obj, u.path, u.loc, u.container,
-			fmt.Sprintf("container %q image %s is not verified (%s): %s", u.container, u.ref, r.Kind, r.Reason))
-		raw.Severity = sev
-		raws = append(raws, raw)
-	}
-	return raws, nil
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
 )
 
@@ -61,7 +62,7 @@ func (o *RulesOptions) Complete(args []string) error {
 	}
 	// The registry's rules, plus image-signature, which --verify-images
 	// reports from the edge rather than through the engine.
-	o.infos = append(reg.Infos(), imageSignatureInfo)
+	o.infos = append(reg.Infos(), pipeline.ImageSignatureInfo)
 	sort.Slice(o.infos, func(i, j int) bool { return o.infos[i].ID < o.infos[j].ID })
 	return nil
 }
