@@ -136,11 +136,6 @@ func (r *PolicyRule) Superuser() bool {
 	return res && groups && r.AllVerbs() && r.Unrestricted()
 }
 
-// matchGroup returns the apiGroups item matching group.
-func (r *PolicyRule) matchGroup(group string) (strItem, bool) {
-	return has(r.apiGroups, group, "*")
-}
-
 // resourceMatches reports whether the resources item it grants
 // resource, which may name a subresource ("pods/exec").
 func resourceMatches(it, resource string) bool {
@@ -151,9 +146,13 @@ func resourceMatches(it, resource string) bool {
 	return isSub && (it == "*/"+sub || it == base+"/*")
 }
 
-// RuleMatch is where a rule grants a permission: its resources and verbs
-// items.
-type RuleMatch struct{ Resource, Verb strItem }
+// RuleMatch is where a rule grants a permission: the resources item (and
+// its index in the rule's resources) and the verbs item that grant it.
+type RuleMatch struct {
+	Resource      string
+	ResourceIndex int
+	Verb          string
+}
 
 // Grants reports where the rule grants one of verbs on one of resources
 // of one of groups: every resources item that does, with the first
@@ -176,7 +175,7 @@ func (r *PolicyRule) Grants(groups, resources, verbs []string) []RuleMatch {
 	for _, it := range r.resources {
 		for _, rs := range resources {
 			if resourceMatches(it.v, rs) {
-				out = append(out, RuleMatch{it, verb})
+				out = append(out, RuleMatch{Resource: it.v, ResourceIndex: it.i, Verb: verb.v})
 				break
 			}
 		}
