@@ -138,7 +138,7 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 	key := fieldKey
 	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {
 		// A JSON 6902 operation: "value:" sets the field its "path:" names.
-		if err := checkJSONOp(src, f.Location.Line, f.Location.Column, fieldKey); err != nil {
+		if err := checkJSONOp(lines, f.Location.Line, at, fieldKey); err != nil {
 			return Edit{}, err
 		}
 		key = "value"

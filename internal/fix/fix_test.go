@@ -241,3 +241,47 @@ func TestForFollowsValues(t *testing.T) {
 		}
 	}
 }
+
+// A JSON 6902 operation's "value:" is rewritten only when the operation
+// adds or replaces the finding's field, in a patch file or inlined in a
+// kustomization.
+func TestJSONOp(t *testing.T) {
+	const inline = `patches:
+  - target: {kind: Deployment}
+    patch: |-
+      - op: replace
+        path: /spec/template/spec/hostNetwork
+        value: true   # on purpose
+      - op: add
+        path: /spec/template/spec/hostPID
+        value: true
+`
+	for _, tc := range []struct {
+		name, src string
+		line, col int
+		want      string // the new line, "" for a refusal
+	}{
+		{"file", "- op: add\n  path: /spec/hostNetwork\n  value: true\n", 3, 3, "  value: false"},
+		{"value first", "- value: true\n  op: replace\n  path: \"/spec/template/spec/hostNetwork\"\n", 1, 3, "- value: false"},
+		{"nested lines between", "- op: add\n  path: /spec/hostNetwork\n  # why\n\n  value: true\n- op: remove\n  path: /spec/hostPID\n", 5, 3, "  value: false"},
+		{"inline in a kustomization", inline, 6, 9, "        value: false  # on purpose"},
+		{"next operation's path is not ours", inline, 9, 9, ""},
+		{"remove", "- op: test\n  path: /spec/hostNetwork\n  value: true\n", 3, 3, ""},
+		{"another field", "- op: add\n  path: /spec/hostIPC\n  value: true\n", 3, 3, ""},
+		{"no operation", "value: true\n", 1, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := finding.Finding{RuleID: "host-network", Path: "spec.template.spec.hostNetwork", Origin: "kustomize overlay",
+				Location: finding.Location{File: "p.yaml", Line: tc.line, Column: tc.col}}
+			e, err := explain(f, memFS(map[string]string{"p.yaml": tc.src}))
+			switch {
+			case tc.want == "" && err == nil:
+				t.Fatalf("got %s, want a refusal", e)
+			case tc.want != "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && e.New != tc.want:
+				t.Fatalf("got %q, want %q", e.New, tc.want)
+			}
+		})
+	}
+}
