@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
@@ -81,6 +82,32 @@ func token(s string) string {
 		}
 	}
 	return strings.TrimSpace(s[:end])
+}
+
+// At reports whether e rewrites the line loc points at, so that a review
+// comment there can carry it as a suggestion (an edit that follows a Helm
+// value into its values file is elsewhere).
+func (e Edit) At(loc finding.Location) bool { return e.File == loc.File && e.Line == loc.Line }
+
+// Cached wraps read so that each file is read once: For reads the file of
+// every finding, and findings crowd into few files.
+func Cached(read func(path string) ([]byte, error)) func(path string) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	var mu sync.Mutex
+	seen := map[string]result{}
+	return func(p string) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := seen[p]; ok {
+			return r.b, r.err
+		}
+		b, err := read(p)
+		seen[p] = result{b, err}
+		return b, err
+	}
 }
 
 // Suggestion is the body of a GitHub suggestion block that applies e to

@@ -42,6 +42,9 @@ func TestForCRLF(t *testing.T) {
 	if e != want {
 		t.Fatalf("got %+v\nwant %+v", e, want)
 	}
+	if !e.At(finding.Location{File: "pod.yaml", Line: 9, Column: 1}) || e.At(finding.Location{File: "pod.yaml", Line: 8}) {
+		t.Fatal("At does not compare file and line")
+	}
 	if got := Suggestion(e); got != want.New+"\n" {
 		t.Fatalf("Suggestion = %q", got)
 	}
@@ -283,5 +286,27 @@ func TestJSONOp(t *testing.T) {
 				t.Fatalf("got %q, want %q", e.New, tc.want)
 			}
 		})
+	}
+}
+
+func TestCachedReadsOnce(t *testing.T) {
+	n := 0
+	read := Cached(func(p string) ([]byte, error) {
+		n++
+		if p == "missing" {
+			return nil, fs.ErrNotExist
+		}
+		return []byte(p), nil
+	})
+	for range 3 {
+		if b, err := read("a"); err != nil || string(b) != "a" {
+			t.Fatalf("read a: %q %v", b, err)
+		}
+		if _, err := read("missing"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("read missing: %v", err)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d reads, want 2", n)
 	}
 }
