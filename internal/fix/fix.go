@@ -13,6 +13,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -154,15 +156,20 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 	to := fx.value(f)
 	fieldKey := fx.key()
 	line := lines[f.Location.Line-1].text
-	if strings.HasPrefix(f.Origin, "helm ") {
-		if ref, ok := valuesNote(f.Message); ok {
-			// The value comes from a values file: change it there, never
-			// the template.
-			return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
-		}
-	}
 	at := byteOffset(line, f.Location.Column)
 	key := fieldKey
+	if strings.HasPrefix(f.Origin, "helm ") {
+		if ref, ok := valuesNote(f.Message); ok {
+			if !sameFile(ref.file, file) {
+				// The value comes from a values file: change it there,
+				// never the template.
+				return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
+			}
+			// Already on the values line (the Action reviews Helm
+			// findings there): the key is the values key.
+			key = ref.key[len(ref.key)-1]
+		}
+	}
 	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {
 		// A JSON 6902 operation: "value:" sets the field its "path:" names.
 		if err := checkJSONOp(lines, f.Location.Line, at, fieldKey); err != nil {
@@ -175,6 +182,14 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 		return Edit{}, fmt.Errorf("%s:%d: %w", file, f.Location.Line, err)
 	}
 	return Edit{File: file, Line: f.Location.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
+}
+
+// sameFile reports whether a values note's file (as lint displayed it,
+// possibly absolute) is the finding's file (possibly made relative to a
+// repository).
+func sameFile(note, file string) bool {
+	note, file = path.Clean(filepath.ToSlash(note)), path.Clean(filepath.ToSlash(file))
+	return note == file || strings.HasSuffix(note, "/"+file)
 }
 
 // onDisk reports whether a finding's file names a file rather than

@@ -310,3 +310,28 @@ func TestCachedReadsOnce(t *testing.T) {
 		t.Fatalf("%d reads, want 2", n)
 	}
 }
+
+// The Action moves a Helm finding to the values line its note names; the
+// edit is then that line's.
+func TestForOnTheValuesLine(t *testing.T) {
+	files := map[string]string{"chart/values.yaml": "image:\n  pullPolicy: IfNotPresent # default\nsc: {privileged: true}\n"}
+	for _, tc := range []struct {
+		f    finding.Finding
+		want string
+	}{
+		{finding.Finding{RuleID: "image-pull-policy", Path: "spec.containers[0].imagePullPolicy", Message: `container "app" pulls the floating image "nginx" only if not present: nodes run whatever copy they cached (image.pullPolicy from /work/repo/chart/values.yaml)`,
+			Location: finding.Location{File: "chart/values.yaml", Line: 2, Column: 3}}, "chart/values.yaml:2: pullPolicy: IfNotPresent → Always"},
+		{finding.Finding{RuleID: "privileged-container", Path: "spec.containers[0].securityContext.privileged", Message: `container "app" runs privileged (sc.privileged from chart/values.yaml)`,
+			Location: finding.Location{File: "chart/values.yaml", Line: 3, Column: 6}}, "chart/values.yaml:3: privileged: true → false"},
+	} {
+		tc.f.Origin = "helm chart chart (release r)"
+		e, err := explain(tc.f, memFS(files))
+		if err != nil {
+			t.Errorf("%s: %v", tc.f.RuleID, err)
+			continue
+		}
+		if e.String() != tc.want || !e.At(tc.f.Location) {
+			t.Errorf("%s: got %s, want %s", tc.f.RuleID, e, tc.want)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool,
 	if !ok {
 		return Edit{}, refuse("%s is not a chart template", f.Location.File)
 	}
-	if path.Base(path.Dir(dir)) == "charts" && ref.file != path.Join(dir, "values.yaml") {
+	if path.Base(path.Dir(dir)) == "charts" && !sameFile(ref.file, path.Join(dir, "values.yaml")) {
 		return Edit{}, refuse("the subchart value comes from %s, where its key is not known", ref.file)
 	}
 	src, err := read(ref.file)
