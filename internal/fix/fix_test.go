@@ -161,6 +161,13 @@ func TestApply(t *testing.T) {
 	if err := os.Symlink("b.yaml", filepath.Join(dir, "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
+	outside := filepath.Join(t.TempDir(), "elsewhere.yaml")
+	if err := os.WriteFile(outside, []byte("hostNetwork: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "out.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	sc := "  sc: {privileged: true, allowPrivilegeEscalation: true} # keep"
 	edits := []Edit{
 		{File: "a.yaml", Line: 2, Old: "  hostPID: true", New: "  hostPID: false", RuleID: "host-pid"},
@@ -174,10 +181,18 @@ func TestApply(t *testing.T) {
 		// Through a symlink: the target is rewritten, the link stays.
 		{File: "link.yaml", Line: 1, Old: "hostNetwork: true", New: "hostNetwork: false", RuleID: "host-network"},
 		{File: "missing.yaml", Line: 1, Old: "a: 1", New: "a: 2", RuleID: "x"},
+		// A symlink out of the tree: refused.
+		{File: "out.yaml", Line: 1, Old: "hostNetwork: true", New: "hostNetwork: false", RuleID: "host-network"},
 	}
 	applied, err := Apply(edits, dir)
 	if err == nil || !strings.Contains(err.Error(), "a.yaml:4: line changed since it was linted") || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Fatalf("want errors for the stale edit and the missing file, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "out.yaml: a symlink to") {
+		t.Fatalf("want an error for the symlink out of the tree, got %v", err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "hostNetwork: true\n" {
+		t.Fatalf("the file outside the tree was rewritten: %q", b)
 	}
 	var got []string
 	for _, e := range applied {
