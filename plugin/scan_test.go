@@ -179,7 +179,13 @@ func scanJSON(t *testing.T, args ...string) (scanReport, string, int) {
 
 func validateReportSchema(t *testing.T, doc []byte) {
 	t.Helper()
-	p := filepath.Join("..", "testdata", "schemas", "kubectl-secure-report.schema.json")
+	validateSchema(t, "kubectl-secure-report.schema.json", doc)
+}
+
+// validateSchema checks doc against a schema shipped in testdata/schemas.
+func validateSchema(t *testing.T, schema string, doc []byte) {
+	t.Helper()
+	p := filepath.Join("..", "testdata", "schemas", schema)
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
@@ -190,10 +196,10 @@ func validateReportSchema(t *testing.T, doc []byte) {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///schemas/report.json", schemaDoc); err != nil {
+	if err := c.AddResource("file:///schemas/"+schema, schemaDoc); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile("file:///schemas/report.json")
+	sch, err := c.Compile("file:///schemas/" + schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +208,7 @@ func validateReportSchema(t *testing.T, doc []byte) {
 		t.Fatalf("report: %v", err)
 	}
 	if err := sch.Validate(inst); err != nil {
-		t.Errorf("report does not match the schema: %v", err)
+		t.Errorf("report does not match %s: %v", schema, err)
 	}
 }
 
@@ -247,6 +253,15 @@ func TestScanReportsOnOwners(t *testing.T) {
 	}
 	if len(rep.Summary.NotEvaluated) != 0 {
 		t.Errorf("admin scan: not evaluated %+v", rep.Summary.NotEvaluated)
+	}
+
+	// SARIF: a logical location and a stable URI per object.
+	sarif, _, _ := run(t, "", "", nil, "scan", "--no-config", "--kubeconfig", kc, "-n", "scan-shop", "-o", "sarif")
+	validateSchema(t, "sarif-schema-2.1.0.json", []byte(sarif))
+	for _, want := range []string{`"uri": "k8s:apps/Deployment/scan-shop/web"`, `"fullyQualifiedName": "Deployment/scan-shop/web"`} {
+		if !strings.Contains(sarif, want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
 	}
 
 	// The text report places findings at the object and field path.
@@ -302,6 +317,9 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 		out, errOut, code := run(t, "", "", nil, "scan", "--no-config", "--kubeconfig", nothing, "-o", format)
 		if code != ExitCodeError || !strings.Contains(errOut, "nothing could be read") {
 			t.Errorf("%s: exit %d, stderr %q; want 2, nothing could be read", format, code, errOut)
+		}
+		if format == "sarif" {
+			validateSchema(t, "sarif-schema-2.1.0.json", []byte(out))
 		}
 		if !strings.Contains(strings.ToLower(out), "not evaluated") {
 			t.Errorf("%s report does not say what was not evaluated:\n%s", format, out)
