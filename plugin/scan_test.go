@@ -375,3 +375,18 @@ func TestScanReadOnlyAuditLog(t *testing.T) {
 		t.Errorf("the audit log shows no scan requests (%v): is it being written?", verbs)
 	}
 }
+
+// Shell completion offers the kubeconfig's contexts and the cluster's
+// namespaces.
+func TestScanCompletion(t *testing.T) {
+	srv := seedScanCluster(t)
+	kc := srv.Kubeconfig(t, clustertest.AdminUser, "")
+	out, _, _ := run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "--context", "")
+	if !strings.Contains(out, clustertest.AdminUser+"\n") {
+		t.Errorf("context completion:\n%s", out)
+	}
+	out, _, _ = run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "-n", "scan-")
+	if !strings.Contains(out, "scan-shop\n") || !strings.Contains(out, "scan-ops\n") || strings.Contains(out, "default\n") {
+		t.Errorf("namespace completion:\n%s", out)
+	}
+}
