@@ -28,7 +28,10 @@ const lintExample = `  # Lint a directory of manifests
 
   # Adopt on a legacy repository: record today's findings, then gate only new ones
   kubectl secure lint --write-baseline .kubectl-secure-baseline.json .
-  kubectl secure lint --baseline .kubectl-secure-baseline.json .`
+  kubectl secure lint --baseline .kubectl-secure-baseline.json .
+
+  # Rewrite what a one-line change fixes (privileged: true → false, …), then report the rest
+  kubectl secure lint --fix .`
 
 // LintOptions is the `lint` command: its source of objects is files,
 // kustomizations and charts; everything after that is the shared pipeline.
@@ -38,6 +41,7 @@ type LintOptions struct {
 	Load   LoadFlags
 	Render RenderFlags
 	Verify VerifyImagesFlags
+	Fix    FixFlags
 
 	Paths []string
 
@@ -81,6 +85,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 	o.Load.AddFlags(cmd.Flags())
 	o.Render.AddFlags(cmd.Flags())
 	o.Verify.AddFlags(cmd.Flags())
+	o.Fix.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -112,6 +117,9 @@ func (o *LintOptions) Validate() error {
 	if err := o.Output.Validate(); err != nil {
 		return err
 	}
+	if err := o.Fix.Validate(o.Paths); err != nil {
+		return err
+	}
 	if o.Load.MaxFileSize <= 0 {
 		return usageError("--max-file-size must be positive")
 	}
@@ -140,14 +148,20 @@ func (o *LintOptions) Source() pipeline.Source {
 // Run lints and reports.
 func (o *LintOptions) Run() error {
 	defer governHeap(defaultHeapTarget, o.getenv)()
-	out, err := pipeline.Run(context.Background(), o.Source(), o.policy, pipeline.Options{
-		Verify:        o.Verify.Options(),
-		WriteBaseline: o.Policy.WriteBaseline,
-		ToolVersion:   version,
-		Now:           o.now,
-	})
+	run := func() (*pipeline.Outcome, error) {
+		return pipeline.Run(context.Background(), o.Source(), o.policy, pipeline.Options{
+			Verify:        o.Verify.Options(),
+			WriteBaseline: o.Policy.WriteBaseline,
+			ToolVersion:   version,
+			Now:           o.now,
+		})
+	}
+	out, err := run()
 	if err != nil {
 		return runError(err)
+	}
+	if o.Fix.Fix {
+		return o.fixThenFinish(out, run)
 	}
 	return finish(o.IOStreams, o.getenv, o.Output, o.policy, out)
 }

@@ -53,6 +53,8 @@ column of the field to change.`,
 		NewCmdRules(streams),
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),
+		NewCmdAction(streams, getenv),
 	)
+	registerCompletions(cmd)
 	return cmd
 }

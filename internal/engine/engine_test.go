@@ -49,7 +49,7 @@ func TestEnginePositionsAndErrors(t *testing.T) {
 		allErrs = append(allErrs, e.Error())
 	}
 	joined := strings.Join(allErrs, "\n")
-	for _, w := range []string{"testdata/engine/mixed.yaml:44:", "testdata/engine/mixed.yaml:41: Pod broken"} {
+	for _, w := range []string{"testdata/engine/mixed.yaml:45:", "testdata/engine/mixed.yaml:41: Pod broken"} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("errors %q lack %q", joined, w)
 		}

@@ -195,6 +195,9 @@ type Result struct {
 	// describe rules with no results too.
 	Rules   []RuleInfo
 	Summary Summary
+	// PodSecurity is the Pod Security readiness table, when the run
+	// asked for it (scan); nil otherwise.
+	PodSecurity []PodSecurityNamespace
 }
 
 // CountBySeverity fills Summary.BySeverity from Findings.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,12 +59,136 @@ func DecodeInto(n *yaml.Node, v any) error {
 	// are vaguer, so a failure is decoded again for a precise message.
 	if err := gojson.Unmarshal(data, v); err != nil {
 		if stdErr := json.Unmarshal(data, v); stdErr != nil {
-			return stdErr
+			return fieldError(n, stdErr)
 		}
 		return err
 	}
 	return nil
 }
+
+// FieldError is a field of the wrong type found by DecodeInto: Path (with
+// sequence indices, relative to the decoded node) and Line say where it
+// is written.
+type FieldError struct {
+	Path Path
+	Line int
+	err  *json.UnmarshalTypeError
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+}
+
+func (e *FieldError) Unwrap() error { return e.err }
+
+// fieldError turns a JSON type error into a FieldError when the field can
+// be found in n. The JSON error's path has no sequence indices and names
+// embedded Go structs (volumes.VolumeSource.fc.lun): every item is tried,
+// and a step that is not a key of the YAML mapping but a Go type name is
+// skipped; the first value whose YAML type cannot be what was expected
+// wins.
+func fieldError(root *yaml.Node, err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return err
+	}
+	keys := strings.Split(te.Field, ".")
+	var found Path
+	line := 0
+	var visit func(n *yaml.Node, i int, p Path) bool
+	visit = func(n *yaml.Node, i int, p Path) bool {
+		n = Resolve(n)
+		if n == nil {
+			return false
+		}
+		if n.Kind == yaml.SequenceNode {
+			for j, c := range n.Content {
+				if visit(c, i, p.Item(j, ScalarString(Resolve(c), "name"))) {
+					return true
+				}
+			}
+			return false
+		}
+		if i == len(keys) {
+			if line == 0 {
+				found, line = p, n.Line
+			}
+			if n.Kind == yaml.MappingNode && te.Type.Kind() != reflect.Map && te.Type.Kind() != reflect.Struct {
+				// A map's value of the wrong type (labels: {a: [1]}): the
+				// JSON path stops at the map.
+				for j := 0; j+1 < len(n.Content); j += 2 {
+					if jsonKind(Resolve(n.Content[j+1])) == te.Value {
+						found, line = p.Key(n.Content[j].Value), n.Content[j].Line
+						return true
+					}
+				}
+			}
+			if te.Value == "string" {
+				return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str"
+			}
+			return n.ShortTag() != "!!str"
+		}
+		k, v := MapGet(n, keys[i])
+		if v == nil {
+			if goTypeName(keys[i]) {
+				return visit(n, i+1, p)
+			}
+			return false
+		}
+		if visit(v, i+1, p.Key(keys[i])) {
+			if len(found) == len(p)+1 && k != nil && Resolve(v).Kind != yaml.SequenceNode {
+				line = k.Line // the key of the bad value
+			}
+			return true
+		}
+		return false
+	}
+	if visit(root, 0, nil) || line > 0 {
+		return &FieldError{Path: found, Line: line, err: te}
+	}
+	return err
+}
+
+// jsonKind is the JSON kind of a node as encoding/json names it in type
+// errors.
+func jsonKind(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "array"
+	case yaml.MappingNode:
+		return "object"
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "number"
+	case "!!bool":
+		return "bool"
+	case "!!null":
+		return "null"
+	}
+	return "string"
+}
+
+// aJSON names a JSON kind with its article for messages.
+func aJSON(kind string) string {
+	switch kind {
+	case "array":
+		return "an array"
+	case "object":
+		return "a mapping"
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + kind
+}
+
+// goTypeName reports whether a step of a JSON error path is an embedded
+// Go struct's name rather than a JSON key (JSON keys of Kubernetes types
+// start in lower case).
+func goTypeName(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
 
 // jsonBuffers recycles DecodeInto's intermediate JSON, which would
 // otherwise be most of a run's garbage after the node trees.
@@ -266,9 +391,13 @@ var yaml11Bools = map[string]bool{
 
 // DecodeError makes a json decoding error readable: it names the field.
 func DecodeError(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Error()
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s: cannot use a %s where %s is expected", te.Field, te.Value, jsonType(te.Type.String()))
+		return fmt.Sprintf("field %s: cannot use %s where %s is expected", te.Field, aJSON(te.Value), jsonType(te.Type.String()))
 	}
 	return err.Error()
 }
@@ -285,50 +414,15 @@ func jsonType(t string) string {
 	return t
 }
 
-// FieldLine finds the line of the field a JSON decoding error names. The
-// error's path has no sequence indices, so every item is tried and the
-// first value whose YAML type cannot be what was expected wins.
+// FieldLine returns the line of the field a DecodeInto error names (0
+// when unknown).
 func FieldLine(root *yaml.Node, err error) int {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) || te.Field == "" {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		if errors.As(fieldError(root, err), &fe) {
+			return fe.Line
+		}
 		return 0
 	}
-	keys := strings.Split(te.Field, ".")
-	var best int
-	var visit func(n *yaml.Node, i int) bool
-	visit = func(n *yaml.Node, i int) bool {
-		n = Resolve(n)
-		if n == nil {
-			return false
-		}
-		if n.Kind == yaml.SequenceNode {
-			for _, c := range n.Content {
-				if visit(c, i) {
-					return true
-				}
-			}
-			return false
-		}
-		if i == len(keys) {
-			if best == 0 {
-				best = n.Line
-			}
-			return n.Kind == yaml.ScalarNode && te.Value == "string" && n.ShortTag() == "!!str" ||
-				te.Value != "string" && n.ShortTag() != "!!str"
-		}
-		k, v := MapGet(n, keys[i])
-		if v == nil {
-			return false
-		}
-		if i == len(keys)-1 && k != nil {
-			if visit(v, i+1) {
-				best = k.Line
-				return true
-			}
-			return false
-		}
-		return visit(v, i+1)
-	}
-	visit(root, 0)
-	return best
+	return fe.Line
 }

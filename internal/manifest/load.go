@@ -635,6 +635,17 @@ func parseStream(opt Options, res *Result, visit func(*Object), produce func(emi
 	}
 }
 
+// parserProblems are yaml.v3's parser (not scanner) error messages, whose
+// line it reports 0-based.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected <stream-start>": true, "did not find expected key": true,
+	"did not find expected node content": true, "found duplicate %TAG directive": true,
+	"found duplicate %YAML directive": true, "found incompatible YAML document": true,
+	"found undefined tag handle": true,
+}
+
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func parseChunk(c docChunk, opt Options) (p parsed) {
@@ -667,6 +678,14 @@ func parseChunk(c docChunk, opt Options) (p parsed) {
 		return parsed{errs: []finding.InputError{{File: c.file, Line: c.startLine, Message: fmt.Sprintf("document %d is nested deeper than %d levels; not a manifest", c.doc+1, opt.maxDepth())}}}
 	}
 	p.errs = dups
+	// Only yaml.v3 resolves aliases (the fast parser takes none).
+	if !fast {
+		at := 0
+		if expandedSize(root, map[*yaml.Node]int{}, 0, &at) > DefaultMaxAliasExpansion {
+			p.errs = append(p.errs, finding.InputError{File: c.file, Line: max(at, c.startLine), Message: fmt.Sprintf("document %d: %v; not linted", c.doc+1, ErrAliasBudget)})
+			return p
+		}
+	}
 	if root.Kind != yaml.MappingNode {
 		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: "document is not a mapping"})
 		return p
@@ -730,8 +749,16 @@ func yamlError(c docChunk, err error) finding.InputError {
 	line := c.startLine
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		line = c.startLine + n - 1
 		msg = m[2]
+		if parserProblems[msg] {
+			// yaml.v3 numbers a parser error's line from 0 (scanner errors
+			// from 1): the construct that is not closed starts a line later.
+			n++
+		}
+		// An error at the end of the document (an unclosed bracket) is
+		// reported on its last line, not past it.
+		last := bytes.Count(bytes.TrimRight(c.data, " \t\r\n"), []byte("\n")) + 1
+		line = c.startLine + min(n, last) - 1
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
@@ -761,6 +788,39 @@ func fixup(n *yaml.Node, off, depth, maxDepth int, file string, dups *[]finding.
 		checkDuplicateKeys(n, file, dups)
 	}
 	return max
+}
+
+// expandedSize counts the nodes a document has once its aliases are
+// expanded (what decoding it would produce), each alias target counted
+// once through memo, stopping early past the budget; at is set to the
+// line of the alias that crossed it. Any field holding a bomb is caught
+// here, not only those a rule decodes.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int, depth int, at *int) int {
+	if n == nil || depth > 10_000 {
+		return 0
+	}
+	if n.Kind == yaml.AliasNode {
+		v, ok := memo[n.Alias]
+		if !ok {
+			v = expandedSize(n.Alias, memo, depth+1, at)
+			memo[n.Alias] = v
+		}
+		if v > DefaultMaxAliasExpansion && *at == 0 {
+			*at = n.Line
+		}
+		return v
+	}
+	total := 1
+	for _, c := range n.Content {
+		total += expandedSize(c, memo, depth+1, at)
+		if total > DefaultMaxAliasExpansion {
+			if *at == 0 {
+				*at = c.Line
+			}
+			return total
+		}
+	}
+	return total
 }
 
 func checkDuplicateKeys(n *yaml.Node, file string, dups *[]finding.InputError) {

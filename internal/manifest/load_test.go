@@ -2,11 +2,16 @@ package manifest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestSplitDocumentsKeepsLines(t *testing.T) {
@@ -141,7 +146,8 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 		errs[e.File] += e.Error() + "\n"
 	}
 	for file, want := range map[string]string{
-		"syntax.yaml":  "syntax.yaml:7: YAML syntax error",
+		"syntax.yaml":  "syntax.yaml:8: YAML syntax error",
+		"bomb.yaml":    "bomb.yaml:10: document 1: YAML aliases expand to too many nodes (alias bomb?); not linted",
 		"deep.yaml":    "nested deeper than 100 levels",
 		"bin.yaml":     "binary file",
 		"big.yaml":     "over the 2000-byte limit",
@@ -156,9 +162,9 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 	for _, o := range res.Objects {
 		names[o.File+"/"+o.Name]++
 	}
-	// Both good documents around the syntax error survive; the bomb parses
-	// (aliases are not expanded at load) but cannot be decoded.
-	if names["syntax.yaml/ok"] != 2 || names["bomb.yaml/bomb"] != 1 || names["dup.yaml/b"] != 1 {
+	// Both good documents around the syntax error survive; the bomb is an
+	// error, not an object.
+	if names["syntax.yaml/ok"] != 2 || names["bomb.yaml/bomb"] != 0 || names["dup.yaml/b"] != 1 {
 		t.Errorf("objects = %v", names)
 	}
 	for _, o := range res.Objects {
@@ -281,5 +287,69 @@ func TestSymlinkedFilesAreFollowed(t *testing.T) {
 	}
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "broken symbolic link") {
 		t.Errorf("errors = %+v", res.Errors)
+	}
+}
+
+// An alias bomb is an error wherever it sits, also in fields no rule
+// decodes (a ConfigMap's data); aliases within the budget are fine.
+func TestAliasBombAnywhereIsAnError(t *testing.T) {
+	bomb := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g"} {
+		bomb += "  " + n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+",", 10), ",") + "]\n"
+		prev = n
+	}
+	res := LoadBytes("cm.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"+bomb), Options{})
+	if len(res.Objects) != 1 || res.Objects[0].Name != "ok" || len(res.Errors) != 1 || res.Errors[0].Line != 14 || !strings.Contains(res.Errors[0].Message, "alias bomb") {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+	small := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\ndata:\n  a: &a x\n  b: *a\n"
+	if res := LoadBytes("s.yaml", []byte(small), Options{}); len(res.Objects) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+}
+
+// Syntax errors name the 1-based line of the construct yaml.v3 reports
+// (an unclosed bracket's line), never past the document.
+func TestYAMLSyntaxErrorLines(t *testing.T) {
+	for src, want := range map[string]int{
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [b\n  c: d\n": 6,
+		"a: 1\n---\nb: [c\nd: e\n":                        3,
+		"a: 1\nb:\n  - x\n - y\n":                         4, // the misindented item
+		"a: 1\n---\nkey: \"unterminated\nz: 1\n":          3,
+		"a: 1\n---\nx:\n\ty: 1\n":                         4,
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: [\n": 3,
+	} {
+		res := LoadBytes("f.yaml", []byte(src), Options{})
+		if len(res.Errors) != 1 || res.Errors[0].Line != want {
+			t.Errorf("%q: errors %v, want line %d", src, res.Errors, want)
+		}
+	}
+}
+
+// A field of the wrong type deep in a struct is named by its Kubernetes
+// path (indices, no Go type names) and found at its own line.
+func TestDecodeIntoFieldError(t *testing.T) {
+	src := "containers:\n  - name: a\n    image: x\nvolumes:\n  - name: v\n    emptyDir: {}\n  - name: w\n    fc:\n      lun: \"x\"\n"
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	err := DecodeInto(doc.Content[0], &corev1.PodSpec{})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Path.String() != "volumes[1].fc.lun" || fe.Line != 9 || FieldLine(doc.Content[0], err) != 9 {
+		t.Fatalf("error %v (%+v)", err, fe)
+	}
+	if got := DecodeError(err); got != "field volumes[1].fc.lun: cannot use a string where an integer is expected" {
+		t.Errorf("message %q", got)
+	}
+	// A map value of the wrong type: the key inside the map.
+	var meta yaml.Node
+	if err := yaml.Unmarshal([]byte("name: a\nlabels:\n  ok: x\n  bad: [1]\n"), &meta); err != nil {
+		t.Fatal(err)
+	}
+	err = DecodeInto(meta.Content[0], &metav1.ObjectMeta{})
+	if !errors.As(err, &fe) || fe.Path.String() != "labels.bad" || fe.Line != 4 {
+		t.Fatalf("error %v", err)
 	}
 }

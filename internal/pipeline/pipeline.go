@@ -41,6 +41,10 @@ type Options struct {
 	ToolVersion string
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
+	// PodSecurity builds the Pod Security readiness table
+	// (Result.PodSecurity): per namespace, the level enforced, the
+	// strictest one its pods satisfy and what blocks the next.
+	PodSecurity bool
 }
 
 // Outcome is a finished run.
@@ -80,7 +84,16 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			collector.Visit(obj)
 		}
 	}
+	var psa *podSecurityTable
+	if opt.PodSecurity {
+		psa = newPodSecurityTable(&p.Settings)
+		visit = psa.observe(src, visit)
+	}
 	loaded := src.Load(ctx, visit)
+	var podSecurity []finding.PodSecurityNamespace
+	if psa != nil {
+		podSecurity = psa.finish(loaded.Objects)
+	}
 	var edges Edges
 	if es, ok := src.(EdgeSource); ok {
 		if e := es.Edges(); e != nil {
@@ -151,6 +164,7 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			NotEvaluated: edges.NotEvaluated,
 			FailOn:       p.FailOn,
 		},
+		PodSecurity: podSecurity,
 	}
 	if edges.Decorate != nil {
 		for i := range res.Findings {

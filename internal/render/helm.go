@@ -21,6 +21,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/ignore"
+	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/strvals"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -78,7 +79,13 @@ func (r *renderer) loadUserValues() *userValues {
 		}
 		m := map[string]any{}
 		if err := sigsyaml.Unmarshal(data, &m); err != nil {
-			uv.err = fmt.Errorf("parsing values file %s: %w", vf, err)
+			// Reported against the values file and line, not the chart.
+			pe := &posError{file: vf, msg: fmt.Sprintf("values file %s: %v", r.display(vf), err)}
+			if mm := valuesLineErr.FindStringSubmatch(err.Error()); mm != nil {
+				pe.line, _ = strconv.Atoi(mm[1])
+				pe.msg = fmt.Sprintf("values file %s: YAML syntax error: %s", r.display(vf), mm[2])
+			}
+			uv.err = pe
 			return uv
 		}
 		if m == nil {
@@ -220,8 +227,11 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		errFile = r.display(filepath.Join(u.path, "Chart.yaml"))
 	}
 	fail := func(err error) *manifest.Result {
-		ie := finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %v", name, err)}
-		if u.kind == unitChart {
+		ie := finding.InputError{File: errFile, Message: fmt.Sprintf("rendering chart %s: %s", name, shortenTemplateError(err.Error()))}
+		var pe *posError
+		if errors.As(err, &pe) {
+			ie.File, ie.Line = r.display(pe.file), pe.line
+		} else if u.kind == unitChart {
 			// Helm names the template and line ("web/templates/x.yaml:8");
 			// point there, in the user's chart directory.
 			if f, line := templateErrorPos(u.path, err.Error()); f != "" {
@@ -248,6 +258,8 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if err := checkDependencies(ch, name); err != nil {
 		return fail(err)
 	}
+	// Deterministic output for linting (see generators.go).
+	origTemplates, generators := seedGenerators(ch)
 	user := r.userValuesOnce()
 	if user.err != nil {
 		return fail(user.err)
@@ -261,12 +273,19 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	h := r.opt.Helm
-	if h.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(h.KubeVersion)
-		if err != nil {
-			return fail(fmt.Errorf("--kube-version: %w", err))
-		}
-		caps.KubeVersion = *kv
+	kubeVersion := h.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = DefaultKubeVersion
+	}
+	full, err := ParseKubernetesVersion(kubeVersion)
+	if err != nil {
+		return fail(fmt.Errorf("--kubernetes-version: %w", err))
+	}
+	kv, _ := chartutil.ParseKubeVersion(full)
+	caps.KubeVersion = *kv
+	// What `helm install` and `helm template` check before rendering.
+	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.String()) {
+		return fail(fmt.Errorf("Chart.yaml requires kubeVersion %s, which excludes the target Kubernetes %s (set --kubernetes-version to a version the chart supports)", c, caps.KubeVersion.String()))
 	}
 	caps.APIVersions = append(caps.APIVersions, h.APIVersions...)
 	release := h.ReleaseName
@@ -291,6 +310,17 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
+	}
+	// The second render that tells generated fields apart; a failure
+	// only means nothing is marked.
+	var variant map[string]string
+	if generators {
+		setGeneratorVariant(ch, 1)
+		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+		dropGeneratorFile(ch)
+	}
+	for t, data := range origTemplates {
+		t.Data = data
 	}
 
 	c := &chartRender{r: r, user: user, byPath: map[string]*chartInfo{}, defines: map[string]defineBody{}}
@@ -335,7 +365,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			seenFile[tf.display] = true
 			res.Files = append(res.Files, tf.display)
 		}
-		lr := manifest.LoadBytes(tf.display, []byte(out[k]), r.opt.Manifest)
+		lr := manifest.LoadBytes(tf.display, helmDocuments(out[k]), r.opt.Manifest)
 		for _, e := range lr.Errors {
 			e.Line = 0
 			e.Message = fmt.Sprintf("rendering chart %s: output of %s: %s", name, tf.name, e.Message)
@@ -353,8 +383,18 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		for _, s := range lr.Skipped {
 			ndocs = max(ndocs, s.Doc+1)
 		}
+		var other []*manifest.Object
+		if variant != nil {
+			lv := manifest.LoadBytes(tf.display, helmDocuments(variant[k]), r.opt.Manifest)
+			if len(lv.Objects) == len(lr.Objects) {
+				other = lv.Objects
+			}
+		}
 		kindSeen := map[string]int{}
-		for _, o := range lr.Objects {
+		for i, o := range lr.Objects {
+			if other != nil {
+				o.Generated = generatedPaths(o.Node, other[i].Node)
+			}
 			lo, hi := tf.segmentFor(segs, ndocs, o.Doc, o.Kind, kindSeen[o.Kind])
 			kindSeen[o.Kind]++
 			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node}
@@ -633,6 +673,30 @@ func hasActions(tf *tmplFile, s [2]int) bool {
 	return false
 }
 
+// helmDocuments cuts a rendered template into documents with Helm's own
+// splitter (releaseutil.SplitManifests, what `helm template` and install
+// use), which splits at "---" even when a trim marker ate the newline
+// after it, and joins them again with plain separators for the YAML
+// loader.
+func helmDocuments(text string) []byte {
+	docs := releaseutil.SplitManifests(text)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	var b bytes.Buffer
+	b.Grow(len(text) + 4*len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.WriteString(docs[k])
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
 // segmentFor picks the template segment that produced rendered document
 // doc of kind (the nth of that kind): by position when the counts agree,
 // else by a literal "kind:" line.
@@ -660,6 +724,37 @@ func (tf *tmplFile) segmentFor(segs [][2]int, ndocs, doc int, kind string, nth i
 		return withKind[0][0], withKind[0][1]
 	}
 	return 0, len(tf.lines)
+}
+
+// valuesLineErr finds the line in a values file's YAML error.
+var valuesLineErr = regexp.MustCompile(`yaml: line (\d+): (.*)$`)
+
+// shortenTemplateError collapses the chain of a recursive include
+// ("error calling include: " repeated until Helm's depth limit) into one
+// link and a count, and bounds what is left.
+func shortenTemplateError(msg string) string {
+	const sep = ": error calling include: "
+	parts := strings.Split(msg, sep)
+	if len(parts) > 3 {
+		var out []string
+		for i := 0; i < len(parts); {
+			j := i
+			for j+1 < len(parts) && parts[j+1] == parts[i] {
+				j++
+			}
+			if n := j - i + 1; n > 2 {
+				out = append(out, fmt.Sprintf("%s (repeated %d times: a recursive include)", parts[i], n))
+			} else {
+				out = append(out, parts[i:j+1]...)
+			}
+			i = j + 1
+		}
+		msg = strings.Join(out, sep)
+	}
+	if len(msg) > 1500 {
+		msg = msg[:700] + " … " + msg[len(msg)-700:]
+	}
+	return msg
 }
 
 var templatePos = regexp.MustCompile(`([\w.-]+(?:/[\w.-]+)*\.(?:yaml|yml|tpl|txt|json)):(\d+)`)

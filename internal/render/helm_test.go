@@ -170,3 +170,27 @@ func write(t testing.TB, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+// A values file that does not parse is reported at its own line; a
+// recursive include is one readable line, not Helm's thousand links.
+func TestHelmErrorsReadable(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "rec")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: rec\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "templates", "cm.yaml"), "{{- define \"rec.x\" }}{{ include \"rec.x\" . }}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"rec.x\" . }}\n")
+	write(t, filepath.Join(tmp, "bad-values.yaml"), "a: 1\nb: [x\nc: 2\n")
+	opt := Options{Manifest: manifest.Options{BaseDir: tmp}}
+	res := Load([]string{dir}, opt)
+	if len(res.Errors) != 1 {
+		t.Fatalf("errors %v", res.Errors)
+	}
+	e := res.Errors[0]
+	if e.File != "rec/templates/cm.yaml" || e.Line != 5 || len(e.Message) > 600 || !strings.Contains(e.Message, "a recursive include") || !strings.Contains(e.Message, "nested reference") {
+		t.Errorf("recursion error (%d bytes): %v", len(e.Message), e)
+	}
+	opt.Helm.ValuesFiles = []string{filepath.Join(tmp, "bad-values.yaml")}
+	res = Load([]string{dir}, opt)
+	if len(res.Errors) != 1 || res.Errors[0].File != "bad-values.yaml" || res.Errors[0].Line != 2 || !strings.Contains(res.Errors[0].Message, "YAML syntax error") {
+		t.Fatalf("errors %v", res.Errors)
+	}
+}

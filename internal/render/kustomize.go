@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -136,7 +137,13 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			}
 			return fail(0, "%s", cleanKustomizeError(d, abs))
 		}
-		return fail(0, "%s", cleanKustomizeError(err, abs))
+		msg := cleanKustomizeError(err, abs)
+		if file, line := b.root.patchErrorPos(err.Error()); file != "" {
+			res.Errors = append(res.Errors, finding.InputError{File: r.display(file), Line: line,
+				Message: fmt.Sprintf("rendering kustomization %s: %s", name, msg)})
+			return res
+		}
+		return fail(0, "%s", msg)
 	}
 
 	var total int64
@@ -230,6 +237,51 @@ func (b *kustBuild) precheck() error {
 		}
 	})
 	return err
+}
+
+var (
+	smpNoMatch  = regexp.MustCompile(`strategic merge patch "([^".]+)\.[^"/]*/([^"]+?)\.(?:\[noNs\]|[^."]+)"`)
+	jsonPointer = regexp.MustCompile(`path: '?(/[^'\s:]*)`)
+)
+
+// patchErrorPos finds the patch a kustomize error is about, in k or the
+// kustomizations it includes: a strategic-merge patch that matches no
+// resource (by kind and name), or a JSON 6902 operation that does not
+// apply (by its path). It returns the file and line of the patch's name
+// or the operation's path, or "" when none is recognised.
+func (k *kust) patchErrorPos(msg string) (file string, line int) {
+	var kind, name, ptr string
+	if m := smpNoMatch.FindStringSubmatch(msg); m != nil {
+		kind, name = m[1], m[2]
+	} else if m := jsonPointer.FindStringSubmatch(msg); m != nil {
+		ptr = m[1]
+	} else {
+		return "", 0
+	}
+	walkKusts(k, func(sub *kust) {
+		for _, p := range sub.patches {
+			if file != "" {
+				return
+			}
+			if ptr != "" {
+				for _, op := range p.ops {
+					if op.pathVal != nil && op.pathVal.Value == ptr {
+						file, line = p.file, op.pathVal.Line
+						return
+					}
+				}
+				continue
+			}
+			if p.json || p.root == nil || manifest.ScalarString(p.root, "kind") != kind {
+				continue
+			}
+			_, md := manifest.MapGet(p.root, "metadata")
+			if nk, nv := manifest.MapGet(md, "name"); nv != nil && nv.Value == name {
+				file, line = p.file, nk.Line
+			}
+		}
+	})
+	return file, line
 }
 
 // cleanKustomizeError shortens kustomize's error chains and absolute

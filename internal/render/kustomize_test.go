@@ -163,3 +163,24 @@ func TestKustomizeJSON6902ReplaceHidesBase(t *testing.T) {
 		{"Deployment", "dev-web", "spec.template.spec.containers[1].securityContext.allowPrivilegeEscalation", "kustomize/base/deployment.yaml:25:13", ""},
 	})
 }
+
+// A patch kustomize cannot apply is reported at the patch: the name of a
+// strategic-merge patch that matches nothing, the path of a JSON 6902
+// operation (in a file or inline).
+func TestPatchMismatchNamesPatchLine(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, "base/d.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: nginx:1.27\n")
+	write(t, "base/kustomization.yaml", "resources:\n  - d.yaml\n")
+	write(t, "smp/kustomization.yaml", "resources:\n  - ../base\npatches:\n  - path: p.yaml\n")
+	write(t, "smp/p.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nope\nspec:\n  replicas: 2\n")
+	write(t, "inline/kustomization.yaml", "resources:\n  - ../base\npatches:\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: replace\n        path: /spec/nothere/x\n        value: 1\n")
+	write(t, "ops/kustomization.yaml", "resources:\n  - ../base\npatches:\n  - path: ops.yaml\n    target:\n      kind: Deployment\n")
+	write(t, "ops/ops.yaml", "- op: add\n  path: /spec/replicas\n  value: 1\n- op: remove\n  path: /spec/template/spec/containers/3\n")
+	for dir, want := range map[string]string{"smp": "smp/p.yaml:4", "inline": "inline/kustomization.yaml:8", "ops": "ops/ops.yaml:5"} {
+		res := Load([]string{dir}, Options{})
+		if len(res.Errors) != 1 || fmt.Sprintf("%s:%d", res.Errors[0].File, res.Errors[0].Line) != want {
+			t.Errorf("%s: errors %v, want one at %s", dir, res.Errors, want)
+		}
+	}
+}

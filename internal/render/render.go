@@ -1,11 +1,14 @@
 package render
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -40,7 +43,9 @@ type HelmOptions struct {
 	// ReleaseName defaults to "release-name", Namespace to "default".
 	ReleaseName string
 	Namespace   string
-	// KubeVersion sets .Capabilities.KubeVersion (e.g. "1.31.0").
+	// KubeVersion sets .Capabilities.KubeVersion (e.g. "1.31.0");
+	// "" means DefaultKubeVersion. Charts whose Chart.yaml kubeVersion
+	// excludes it are not rendered (an error says so).
 	KubeVersion string
 	// APIVersions are added to .Capabilities.APIVersions.
 	APIVersions []string
@@ -118,6 +123,8 @@ type renderer struct {
 
 	valuesOnce sync.Once
 	user       *userValues
+	// skipped are inputs found but deliberately not rendered.
+	skipped []manifest.Skipped
 }
 
 func (r *renderer) display(p string) string {
@@ -145,7 +152,7 @@ func Load(args []string, opt Options) *manifest.Result {
 	}
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
 	units, loose, errs := r.discover(args)
-	out := &manifest.Result{Errors: errs}
+	out := &manifest.Result{Errors: errs, Skipped: r.skipped}
 	results := make([]*manifest.Result, len(units))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -267,7 +274,49 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 		errs = append(errs, es...)
 	}
 	sort.SliceStable(units, func(i, j int) bool { return units[i].path < units[j].path })
-	return units, loose, errs
+	return r.dropComponents(units), loose, errs
+}
+
+// dropComponents removes kustomize Components from the units: a
+// component patches the kustomization that includes it and has no
+// meaning alone (kustomize refuses to build one). Its files stay claimed,
+// so they are not linted as plain YAML either.
+func (r *renderer) dropComponents(units []unit) []unit {
+	out := units[:0]
+	for _, u := range units {
+		if u.kind == unitKustomize && r.tree.load(u.path).component {
+			r.skipped = append(r.skipped, manifest.Skipped{File: r.display(filepath.Join(u.path, filepath.Base(findKustFile(u.path)))), Reason: "a kustomize Component is rendered only through the kustomizations that include it"})
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// looksLikeChartArchive reports whether a .tgz holds a Helm chart (a
+// Chart.yaml in its top directory), reading only the tar headers.
+func looksLikeChartArchive(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return true // let rendering report the error
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return false
+	}
+	tr := tar.NewReader(zr)
+	for range 10000 {
+		h, err := tr.Next()
+		if err != nil {
+			return false
+		}
+		parts := strings.Split(strings.TrimPrefix(path.Clean(h.Name), "./"), "/")
+		if len(parts) == 2 && parts[1] == "Chart.yaml" {
+			return true
+		}
+	}
+	return false
 }
 
 // discoverDir walks one directory argument. Chart directories are not
@@ -293,6 +342,18 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			if findKustFile(p) != "" {
 				kabs, _ := filepath.Abs(p)
 				kdirs = append(kdirs, kabs)
+			}
+			return nil
+		}
+		if isChartArchive(d.Name()) && d.Type().IsRegular() {
+			// Packaged charts are rendered; those in a chart's charts/
+			// folder are dependencies and never reached (chart
+			// directories are not descended into).
+			if looksLikeChartArchive(p) {
+				cabs, _ := filepath.Abs(p)
+				units = append(units, unit{kind: unitChartArchive, path: cabs})
+			} else {
+				r.opt.logf("skipping %s: not a Helm chart archive", p)
 			}
 			return nil
 		}

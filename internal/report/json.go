@@ -23,6 +23,8 @@ type jsonReport struct {
 	Tool          jsonTool          `json:"tool"`
 	Summary       jsonSummary       `json:"summary"`
 	Findings      []finding.Finding `json:"findings"`
+	// PodSecurity is the Pod Security readiness table (scan).
+	PodSecurity []finding.PodSecurityNamespace `json:"podSecurity,omitempty"`
 }
 
 type jsonTool struct {
@@ -72,7 +74,8 @@ func writeJSON(w io.Writer, res *finding.Result, _ Options) error {
 			NotEvaluated:   res.Summary.NotEvaluated,
 			ElapsedSeconds: math.Round(res.Summary.Elapsed.Seconds()*1000) / 1000,
 		},
-		Findings: fs,
+		Findings:    fs,
+		PodSecurity: res.PodSecurity,
 	}
 	if doc.Summary.Errors == nil {
 		doc.Summary.Errors = []finding.InputError{}

@@ -112,6 +112,8 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 		}
 	}
 
+	writePodSecurityMarkdown(ew, res.PodSecurity)
+
 	if len(errs) > 0 {
 		ew.printf("\n### Input errors\n\n| Location | Error |\n| --- | --- |\n")
 		for _, e := range errs {

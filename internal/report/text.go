@@ -133,6 +133,7 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 	if len(fs) > 0 || len(errs) > 0 {
 		ew.printf("\n")
 	}
+	writePodSecurityText(ew, p, res.PodSecurity)
 	for _, n := range res.Summary.NotEvaluated {
 		ew.printf("%s %s\n", p.paint("not evaluated:", ansiBold+ansiYellow), indentLines(notEvaluatedLine(n), indent))
 	}

@@ -1,0 +1,111 @@
+package render
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// A Component found in a walk without the kustomization that includes
+// it is not built on its own (kustomize cannot), and its patch file is
+// not linted as plain YAML either.
+func TestComponentAloneIsNotRendered(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp) // reads are confined to the working directory
+	comp := filepath.Join(tmp, "components", "debug")
+	write(t, filepath.Join(comp, "kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: patch.yaml\n    target:\n      kind: Deployment\n")
+	write(t, filepath.Join(comp, "patch.yaml"), "- op: add\n  path: /spec/template/spec/hostPID\n  value: true\n")
+	for _, arg := range []string{tmp, comp, filepath.Join(comp, "kustomization.yaml")} {
+		res := Load([]string{arg}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+		noErrors(t, res)
+		if len(res.Objects) != 0 || len(res.Skipped) != 1 || res.Skipped[0].File != "components/debug/kustomization.yaml" || !strings.Contains(res.Skipped[0].Reason, "Component") {
+			t.Errorf("%s: objects %d skipped %v", arg, len(res.Objects), res.Skipped)
+		}
+	}
+	// Through the overlay that includes it, it applies.
+	write(t, filepath.Join(tmp, "base", "kustomization.yaml"), "resources:\n  - deploy.yaml\n")
+	write(t, filepath.Join(tmp, "base", "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n")
+	write(t, filepath.Join(tmp, "overlay", "kustomization.yaml"), "resources:\n  - ../base\ncomponents:\n  - ../components/debug\n")
+	res := Load([]string{tmp}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	if len(res.Objects) != 1 || res.Objects[0].Get(manifest.ParsePath("spec.template.spec.hostPID")) == nil || len(res.Skipped) != 0 {
+		t.Fatalf("objects %d skipped %v", len(res.Objects), res.Skipped)
+	}
+}
+
+// A directory holding only packaged charts renders them; archives in a
+// chart's charts/ folder are its dependencies, and other archives are
+// not charts.
+func TestWalkRendersPackagedCharts(t *testing.T) {
+	tmp := t.TempDir()
+	web, err := loader.LoadDir(filepath.Join(testdataDir(t), "helm", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chartutil.Save(web, filepath.Join(tmp, "packages")); err != nil {
+		t.Fatal(err)
+	}
+	// A chart directory whose dependency is packaged in charts/.
+	cache, err := loader.LoadDir(filepath.Join(testdataDir(t), "helm", "web", "charts", "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(tmp, "app")
+	write(t, filepath.Join(app, "Chart.yaml"), "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: 0.1.0\n")
+	write(t, filepath.Join(app, "templates", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n")
+	if _, err := chartutil.Save(cache, filepath.Join(app, "charts")); err != nil {
+		t.Fatal(err)
+	}
+	// A tarball that is not a chart.
+	writeTarGz(t, filepath.Join(tmp, "packages", "backup.tar.gz"), map[string]string{"data/notes.txt": "x"})
+
+	res := Load([]string{tmp}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	origins := map[string]int{}
+	for _, o := range res.Objects {
+		origins[o.Origin]++
+	}
+	want := map[string]int{
+		"helm chart app (release release-name)":                    2, // its ConfigMap and the packaged cache's StatefulSet
+		"helm chart packages/web-0.1.0.tgz (release release-name)": 4,
+	}
+	for o, n := range want {
+		if origins[o] != n {
+			t.Errorf("%s: %d objects, want %d (all: %v)", o, origins[o], n, origins)
+		}
+	}
+	if len(origins) != len(want) {
+		t.Errorf("origins %v", origins)
+	}
+}
+
+func writeTarGz(t *testing.T, p string, files map[string]string) {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	for n, c := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(c)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []interface{ Close() error }{tw, zw, f} {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

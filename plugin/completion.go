@@ -1,0 +1,159 @@
+package plugin
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/report"
+)
+
+// Shell completion. Cobra provides `kubectl-secure completion
+// bash|zsh|fish|powershell` and the hidden `__complete` command the
+// scripts call; kubectl ≥ 1.26 completes `kubectl secure …` by running
+// kubectl_complete-secure, which calls `kubectl-secure __complete`. This
+// file supplies the values: flags complete by name in every command that
+// has them, so a new command gets completion by reusing the flag names.
+
+// registerCompletions adds value completion to root and its subcommands.
+// A command that registered its own completion for a flag keeps it.
+func registerCompletions(root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for name, fn := range flagCompletions(c) {
+			if c.Flags().Lookup(name) == nil {
+				continue
+			}
+			if _, ok := c.GetFlagCompletionFunc(name); ok {
+				continue
+			}
+			_ = c.RegisterFlagCompletionFunc(name, fn) // cannot fail: the flag exists and has none
+		}
+		if c.Name() == "rules" && c.ValidArgsFunction == nil {
+			c.ValidArgsFunction = func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+				if len(args) > 0 {
+					return nil, cobra.ShellCompDirectiveNoFileComp
+				}
+				return completeRuleIDs(nil, toComplete)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// flagCompletions is how each flag name completes in command c.
+func flagCompletions(c *cobra.Command) map[string]cobra.CompletionFunc {
+	severities := severityNames()
+	outputs := report.Formats()
+	switch c.Name() {
+	case "version", "verify":
+		outputs = []string{"text", "json"}
+	}
+	return map[string]cobra.CompletionFunc{
+		"enable":       completeRuleIDList,
+		"disable":      completeRuleIDList,
+		"tag":          completeRuleTags,
+		"output":       completeValues(outputs...),
+		"fail-on":      completeValues(append(severities, "none")...),
+		"min-severity": completeValues(severities...),
+		"color":        completeValues("auto", "always", "never"),
+		// Kubeconfig names, for commands that talk to a cluster
+		// (genericclioptions.ConfigFlags' --context, --cluster, --user).
+		"context": completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Contexts)) }),
+		"cluster": completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Clusters)) }),
+		"user":    completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.AuthInfos)) }),
+	}
+}
+
+// completeValues offers the values starting with what is typed.
+func completeValues(values ...string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, v := range values {
+			if strings.HasPrefix(v, toComplete) {
+				out = append(out, v)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func severityNames() []string {
+	var names []string
+	for s := finding.Low; s <= finding.Critical; s++ {
+		names = append(names, s.String())
+	}
+	return names
+}
+
+// ruleInfos lists every rule `rules` lists.
+func ruleInfos() []finding.RuleInfo {
+	o := &RulesOptions{}
+	if err := o.Complete(nil); err != nil {
+		return nil
+	}
+	return o.infos
+}
+
+// completeRuleIDs offers the rule IDs starting with toComplete, titles as
+// descriptions, leaving out those in skip.
+func completeRuleIDs(skip []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, r := range ruleInfos() {
+		if strings.HasPrefix(r.ID, toComplete) && !slices.Contains(skip, r.ID) {
+			out = append(out, cobra.CompletionWithDesc(r.ID, r.Title))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeRuleIDList completes the last element of a comma-separated
+// list of rule IDs (--enable a,b), keeping what comes before it.
+func completeRuleIDList(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	i := strings.LastIndexByte(toComplete, ',')
+	if i < 0 {
+		return completeRuleIDs(nil, toComplete)
+	}
+	prefix := toComplete[:i+1]
+	ids, dir := completeRuleIDs(strings.Split(toComplete[:i], ","), toComplete[i+1:])
+	for j := range ids {
+		// A description would be shown for the whole list; leave it out.
+		id, _, _ := strings.Cut(ids[j], "\t")
+		ids[j] = prefix + id
+	}
+	return ids, dir | cobra.ShellCompDirectiveNoSpace
+}
+
+func completeRuleTags(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var tags []string
+	for _, r := range ruleInfos() {
+		tags = append(tags, r.Tags...)
+	}
+	slices.Sort(tags)
+	return completeValues(slices.Compact(tags)...)(c, args, toComplete)
+}
+
+// completeKubeconfig completes names from the kubeconfig the command
+// would use: --kubeconfig when given, else $KUBECONFIG or ~/.kube/config.
+// It reads the file only; no cluster is contacted.
+func completeKubeconfig(names func(*clientcmdapi.Config) []string) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if f := c.Flags().Lookup("kubeconfig"); f != nil {
+			rules.ExplicitPath = f.Value.String()
+		}
+		cfg, err := rules.Load()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return completeValues(names(cfg)...)(c, args, toComplete)
+	}
+}
