@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/report"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
@@ -54,7 +55,7 @@ func ruleIDs(t *testing.T, prefix string) []string {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, r := range append(reg.Infos(), pipeline.ImageSignatureInfo) {
+	for _, r := range append(append(reg.Infos(), pipeline.ImageSignatureInfo), cluster.Rules()...) {
 		if strings.HasPrefix(r.ID, prefix) {
 			ids = append(ids, r.ID)
 		}

@@ -75,6 +75,19 @@ spec:
       - name: sock
         hostPath: {path: /var/run/docker.sock}
 ---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: ci-token
+  namespace: scan-shop
+  annotations: {kubernetes.io/service-account.name: ci}
+type: kubernetes.io/service-account-token
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: scan-shop}
+stringData: {password: hunter2-never-read}
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: pod-reader, namespace: scan-shop}
@@ -241,9 +254,10 @@ func TestScanReportsOnOwners(t *testing.T) {
 		}
 	}
 	for key, rules := range map[string][]string{
-		"Deployment/scan-shop/web": {"privileged-container", "memory-limit-missing", "running-image-drift", "running-image-no-digest"},
-		"DaemonSet/scan-ops/agent": {"host-network", "host-pid", "host-path-volume"},
-		"Pod/scan-ops/debug":       {"host-ipc", "memory-limit-missing"},
+		"Deployment/scan-shop/web":  {"privileged-container", "memory-limit-missing", "running-image-drift", "running-image-no-digest"},
+		"DaemonSet/scan-ops/agent":  {"host-network", "host-pid", "host-path-sensitive"},
+		"Pod/scan-ops/debug":        {"host-ipc", "memory-limit-missing"},
+		"Secret/scan-shop/ci-token": {"legacy-service-account-token"},
 	} {
 		for _, r := range rules {
 			if !slices.Contains(got[key], r) {
@@ -253,6 +267,12 @@ func TestScanReportsOnOwners(t *testing.T) {
 	}
 	if len(rep.Summary.NotEvaluated) != 0 {
 		t.Errorf("admin scan: not evaluated %+v", rep.Summary.NotEvaluated)
+	}
+	if rules := got["Secret/scan-shop/db"]; len(rules) != 0 {
+		t.Errorf("an Opaque Secret was read: %v", rules)
+	}
+	if errOut != "" {
+		t.Errorf("progress or diagnostics on a non-terminal stderr: %q", errOut)
 	}
 
 	// SARIF: a logical location and a stable URI per object.
@@ -335,7 +355,10 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 func TestScanReadOnlyAuditLog(t *testing.T) {
 	srv := seedScanCluster(t)
 	for _, user := range []string{clustertest.AdminUser, clustertest.LimitedUser} {
-		run(t, "", "", nil, "scan", "--no-config", "-q", "--kubeconfig", srv.Kubeconfig(t, user, "scan-shop"))
+		out, _, _ := run(t, "", "", nil, "scan", "--no-config", "-q", "-o", "json", "--kubeconfig", srv.Kubeconfig(t, user, "scan-shop"))
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret data in the report")
+		}
 	}
 	f, err := os.Open(srv.AuditLog)
 	if err != nil {
@@ -362,6 +385,10 @@ func TestScanReadOnlyAuditLog(t *testing.T) {
 		}
 		verbs[ev.Verb]++
 		switch {
+		case ev.Verb == "list" && ev.ObjectRef.Resource == "secrets" && !strings.Contains(ev.RequestURI, "fieldSelector=type%3Dkubernetes.io%2Fservice-account-token"):
+			t.Errorf("secrets listed beyond legacy tokens: %s", ev.RequestURI)
+		case ev.Verb == "get" && ev.ObjectRef.Resource == "secrets":
+			t.Errorf("a secret was read: %s", ev.RequestURI)
 		case ev.Verb == "get" || ev.Verb == "list":
 		case ev.Verb == "create" && (ev.ObjectRef.Resource == "selfsubjectaccessreviews" || ev.ObjectRef.Resource == "selfsubjectrulesreviews"):
 		default:

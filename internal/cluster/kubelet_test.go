@@ -43,8 +43,8 @@ func TestKubeletConfigObjectFromRecordedConfigz(t *testing.T) {
 			t.Errorf("%s = %v, want %s", path, n, want)
 		}
 	}
-	if _, err := cluster.KubeletConfigObject("node-b", []byte(`{"other":{}}`)); err == nil {
-		t.Error("a payload without kubeletconfig was accepted")
+	if _, err := cluster.KubeletConfigObject("node-b", []byte(`{"kubeletconfig":`)); err == nil {
+		t.Error("a broken payload was accepted")
 	}
 }
 

@@ -22,6 +22,9 @@ type ListOptions struct {
 	MetadataOnly bool
 	// Drop names top-level fields not to build (e.g. "status").
 	Drop []string
+	// FieldSelector restricts the list on the server (e.g.
+	// "type=kubernetes.io/service-account-token" for secrets).
+	FieldSelector string
 }
 
 // Item is one listed object. Object's tree has no positions and no
@@ -64,6 +67,9 @@ func (c *Client) List(ctx context.Context, s Scope, opt ListOptions, fn func(*It
 		req := c.raw.Get().AbsPath(path).Param("limit", fmt.Sprint(lo.Limit))
 		if lo.Continue != "" {
 			req = req.Param("continue", lo.Continue)
+		}
+		if opt.FieldSelector != "" {
+			req = req.Param("fieldSelector", opt.FieldSelector)
 		}
 		if opt.MetadataOnly {
 			req = req.SetHeader("Accept", metadataAccept)
