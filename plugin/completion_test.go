@@ -53,7 +53,7 @@ func ruleIDs(t *testing.T, prefix string) []string {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, r := range append(reg.Infos(), pipeline.ImageSignatureInfo) {
+	for _, r := range append(append(reg.Infos(), pipeline.ImageSignatureInfo), cluster.Rules()...) {
 		if strings.HasPrefix(r.ID, prefix) {
 			ids = append(ids, r.ID)
 		}
