@@ -38,6 +38,9 @@ var ScanResources = []struct {
 	{gr("", "services"), []string{"exposure"}},
 	{gr("networking.k8s.io", "ingresses"), []string{"exposure"}},
 	{gr("", "serviceaccounts"), []string{"service-accounts"}},
+	// Secrets for their type and annotations only (long-lived service
+	// account tokens): their data is dropped unread (listOptions).
+	{gr("", "secrets"), []string{"service-accounts"}},
 	{gr("networking.k8s.io", "networkpolicies"), []string{"coverage"}},
 	{gr("", "resourcequotas"), []string{"coverage"}},
 	{gr("", "limitranges"), []string{"coverage"}},
@@ -193,6 +196,10 @@ func (s *Source) ReadNothing() bool { return s.plan == nil || len(s.plan.Read) =
 func listOptions(r Resource) ListOptions {
 	if r.Group == "" && r.Resource == "pods" {
 		return ListOptions{}
+	}
+	if r.Group == "" && r.Resource == "secrets" {
+		// No value of a Secret is ever held, let alone reported.
+		return ListOptions{Drop: []string{"data", "stringData"}}
 	}
 	return ListOptions{Drop: []string{"status"}}
 }
