@@ -350,7 +350,7 @@ func (r *Reviewer) tidy(ctx context.Context, out *ReviewOutcome, own map[int64]*
 		var err error
 		if oc.replied {
 			body := fmt.Sprintf("Fixed in %s: kubectl-secure no longer reports this finding.\n\n%s", r.PR.HeadSHA, fixedMarker)
-			if _, _, err = r.Client.PullRequests.CreateCommentInReplyTo(ctx, r.PR.Owner, r.PR.Repo, r.PR.Number, body, id); err == nil {
+			if err = r.reply(ctx, id, body); err == nil {
 				out.Replied++
 			}
 		} else if _, err = r.Client.PullRequests.DeleteComment(ctx, r.PR.Owner, r.PR.Repo, id); err == nil {
@@ -360,6 +360,19 @@ func (r *Reviewer) tidy(ctx context.Context, out *ReviewOutcome, own map[int64]*
 			r.logf("kubectl-secure: could not tidy review comment %d: %v", id, err)
 		}
 	}
+}
+
+// reply answers a review comment through the replies endpoint
+// (go-github's CreateCommentInReplyTo posts in_reply_to to the comments
+// endpoint, whose published schema also requires commit_id and path).
+func (r *Reviewer) reply(ctx context.Context, id int64, body string) error {
+	u := fmt.Sprintf("repos/%v/%v/pulls/%d/comments/%d/replies", r.PR.Owner, r.PR.Repo, r.PR.Number, id)
+	req, err := r.Client.NewRequest(ctx, http.MethodPost, u, map[string]string{"body": body})
+	if err != nil {
+		return err
+	}
+	_, err = r.Client.Do(req, nil)
+	return err
 }
 
 // degrade turns a failed API call into the one log line that says the

@@ -101,6 +101,9 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 			Suggest: rt.Suggest,
 			Logf:    func(f string, a ...any) { gha.Warningf(f, a...) },
 		}
+		if r.Suggest == nil {
+			r.Suggest = fixSuggester(res.Findings, workspace)
+		}
 		r.Body = func(out *ReviewOutcome) string { return ReviewBody(out, res, in.FilterMode) }
 		diff, err := r.ListFiles(ctx)
 		if err != nil {
