@@ -281,3 +281,20 @@ func TestValuesKeyLocations(t *testing.T) {
 		t.Errorf("the input findings were changed")
 	}
 }
+
+// The job summary stays under GitHub's 1 MiB however many findings, and
+// says what it left out.
+func TestSummaryUnderOneMiB(t *testing.T) {
+	res := manyFindings(60000)
+	res.Summary.Errors = make([]finding.InputError, 3000)
+	for i := range res.Summary.Errors {
+		res.Summary.Errors[i] = finding.InputError{File: fmt.Sprintf("bad%d.yaml", i), Line: 1, Message: strings.Repeat("e", 200)}
+	}
+	s := Summary(SummaryInput{Result: res, Kept: res.Findings, ServerURL: "https://github.com", Repo: "a/b", SHA: "abc", VerifyImages: true})
+	if len(s) >= 1<<20 {
+		t.Errorf("summary is %d bytes", len(s))
+	}
+	if !strings.Contains(s, "… and ") || !strings.Contains(s, "https://github.com/a/b/blob/abc/f0.yaml#L") {
+		t.Errorf("summary does not say what it left out or lacks links")
+	}
+}
