@@ -31,7 +31,7 @@ func TestActionVerifyImagesWithDockerCredentials(t *testing.T) {
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
 	files := map[string]string{
-		"cosign.pub": string(k.PubPEM),
+		"cosign.pub":           string(k.PubPEM),
 		".kubectl-secure.yaml": fmt.Sprintf("imageVerification:\n  images:\n    - glob: \"%s/team/**\"\n      authorities:\n        - key: cosign.pub\n", reg.Host),
 	}
 	for name, body := range files {
