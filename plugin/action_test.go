@@ -500,7 +500,7 @@ func TestActionOnPushHasNoReview(t *testing.T) {
 	if run.outputs["findings"] == "" || run.outputs["findings"] != run.outputs["new-findings"] {
 		t.Errorf("outputs on push: %v", run.outputs)
 	}
-	if !strings.Contains(run.stdout.String(), "::error ") || !strings.Contains(run.summary, "in the whole run") {
+	if !strings.Contains(run.stdout.String(), "::error ") || !strings.Contains(run.summary, "finding(s)** in ") {
 		t.Errorf("no annotations or summary on push")
 	}
 	if _, err := os.Stat(run.outputs["sarif-file"]); err != nil {
