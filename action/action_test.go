@@ -298,3 +298,14 @@ func TestSummaryUnderOneMiB(t *testing.T) {
 		t.Errorf("summary does not say what it left out or lacks links")
 	}
 }
+
+func TestUnder(t *testing.T) {
+	for _, c := range []struct {
+		dir, p string
+		want   bool
+	}{{".", "a/b.yaml", true}, {"deploy", "deploy/x.yaml", true}, {"deploy", "deployment/x.yaml", false}, {"deploy/x.yaml", "deploy/x.yaml", true}, {"deploy", "chart/values.yaml", false}} {
+		if got := under(c.dir)(c.p); got != c.want {
+			t.Errorf("under(%q)(%q) = %v", c.dir, c.p, got)
+		}
+	}
+}

@@ -33,6 +33,10 @@ type Reviewer struct {
 	MaxComments int
 	// Suggest returns a ```suggestion block for a finding, "" for none.
 	Suggest func(*finding.Finding) string
+	// Owns reports whether a file is linted by this run: comments on other
+	// files belong to other runs (a matrix over paths) and are left be.
+	// Nil owns every file.
+	Owns func(path string) bool
 	// Body renders the review's body from what the review holds.
 	Body func(*ReviewOutcome) string
 	Logf func(format string, args ...any)
@@ -344,7 +348,7 @@ func (r *Reviewer) tidy(ctx context.Context, out *ReviewOutcome, own map[int64]*
 	slices.Sort(ids)
 	for _, id := range ids {
 		oc := own[id]
-		if current[oc.fp] || oc.fixed {
+		if current[oc.fp] || oc.fixed || (r.Owns != nil && !r.Owns(oc.c.GetPath())) {
 			continue
 		}
 		var err error

@@ -101,6 +101,7 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 			Suggest: rt.Suggest,
 			Logf:    func(f string, a ...any) { gha.Warningf(f, a...) },
 		}
+		r.Owns = under(RepoPath(in.Path, workspace))
 		if r.Suggest == nil {
 			r.Suggest = fixSuggester(res.Findings, workspace)
 		}
@@ -204,6 +205,13 @@ func RepoRelative(res *finding.Result, workspace string) {
 	}
 	for i := range res.Summary.Errors {
 		res.Summary.Errors[i].File = rel(res.Summary.Errors[i].File)
+	}
+}
+
+// under returns whether a repository path lies under dir ("." is all).
+func under(dir string) func(string) bool {
+	return func(p string) bool {
+		return dir == "." || dir == "" || p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 	}
 }
 

@@ -519,3 +519,27 @@ func TestActionBadInputExitsTwo(t *testing.T) {
 		t.Errorf("the bad input is not named:\n%s", run.stdout.String())
 	}
 }
+
+// Two runs on one pull request over different paths (a matrix) leave
+// each other's comments alone.
+func TestActionRunsOverOtherPathsKeepComments(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"path": "deploy"}))
+	first, _, _, _ := srv.Snapshot()
+	runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"path": "app"}))
+	noViolations(t, srv)
+	comments, reviews, _, _ := srv.Snapshot()
+	var deploy, app int
+	for _, c := range commentSet(comments) {
+		switch {
+		case strings.HasPrefix(c, "deploy/"):
+			deploy++
+		case strings.HasPrefix(c, "app/"):
+			app++
+		}
+	}
+	if deploy != len(commentSet(first)) || deploy == 0 || app == 0 || len(reviews) != 2 {
+		t.Errorf("deploy comments %d (first run posted %d), app comments %d, reviews %d", deploy, len(commentSet(first)), app, len(reviews))
+	}
+}
