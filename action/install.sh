@@ -53,7 +53,7 @@ if [ "$version" = latest ]; then
   if [[ "${KS_ACTION_REF:-}" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
     version="$KS_ACTION_REF"
   else
-    version="$(curl -fsSL "${auth[@]}" "$api/repos/$repo/releases/latest" |
+    version="$(curl -fsSL ${auth[@]+"${auth[@]}"} "$api/repos/$repo/releases/latest" |
       sed -n 's/^ *"tag_name": *"\([^"]*\)".*/\1/p' | head -n1)" || true
     [ -n "$version" ] || die "could not find the newest release of $repo"
   fi
