@@ -286,21 +286,30 @@ func keySensitivityOf(k string) keySensitivity {
 		return notSensitive
 	}
 	grade := notSensitive
-	for _, w := range ws {
+	for i, w := range ws {
 		if w == "key" {
 			grade = onlyKey
-			continue
-		}
-		if sensitiveWords[w] {
+			if i == 0 || !compoundSensitive(ws[i-1]+w) {
+				continue // ACCESS_KEY, PRIVATE_KEY are compounds: below
+			}
 			return sensitive
 		}
-		for _, e := range sensitiveEndings {
-			if len(w) > len(e) && strings.HasSuffix(w, e) {
-				return sensitive
-			}
+		if sensitiveWords[w] || compoundSensitive(w) {
+			return sensitive
 		}
 	}
 	return grade
+}
+
+// compoundSensitive reports whether a compound word ends with a sensitive
+// ending: DBPASSWORD, xapikey, or ACCESS_KEY joined.
+func compoundSensitive(w string) bool {
+	for _, e := range sensitiveEndings {
+		if len(w) > len(e) && strings.HasSuffix(w, e) || w == e {
+			return true
+		}
+	}
+	return false
 }
 
 // sensitiveKey reports whether a key name suggests its value is a secret.
