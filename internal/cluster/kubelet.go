@@ -2,18 +2,18 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	authv1 "k8s.io/api/authorization/v1"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/kubelet"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 // Kubelet configurations as the engine sees them: one object per node.
 const (
-	KubeletConfigAPIVersion = "kubelet.config.k8s.io/v1beta1"
-	KubeletConfigKind       = "KubeletConfiguration"
+	KubeletConfigAPIVersion = kubelet.APIVersion
+	KubeletConfigKind       = kubelet.Kind
 )
 
 // nodesProxy is what reading a kubelet's configz through the API server
@@ -46,26 +46,14 @@ func (c *Client) KubeletConfig(ctx context.Context, node string) (*manifest.Obje
 	return KubeletConfigObject(node, body)
 }
 
-// KubeletConfigObject turns a configz payload ({"kubeletconfig": {…}})
-// into a KubeletConfiguration object named after node.
+// KubeletConfigObject turns a configz payload ({"kubeletconfig": {…}},
+// or a bare configuration) into a KubeletConfiguration object named after
+// node; kubelet.FromConfigz does the unwrapping, for files and clusters
+// alike.
 func KubeletConfigObject(node string, configz []byte) (*manifest.Object, error) {
-	var payload struct {
-		KubeletConfig map[string]json.RawMessage `json:"kubeletconfig"`
-	}
-	if err := json.Unmarshal(configz, &payload); err != nil {
-		return nil, fmt.Errorf("configz of node %s: %w", node, err)
-	}
-	if payload.KubeletConfig == nil {
-		return nil, fmt.Errorf("configz of node %s: no kubeletconfig", node)
-	}
-	cfg := payload.KubeletConfig
-	md, _ := json.Marshal(map[string]string{"name": node})
-	cfg["metadata"] = md
-	delete(cfg, "apiVersion")
-	delete(cfg, "kind")
-	data, err := json.Marshal(cfg)
+	doc, err := kubelet.FromConfigz(node, configz)
 	if err != nil {
 		return nil, err
 	}
-	return manifest.FromJSON(data, manifest.RemoteOptions{APIVersion: KubeletConfigAPIVersion, Kind: KubeletConfigKind})
+	return manifest.FromJSON(doc, manifest.RemoteOptions{APIVersion: KubeletConfigAPIVersion, Kind: KubeletConfigKind})
 }

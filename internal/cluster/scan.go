@@ -38,6 +38,8 @@ var ScanResources = []struct {
 	{gr("", "services"), []string{"exposure"}},
 	{gr("networking.k8s.io", "ingresses"), []string{"exposure"}},
 	{gr("", "serviceaccounts"), []string{"service-accounts"}},
+	// Only legacy token Secrets, metadata only: no secret data is read.
+	{gr("", "secrets"), []string{"service-accounts"}},
 	{gr("networking.k8s.io", "networkpolicies"), []string{"coverage"}},
 	{gr("", "resourcequotas"), []string{"coverage"}},
 	{gr("", "limitranges"), []string{"coverage"}},
@@ -77,6 +79,10 @@ type Source struct {
 	Kubelet bool
 	// Progress, when set, receives progress lines (a terminal).
 	Progress io.Writer
+	// observe sees every object listed, owned pods included
+	// (pipeline.ObservingSource): the Pod Security readiness table judges
+	// the pods that run, not only the owners' templates.
+	observe func(*manifest.Object)
 
 	plan  *Plan
 	edges pipeline.Edges
@@ -128,6 +134,9 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	st := &scanState{src: s, owners: map[string]*owner{}, digests: map[string]bool{}}
 	err = l.Stream(ctx, plan, func(it *Item) error {
 		s.read++
+		if s.observe != nil {
+			s.observe(it.Object)
+		}
 		if o := st.take(it); o != nil {
 			res.Objects = append(res.Objects, o)
 			visit(o)
@@ -168,6 +177,11 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	return res
 }
 
+// Observe implements pipeline.ObservingSource.
+func (s *Source) Observe(fn func(*manifest.Object)) { s.observe = fn }
+
+var _ pipeline.ObservingSource = (*Source)(nil)
+
 // Edges implements pipeline.EdgeSource.
 func (s *Source) Edges() *pipeline.Edges { return &s.edges }
 
@@ -177,10 +191,17 @@ func (s *Source) Plan() *Plan { return s.plan }
 // ReadNothing reports whether not a single scope could be read.
 func (s *Source) ReadNothing() bool { return s.plan == nil || len(s.plan.Read) == 0 }
 
-// listOptions: statuses are only needed for pods (phase, image digests).
+// saTokenType is the type of legacy, long-lived service account tokens.
+const saTokenType = "kubernetes.io/service-account-token"
+
+// listOptions: statuses are only needed for pods (phase, image digests);
+// of Secrets only the metadata of legacy token Secrets is read.
 func listOptions(r Resource) ListOptions {
-	if r.Group == "" && r.Resource == "pods" {
+	switch {
+	case r.Group == "" && r.Resource == "pods":
 		return ListOptions{}
+	case r.Group == "" && r.Resource == "secrets":
+		return ListOptions{MetadataOnly: true, FieldSelector: "type=" + saTokenType}
 	}
 	return ListOptions{Drop: []string{"status"}}
 }
@@ -238,6 +259,12 @@ func (st *scanState) take(it *Item) *manifest.Object {
 	case o.Kind == "Namespace" && len(st.src.Namespaces.Only) > 0 && !slices.Contains(st.src.Namespaces.Only, o.Name):
 		// Outside the namespaces asked for (-n).
 		return nil
+	case o.Kind == "Secret" && o.Group() == "":
+		// Listed by type, metadata only: say which type it is.
+		o.Node.Content = append(o.Node.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "type"},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: saTokenType})
+		return o
 	case topOwnerKinds[o.Kind]:
 		ow := &owner{obj: o, images: templateImages(o)}
 		ow.top = ow
