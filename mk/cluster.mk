@@ -50,8 +50,11 @@ test-cluster: kube-apiserver etcd
 	KUBECTL_SECURE_REQUIRE_TOOLS=1 $(CLUSTER_GO) -C $(CLUSTER_ROOT) test -count=1 ./internal/cluster/... ./plugin/ -run 'Cluster|Scan'
 
 ## bench-scan: scan vs `kubectl get … -A -o json` on 10,000 pods (README "scan").
+# KUBECTL_SECURE_BENCH_PODS=1000 for a quick run.
 bench-scan: kube-apiserver etcd kubectl build
-	KUBECTL_SECURE_REQUIRE_TOOLS=1 KUBECTL_SECURE_BENCH_SCAN=1 $(CLUSTER_GO) -C $(CLUSTER_ROOT) test -count=1 -timeout 60m -run '^TestBenchScan$$' -v ./internal/cluster/scanbench/
+	KUBECTL_SECURE_REQUIRE_TOOLS=1 KUBECTL_SECURE_BENCH_SCAN=1 KUBECTL_SECURE_BIN=$(CLUSTER_ROOT)/bin/kubectl-secure \
+		KUBECTL_SECURE_KUBECTL=$$(command -v kubectl) \
+		$(CLUSTER_GO) -C $(CLUSTER_ROOT) test -count=1 -timeout 60m -run '^TestBenchScan$$' -v ./internal/cluster/scanbench/
 
 cluster-clean:
 	rm -f $(KUBE_APISERVER) $(ETCD)

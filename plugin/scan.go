@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -177,37 +176,10 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 	return ferr
 }
 
-// registerCompletions completes contexts, clusters and users from the
-// kubeconfig, and namespaces from the cluster.
+// registerCompletions completes namespaces from the cluster (contexts,
+// clusters and users complete from the kubeconfig like every command's,
+// see completion.go).
 func (o *ScanOptions) registerCompletions(cmd *cobra.Command) {
-	fromConfig := func(kind string) cobra.CompletionFunc {
-		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			raw, err := o.Kube.ToRawKubeConfigLoader().RawConfig()
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			var names []string
-			switch kind {
-			case "context":
-				for n := range raw.Contexts {
-					names = append(names, n)
-				}
-			case "cluster":
-				for n := range raw.Clusters {
-					names = append(names, n)
-				}
-			case "user":
-				for n := range raw.AuthInfos {
-					names = append(names, n)
-				}
-			}
-			slices.Sort(names)
-			return names, cobra.ShellCompDirectiveNoFileComp
-		}
-	}
-	for _, kind := range []string{"context", "cluster", "user"} {
-		_ = cmd.RegisterFlagCompletionFunc(kind, fromConfig(kind))
-	}
 	_ = cmd.RegisterFlagCompletionFunc("namespace", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := o.Kube.ToRESTConfig()
 		if err != nil {

@@ -75,6 +75,19 @@ spec:
       - name: sock
         hostPath: {path: /var/run/docker.sock}
 ---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: ci-token
+  namespace: scan-shop
+  annotations: {kubernetes.io/service-account.name: ci}
+type: kubernetes.io/service-account-token
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: scan-shop}
+stringData: {password: hunter2-never-read}
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: pod-reader, namespace: scan-shop}
@@ -179,7 +192,13 @@ func scanJSON(t *testing.T, args ...string) (scanReport, string, int) {
 
 func validateReportSchema(t *testing.T, doc []byte) {
 	t.Helper()
-	p := filepath.Join("..", "testdata", "schemas", "kubectl-secure-report.schema.json")
+	validateSchema(t, "kubectl-secure-report.schema.json", doc)
+}
+
+// validateSchema checks doc against a schema shipped in testdata/schemas.
+func validateSchema(t *testing.T, schema string, doc []byte) {
+	t.Helper()
+	p := filepath.Join("..", "testdata", "schemas", schema)
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
@@ -190,10 +209,10 @@ func validateReportSchema(t *testing.T, doc []byte) {
 		t.Fatal(err)
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///schemas/report.json", schemaDoc); err != nil {
+	if err := c.AddResource("file:///schemas/"+schema, schemaDoc); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile("file:///schemas/report.json")
+	sch, err := c.Compile("file:///schemas/" + schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +221,7 @@ func validateReportSchema(t *testing.T, doc []byte) {
 		t.Fatalf("report: %v", err)
 	}
 	if err := sch.Validate(inst); err != nil {
-		t.Errorf("report does not match the schema: %v", err)
+		t.Errorf("report does not match %s: %v", schema, err)
 	}
 }
 
@@ -235,9 +254,10 @@ func TestScanReportsOnOwners(t *testing.T) {
 		}
 	}
 	for key, rules := range map[string][]string{
-		"Deployment/scan-shop/web": {"privileged-container", "memory-limit-missing", "running-image-drift", "running-image-no-digest"},
-		"DaemonSet/scan-ops/agent": {"host-network", "host-pid", "host-path-volume"},
-		"Pod/scan-ops/debug":       {"host-ipc", "memory-limit-missing"},
+		"Deployment/scan-shop/web":  {"privileged-container", "memory-limit-missing", "running-image-drift", "running-image-no-digest"},
+		"DaemonSet/scan-ops/agent":  {"host-network", "host-pid", "host-path-sensitive"},
+		"Pod/scan-ops/debug":        {"host-ipc", "memory-limit-missing"},
+		"Secret/scan-shop/ci-token": {"legacy-service-account-token"},
 	} {
 		for _, r := range rules {
 			if !slices.Contains(got[key], r) {
@@ -247,6 +267,21 @@ func TestScanReportsOnOwners(t *testing.T) {
 	}
 	if len(rep.Summary.NotEvaluated) != 0 {
 		t.Errorf("admin scan: not evaluated %+v", rep.Summary.NotEvaluated)
+	}
+	if rules := got["Secret/scan-shop/db"]; len(rules) != 0 {
+		t.Errorf("an Opaque Secret was read: %v", rules)
+	}
+	if errOut != "" {
+		t.Errorf("progress or diagnostics on a non-terminal stderr: %q", errOut)
+	}
+
+	// SARIF: a logical location and a stable URI per object.
+	sarif, _, _ := run(t, "", "", nil, "scan", "--no-config", "--kubeconfig", kc, "-n", "scan-shop", "-o", "sarif")
+	validateSchema(t, "sarif-schema-2.1.0.json", []byte(sarif))
+	for _, want := range []string{`"uri": "k8s:apps/Deployment/scan-shop/web"`, `"fullyQualifiedName": "Deployment/scan-shop/web"`} {
+		if !strings.Contains(sarif, want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
 	}
 
 	// The text report places findings at the object and field path.
@@ -303,6 +338,9 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 		if code != ExitCodeError || !strings.Contains(errOut, "nothing could be read") {
 			t.Errorf("%s: exit %d, stderr %q; want 2, nothing could be read", format, code, errOut)
 		}
+		if format == "sarif" {
+			validateSchema(t, "sarif-schema-2.1.0.json", []byte(out))
+		}
 		if !strings.Contains(strings.ToLower(out), "not evaluated") {
 			t.Errorf("%s report does not say what was not evaluated:\n%s", format, out)
 		}
@@ -317,7 +355,10 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 func TestScanReadOnlyAuditLog(t *testing.T) {
 	srv := seedScanCluster(t)
 	for _, user := range []string{clustertest.AdminUser, clustertest.LimitedUser} {
-		run(t, "", "", nil, "scan", "--no-config", "-q", "--kubeconfig", srv.Kubeconfig(t, user, "scan-shop"))
+		out, _, _ := run(t, "", "", nil, "scan", "--no-config", "-q", "-o", "json", "--kubeconfig", srv.Kubeconfig(t, user, "scan-shop"))
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret data in the report")
+		}
 	}
 	f, err := os.Open(srv.AuditLog)
 	if err != nil {
@@ -344,6 +385,10 @@ func TestScanReadOnlyAuditLog(t *testing.T) {
 		}
 		verbs[ev.Verb]++
 		switch {
+		case ev.Verb == "list" && ev.ObjectRef.Resource == "secrets" && !strings.Contains(ev.RequestURI, "fieldSelector=type%3Dkubernetes.io%2Fservice-account-token"):
+			t.Errorf("secrets listed beyond legacy tokens: %s", ev.RequestURI)
+		case ev.Verb == "get" && ev.ObjectRef.Resource == "secrets":
+			t.Errorf("a secret was read: %s", ev.RequestURI)
 		case ev.Verb == "get" || ev.Verb == "list":
 		case ev.Verb == "create" && (ev.ObjectRef.Resource == "selfsubjectaccessreviews" || ev.ObjectRef.Resource == "selfsubjectrulesreviews"):
 		default:
@@ -355,5 +400,20 @@ func TestScanReadOnlyAuditLog(t *testing.T) {
 	}
 	if verbs["list"] == 0 || verbs["create"] == 0 {
 		t.Errorf("the audit log shows no scan requests (%v): is it being written?", verbs)
+	}
+}
+
+// Shell completion offers the kubeconfig's contexts and the cluster's
+// namespaces.
+func TestScanCompletion(t *testing.T) {
+	srv := seedScanCluster(t)
+	kc := srv.Kubeconfig(t, clustertest.AdminUser, "")
+	out, _, _ := run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "--context", "")
+	if !strings.Contains(out, clustertest.AdminUser+"\n") {
+		t.Errorf("context completion:\n%s", out)
+	}
+	out, _, _ = run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "-n", "scan-")
+	if !strings.Contains(out, "scan-shop\n") || !strings.Contains(out, "scan-ops\n") || strings.Contains(out, "default\n") {
+		t.Errorf("namespace completion:\n%s", out)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes/scheme"
 	authorizationv1 "k8s.io/client-go/kubernetes/typed/authorization/v1"
+	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 )
 
@@ -48,10 +49,12 @@ func New(cfg *rest.Config) (*Client, error) {
 	if c.QPS == 0 {
 		c.QPS, c.Burst = 50, 100
 	}
-	raw, err := rest.UnversionedRESTClientFor(c)
+	// A core/v1 client, used with absolute paths for every group.
+	core, err := corev1.NewForConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("cluster client: %w", err)
 	}
+	raw := core.RESTClient()
 	disco, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)

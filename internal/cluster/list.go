@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +22,9 @@ type ListOptions struct {
 	MetadataOnly bool
 	// Drop names top-level fields not to build (e.g. "status").
 	Drop []string
+	// FieldSelector restricts the list on the server (e.g.
+	// "type=kubernetes.io/service-account-token" for secrets).
+	FieldSelector string
 }
 
 // Item is one listed object. Object's tree has no positions and no
@@ -63,10 +68,13 @@ func (c *Client) List(ctx context.Context, s Scope, opt ListOptions, fn func(*It
 		if lo.Continue != "" {
 			req = req.Param("continue", lo.Continue)
 		}
+		if opt.FieldSelector != "" {
+			req = req.Param("fieldSelector", opt.FieldSelector)
+		}
 		if opt.MetadataOnly {
 			req = req.SetHeader("Accept", metadataAccept)
 		}
-		body, err := req.DoRaw(ctx)
+		body, err := req.Do(ctx).Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +108,7 @@ func (c *Client) List(ctx context.Context, s Scope, opt ListOptions, fn func(*It
 			seen[uid] = true
 			return fn(&Item{Resource: s.Resource, Object: it.obj, UID: uid})
 		})
-		if err != nil && apierrors.IsResourceExpired(err) && attempt < 3 {
+		if err != nil && expired(err) && attempt < 3 {
 			continue
 		}
 		if err != nil {
@@ -108,6 +116,13 @@ func (c *Client) List(ctx context.Context, s Scope, opt ListOptions, fn func(*It
 		}
 		return nil
 	}
+}
+
+// expired reports a continue token the server no longer honours (410
+// Gone, reason Expired — or no reason at all, as some responses carry).
+func expired(err error) bool {
+	var se apierrors.APIStatus
+	return apierrors.IsResourceExpired(err) || apierrors.IsGone(err) || (errors.As(err, &se) && se.Status().Code == http.StatusGone)
 }
 
 func objectUID(o *manifest.Object) string {
@@ -125,5 +140,5 @@ func describe(s Scope) string {
 // Get reads one object (or a subresource such as a node's proxied
 // configz) by absolute API path and returns the raw body.
 func (c *Client) Get(ctx context.Context, absPath ...string) ([]byte, error) {
-	return c.raw.Get().AbsPath(absPath...).DoRaw(ctx)
+	return c.raw.Get().AbsPath(absPath...).Do(ctx).Raw()
 }

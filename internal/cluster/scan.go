@@ -38,8 +38,7 @@ var ScanResources = []struct {
 	{gr("", "services"), []string{"exposure"}},
 	{gr("networking.k8s.io", "ingresses"), []string{"exposure"}},
 	{gr("", "serviceaccounts"), []string{"service-accounts"}},
-	// Secrets for their type and annotations only (long-lived service
-	// account tokens): their data is dropped unread (listOptions).
+	// Only legacy token Secrets, metadata only: no secret data is read.
 	{gr("", "secrets"), []string{"service-accounts"}},
 	{gr("networking.k8s.io", "networkpolicies"), []string{"coverage"}},
 	{gr("", "resourcequotas"), []string{"coverage"}},
@@ -192,14 +191,17 @@ func (s *Source) Plan() *Plan { return s.plan }
 // ReadNothing reports whether not a single scope could be read.
 func (s *Source) ReadNothing() bool { return s.plan == nil || len(s.plan.Read) == 0 }
 
-// listOptions: statuses are only needed for pods (phase, image digests).
+// saTokenType is the type of legacy, long-lived service account tokens.
+const saTokenType = "kubernetes.io/service-account-token"
+
+// listOptions: statuses are only needed for pods (phase, image digests);
+// of Secrets only the metadata of legacy token Secrets is read.
 func listOptions(r Resource) ListOptions {
-	if r.Group == "" && r.Resource == "pods" {
+	switch {
+	case r.Group == "" && r.Resource == "pods":
 		return ListOptions{}
-	}
-	if r.Group == "" && r.Resource == "secrets" {
-		// No value of a Secret is ever held, let alone reported.
-		return ListOptions{Drop: []string{"data", "stringData"}}
+	case r.Group == "" && r.Resource == "secrets":
+		return ListOptions{MetadataOnly: true, FieldSelector: "type=" + saTokenType}
 	}
 	return ListOptions{Drop: []string{"status"}}
 }
@@ -257,6 +259,12 @@ func (st *scanState) take(it *Item) *manifest.Object {
 	case o.Kind == "Namespace" && len(st.src.Namespaces.Only) > 0 && !slices.Contains(st.src.Namespaces.Only, o.Name):
 		// Outside the namespaces asked for (-n).
 		return nil
+	case o.Kind == "Secret" && o.Group() == "":
+		// Listed by type, metadata only: say which type it is.
+		o.Node.Content = append(o.Node.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "type"},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: saTokenType})
+		return o
 	case topOwnerKinds[o.Kind]:
 		ow := &owner{obj: o, images: templateImages(o)}
 		ow.top = ow

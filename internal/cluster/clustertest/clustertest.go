@@ -104,11 +104,13 @@ func Shared(t testing.TB) *Server {
 	return shared.srv
 }
 
-// Start runs a server of the test's own, stopped when the test ends.
-func Start(t testing.TB) *Server {
+// Start runs a server of the test's own, stopped when the test ends;
+// apiserverArgs are added to kube-apiserver's flags (e.g. a short
+// --etcd-compaction-interval).
+func Start(t testing.TB, apiserverArgs ...string) *Server {
 	t.Helper()
 	apiserver, etcd := binaries(t)
-	s, err := start(apiserver, etcd, t.TempDir())
+	s, err := start(apiserver, etcd, t.TempDir(), apiserverArgs...)
 	if err != nil {
 		t.Fatalf("starting the test API server: %v", err)
 	}
@@ -130,7 +132,7 @@ rules:
   - level: Metadata
 `
 
-func start(apiserver, etcd, dir string) (s *Server, err error) {
+func start(apiserver, etcd, dir string, extra ...string) (s *Server, err error) {
 	s = &Server{Dir: dir, AuditLog: filepath.Join(dir, "audit.log"), tokens: map[string]string{}}
 	defer func() {
 		if err != nil {
@@ -179,23 +181,24 @@ func start(apiserver, etcd, dir string) (s *Server, err error) {
 		return nil, err
 	}
 	s.URL = fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	if err := s.spawn("kube-apiserver", apiserver,
-		"--etcd-servers="+etcdURL,
+	args := []string{
+		"--etcd-servers=" + etcdURL,
 		fmt.Sprintf("--secure-port=%d", ports[2]), "--bind-address=127.0.0.1",
-		"--cert-dir="+filepath.Join(dir, "certs"),
-		"--token-auth-file="+filepath.Join(dir, "tokens.csv"),
+		"--cert-dir=" + filepath.Join(dir, "certs"),
+		"--token-auth-file=" + filepath.Join(dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+filepath.Join(dir, "sa.key"),
-		"--service-account-signing-key-file="+filepath.Join(dir, "sa.key"),
+		"--service-account-key-file=" + filepath.Join(dir, "sa.key"),
+		"--service-account-signing-key-file=" + filepath.Join(dir, "sa.key"),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--disable-admission-plugins=ServiceAccount",
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
-		"--audit-policy-file="+filepath.Join(dir, "audit.yaml"),
-		"--audit-log-path="+s.AuditLog,
+		"--audit-policy-file=" + filepath.Join(dir, "audit.yaml"),
+		"--audit-log-path=" + s.AuditLog,
 		"--audit-log-mode=blocking",
-	); err != nil {
+	}
+	if err := s.spawn("kube-apiserver", apiserver, append(args, extra...)...); err != nil {
 		return nil, err
 	}
 	return s, s.waitReady(90 * time.Second)
