@@ -6,7 +6,8 @@
 #                      (skipped for each binary that already exists)
 #   make cosign-clean  delete them (run it after bumping a tools module)
 #   make test-imagesig run the imagesig and verify-command tests with them
-#   make bench-imagesig run BenchmarkVerifyMany
+#   make bench-imagesig run BenchmarkVerifyMany (registry requests, referrers
+#                      listings) and BenchmarkTUFWarmCache (TUF mirror requests)
 #
 # Variables (override on the command line or in the environment):
 #
@@ -17,7 +18,8 @@
 # Both are built from the Go module proxy through the tools modules in
 # hack/tools/cosign/v2 and hack/tools/cosign/v3 (each pins cosign with a
 # `tool` directive). Tests find them through KUBECTL_SECURE_COSIGN_V2 and
-# KUBECTL_SECURE_COSIGN_V3, which this fragment exports, or in .cache/bin.
+# KUBECTL_SECURE_COSIGN_V3, which this fragment exports (internal/toolstest:
+# missing binaries skip tests run by hand and fail them under make test).
 #
 # A cold build of both takes about 20 minutes on 2 cores (about 10 each);
 # with a warm Go build cache, under a minute.
@@ -55,7 +57,7 @@ cosign-clean:
 	rm -f $(COSIGN_V2) $(COSIGN_V3)
 
 test-imagesig: cosign
-	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/... ./plugin/ -run 'Verify|Imagesig|Policy|Match|Cosign'
+	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/... ./plugin/ -run 'Verify|Imagesig|Policy|Match|Cosign|TUF|Notation'
 
 bench-imagesig:
-	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/ -run '^$$' -bench BenchmarkVerifyMany -benchtime 5x
+	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/ -run '^$$' -bench 'BenchmarkVerifyMany|BenchmarkTUFWarmCache' -benchtime 5x

@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/config"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/render"
@@ -27,7 +28,10 @@ const lintExample = `  # Lint a directory of manifests
 
   # Adopt on a legacy repository: record today's findings, then gate only new ones
   kubectl secure lint --write-baseline .kubectl-secure-baseline.json .
-  kubectl secure lint --baseline .kubectl-secure-baseline.json .`
+  kubectl secure lint --baseline .kubectl-secure-baseline.json .
+
+  # Rewrite what a one-line change fixes (privileged: true → false, …), then report the rest
+  kubectl secure lint --fix .`
 
 // LintOptions is the `lint` command: its source of objects is files,
 // kustomizations and charts; everything after that is the shared pipeline.
@@ -37,6 +41,7 @@ type LintOptions struct {
 	Load   LoadFlags
 	Render RenderFlags
 	Verify VerifyImagesFlags
+	Fix    FixFlags
 
 	Paths []string
 
@@ -80,6 +85,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 	o.Load.AddFlags(cmd.Flags())
 	o.Render.AddFlags(cmd.Flags())
 	o.Verify.AddFlags(cmd.Flags())
+	o.Fix.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -109,6 +115,9 @@ func (o *LintOptions) Validate() error {
 		return usageError("- (standard input) can be given only once")
 	}
 	if err := o.Output.Validate(); err != nil {
+		return err
+	}
+	if err := o.Fix.Validate(o.Paths); err != nil {
 		return err
 	}
 	if o.Load.MaxFileSize <= 0 {
@@ -145,14 +154,20 @@ func (o *LintOptions) Source() pipeline.Source {
 // Run lints and reports.
 func (o *LintOptions) Run() error {
 	defer governHeap(defaultHeapTarget, o.getenv)()
-	out, err := pipeline.Run(context.Background(), o.Source(), o.policy, pipeline.Options{
-		Verify:        o.Verify.Options(),
-		WriteBaseline: o.Policy.WriteBaseline,
-		ToolVersion:   version,
-		Now:           o.now,
-	})
+	run := func() (*pipeline.Outcome, error) {
+		return pipeline.Run(context.Background(), o.Source(), o.policy, pipeline.Options{
+			Verify:        o.Verify.Options(),
+			WriteBaseline: o.Policy.WriteBaseline,
+			ToolVersion:   version,
+			Now:           o.now,
+		})
+	}
+	out, err := run()
 	if err != nil {
 		return runError(err)
+	}
+	if o.Fix.Fix {
+		return o.fixThenFinish(out, run)
 	}
 	return finish(o.IOStreams, o.getenv, o.Output, o.policy, out)
 }
@@ -184,8 +199,9 @@ func finish(streams genericiooptions.IOStreams, getenv Env, output OutputFlags, 
 }
 
 // completePolicy reads the config file (flag, env, or discovered) and
-// validates the policy flags against it.
-func completePolicy(f *PolicyFlags, getenv Env) (*pipeline.Policy, error) {
+// validates the policy flags against it; extra documents rules whose
+// findings the source makes itself (scan's).
+func completePolicy(f *PolicyFlags, getenv Env, extra ...finding.RuleInfo) (*pipeline.Policy, error) {
 	reg, err := pipeline.NewRegistry()
 	if err != nil {
 		return nil, err
@@ -196,11 +212,13 @@ func completePolicy(f *PolicyFlags, getenv Env) (*pipeline.Policy, error) {
 		if file == "" {
 			file = getenv(EnvConfig)
 		}
-		if cfg, err = pipeline.LoadConfig(file, ".", reg); err != nil {
+		if cfg, err = pipeline.LoadConfig(file, ".", reg, extra...); err != nil {
 			return nil, runError(err)
 		}
 	}
-	p, err := pipeline.NewPolicy(reg, cfg, f.Input())
+	in := f.Input()
+	in.ExtraRules = extra
+	p, err := pipeline.NewPolicy(reg, cfg, in)
 	return p, runError(err)
 }
 

@@ -16,6 +16,10 @@ type VerifyImagesFlags struct {
 	Enabled     bool
 	Timeout     time.Duration
 	Concurrency int
+	// TUF overrides imageVerification.tuf; TUFCache moves the cache.
+	TUFMirror string
+	TUFRoot   string
+	TUFCache  string
 }
 
 // AddFlags registers the flags.
@@ -23,6 +27,7 @@ func (f *VerifyImagesFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Enabled, "verify-images", false, "verify the signatures of every image against the imageVerification policy of the config file (contacts the registries)")
 	fs.DurationVar(&f.Timeout, "verify-timeout", 30*time.Second, "timeout of each registry request with --verify-images")
 	fs.IntVar(&f.Concurrency, "verify-concurrency", 16, "images verified at once with --verify-images")
+	AddTUFFlags(fs, &f.TUFMirror, &f.TUFRoot, &f.TUFCache)
 }
 
 // Options returns the pipeline's verification options, nil when off.
@@ -30,7 +35,7 @@ func (f *VerifyImagesFlags) Options() *pipeline.VerifyOptions {
 	if !f.Enabled {
 		return nil
 	}
-	return &pipeline.VerifyOptions{Timeout: f.Timeout, Concurrency: f.Concurrency}
+	return &pipeline.VerifyOptions{Timeout: f.Timeout, Concurrency: f.Concurrency, TUFMirror: f.TUFMirror, TUFRoot: f.TUFRoot, TUFCache: f.TUFCache}
 }
 
 // Validate checks the flags against the policy.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -119,6 +120,33 @@ func TestVerifyCommandKeyless(t *testing.T) {
 	if ExitCode(err) != 1 || !strings.Contains(out, "no verified spdx attestation") {
 		t.Fatalf("exit %d:\n%s", ExitCode(err), out)
 	}
+
+	// No --trusted-root: the trust root comes from a TUF repository, cached.
+	trJSON, err := os.ReadFile(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := ist.NewTUFRepo(t, trJSON)
+	tufRoot := repo.WriteRoot(t, t.TempDir())
+	cache := t.TempDir()
+	t.Setenv(imagesig.TUFCacheEnv, cache)
+	args := []string{"--tuf-mirror", repo.URL, "--tuf-root", tufRoot, "--certificate-identity", id, "--certificate-oidc-issuer", iss, reg.Ref("app:v1")}
+	if out, _, err = runVerify(t, args...); err != nil || !strings.Contains(out, "result:    verified") {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) == 0 {
+		t.Fatalf("nothing cached in $%s", imagesig.TUFCacheEnv)
+	}
+	// Warm cache, mirror down: still verified.
+	repo.Close()
+	if out, _, err = runVerify(t, args...); err != nil {
+		t.Fatalf("offline: exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	// Another cache (--tuf-cache), mirror down: exit 2, naming the cause.
+	out, _, err = runVerify(t, append([]string{"--tuf-cache", t.TempDir()}, args...)...)
+	if ExitCode(err) != 2 || !strings.Contains(out, "TUF mirror "+repo.URL+" unreachable") {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
 }
 
 func TestVerifyCommandUsageErrors(t *testing.T) {
@@ -131,7 +159,9 @@ func TestVerifyCommandUsageErrors(t *testing.T) {
 		"missing key file":       {"--key", filepath.Join(t.TempDir(), "nope.pub"), "127.0.0.1:1/app:v1"},
 		"not a key":              {"--key", notKey, "127.0.0.1:1/app:v1"},
 		"bad output":             {"--key", key, "-o", "yaml", "127.0.0.1:1/app:v1"},
-		"keyless without root":   {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "127.0.0.1:1/app:v1"},
+		"root file and TUF":      {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--trusted-root", tr, "--tuf-mirror", "https://tuf.example.com", "127.0.0.1:1/app:v1"},
+		"TUF over plain HTTP":    {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--tuf-mirror", "http://tuf.example.com", "127.0.0.1:1/app:v1"},
+		"missing TUF root":       {"--certificate-identity", "a", "--certificate-oidc-issuer", "b", "--tuf-root", filepath.Join(t.TempDir(), "root.json"), "127.0.0.1:1/app:v1"},
 		"keyless without issuer": {"--certificate-identity", "a", "--trusted-root", tr, "127.0.0.1:1/app:v1"},
 		"bad regexp":             {"--certificate-identity-regexp", "(", "--certificate-oidc-issuer", "b", "--trusted-root", tr, "127.0.0.1:1/app:v1"},
 		"unknown attestation":    {"--key", key, "--attestation-type", "nonsense", "127.0.0.1:1/app:v1"},
@@ -145,5 +175,45 @@ func TestVerifyCommandUsageErrors(t *testing.T) {
 				t.Fatalf("exit %d (%v), want 2; output:\n%s", ExitCode(err), err, out)
 			}
 		})
+	}
+}
+
+func TestVerifyCommandNotation(t *testing.T) {
+	reg := ist.NewRegistry(t)
+	ca := ist.NewNotationCA(t, "acme root")
+	img := reg.PushImage(t, "app:v1")
+	reg.SignNotation(t, img, ca.Leaf(t, "acme", "release signer", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), ist.NotationCOSE)
+	other := reg.PushImage(t, "app:other")
+	reg.SignNotation(t, other, ist.NewNotationCA(t, "acme root").Leaf(t, "acme", "release signer", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), ist.NotationJWS)
+	dir := t.TempDir()
+	store := ist.WriteNotationTrustStore(t, filepath.Join(dir, "truststore"), "acme", ca)
+	tp := ist.WriteNotationTrustPolicy(t, dir, ist.NotationPolicy{Name: "acme", Scopes: []string{reg.Host + "/app"}, Level: "strict",
+		TrustStores: []string{"ca:acme"}, TrustedIdentities: []string{"x509.subject: C=US, ST=WA, O=acme, CN=release signer"}})
+
+	out, _, err := runVerify(t, "--notation-trust-policy", tp, "--notation-trust-store", store, reg.Ref("app:v1"))
+	if err != nil {
+		t.Fatalf("exit %d (%v):\n%s", ExitCode(err), err, out)
+	}
+	for _, want := range []string{"format:    notation-cose", "signer:    CN=release signer,O=acme,ST=WA,C=US (notation, level strict)", "signature: sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runVerify(t, "-o", "json", "--notation-trust-policy", tp, "--notation-trust-store", store, reg.Ref("app:v1"), other.String())
+	if ExitCode(err) != 1 {
+		t.Fatalf("exit %d (%v), want 1:\n%s", ExitCode(err), err, out)
+	}
+	var rep struct {
+		Images []imagesig.Result `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Images) != 2 || !rep.Images[0].Verified || rep.Images[0].Signer.Subject == "" || rep.Images[1].Kind != imagesig.KindWrongSigner || !strings.Contains(rep.Images[1].Reason, "untrusted root") {
+		t.Fatalf("report = %+v", rep)
+	}
+	// A trust policy without a trust store is a usage error.
+	if _, _, err := runVerify(t, "--notation-trust-policy", tp, reg.Ref("app:v1")); ExitCode(err) != 2 {
+		t.Fatalf("exit %d, want 2", ExitCode(err))
 	}
 }

@@ -109,6 +109,16 @@ func (c *Context) Report(p manifest.Path, msg string) {
 	c.out = append(c.out, newRaw(c.rule, c.obj, p, msg))
 }
 
+// ReportSeverity is Report for a finding graded other than the rule's
+// default severity: rules whose risk depends on what they find (a literal
+// credential or a configuration file in a Secret) document the grades in
+// their rationale.
+func (c *Context) ReportSeverity(p manifest.Path, sev finding.Severity, msg string) {
+	r := newRaw(c.rule, c.obj, p, msg)
+	r.Severity = sev
+	c.out = append(c.out, r)
+}
+
 // Reportf is Report with formatting.
 func (c *Context) Reportf(p manifest.Path, format string, args ...any) {
 	c.Report(p, fmt.Sprintf(format, args...))
@@ -124,6 +134,9 @@ type SetContext struct {
 
 // Settings returns the run's settings.
 func (c *SetContext) Settings() *Settings { return c.settings }
+
+// RuleID is the ID of the rule being run.
+func (c *SetContext) RuleID() string { return c.rule.ID }
 
 // Workload returns the decoded pod template of o, or nil. Unless the rule
 // sets NeedsWorkloads it is slim (see slimWorkload): name, namespace and
@@ -143,6 +156,15 @@ func (c *SetContext) Workload(o *manifest.Object) *Workload {
 func (c *SetContext) Report(o *manifest.Object, p manifest.Path, msg string) {
 	r := newRaw(c.rule, o, p, msg)
 	r.setLevel = true
+	c.out = append(c.out, r)
+}
+
+// ReportSeverity is Report for a finding graded other than the rule's
+// default severity (see Context.ReportSeverity).
+func (c *SetContext) ReportSeverity(o *manifest.Object, p manifest.Path, sev finding.Severity, msg string) {
+	r := newRaw(c.rule, o, p, msg)
+	r.setLevel = true
+	r.Severity = sev
 	c.out = append(c.out, r)
 }
 

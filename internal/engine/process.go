@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 // Annotations users put on objects to silence rules.
@@ -88,22 +89,28 @@ func (IgnoreAnnotations) Name() string { return "ignore-annotations" }
 
 // Process implements Processor.
 func (IgnoreAnnotations) Process(in []Raw) ([]Raw, int) {
-	return filter(in, func(r *Raw) bool {
-		if r.Obj == nil {
+	return filter(in, func(r *Raw) bool { return !Ignores(r.Obj, r.Rule.ID) })
+}
+
+// Ignores reports whether o's kubectl-secure.io/ignore annotation lists
+// ruleID (or "*", "all"). Set-level rules that speak for several objects
+// in one finding (a namespace's workloads) use it to leave out the objects
+// that opted out, so that one object's annotation never silences others.
+func Ignores(o *manifest.Object, ruleID string) bool {
+	if o == nil {
+		return false
+	}
+	v, ok := o.Annotations[IgnoreAnnotation]
+	if !ok {
+		return false
+	}
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == ruleID || id == "*" || id == "all" {
 			return true
 		}
-		v, ok := r.Obj.Annotations[IgnoreAnnotation]
-		if !ok {
-			return true
-		}
-		for _, id := range strings.Split(v, ",") {
-			id = strings.TrimSpace(id)
-			if id == r.Rule.ID || id == "*" || id == "all" {
-				return false
-			}
-		}
-		return true
-	})
+	}
+	return false
 }
 
 // ConfigFilter applies the config file: disabled rules, exemptions and
@@ -165,11 +172,14 @@ func (m MinSeverity) Process(in []Raw) ([]Raw, int) {
 	return out, 0
 }
 
-// Dedupe keeps one finding per rule, source position and field: an object
-// reached through several kustomize overlays of one base reports once,
-// while different containers written at one position (YAML aliases, a
-// Helm range) and set-level findings about different namespaces stay
-// apart.
+// Dedupe drops the copies of a finding that several overlays of one base
+// report: the same rule on the same field (rule, source position,
+// container, path; and message for set-level findings) of objects rendered
+// by different renders (Origin). Findings about different objects of one
+// render are never merged, even at one source position: a Helm range that
+// stamps out two Deployments from one template, a kustomize images:
+// override applied to several workloads, or a packaged chart whose
+// positions all collapse onto one line each report every object.
 type Dedupe struct{}
 
 // Name implements Processor.
@@ -178,7 +188,9 @@ func (Dedupe) Name() string { return "dedupe" }
 // Process implements Processor. It sorts first (the Sort that follows
 // then finds its work done): duplicates share file, line and column, so
 // they fall into one short run of neighbours, and are found without a map
-// over every finding. Of duplicates, the first in report order is kept.
+// over every finding. Of a group of findings with one key, the render
+// (Origin) reporting the most distinct objects is kept — one finding per
+// object — and the other renders' findings are its overlay copies.
 func (Dedupe) Process(in []Raw) ([]Raw, int) {
 	Sort{}.Process(in)
 	out := in[:0]
@@ -187,23 +199,14 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 		for j < len(in) && in[j].Line == in[i].Line && in[j].Column == in[i].Column && in[j].File == in[i].File {
 			j++
 		}
-		runStart := len(out)
-		var seen map[dedupeKey]bool
-		if j-i > 32 {
-			// Many findings at one place (set-level findings about many
-			// namespaces, say): a map keeps this linear.
-			seen = make(map[dedupeKey]bool, j-i)
+		if j-i == 1 {
+			out = append(out, in[i])
+			i = j
+			continue
 		}
+		keep := dedupeRun(in[i:j])
 		for k := i; k < j; k++ {
-			key := keyOf(&in[k])
-			dup := seen[key]
-			for m := runStart; seen == nil && m < len(out) && !dup; m++ {
-				dup = keyOf(&out[m]) == key
-			}
-			if !dup {
-				if seen != nil {
-					seen[key] = true
-				}
+			if keep[k-i] {
 				out = append(out, in[k])
 			}
 		}
@@ -212,10 +215,74 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 	return out, 0
 }
 
-// dedupeKey is what makes two findings at one position the same. The
-// message counts only for set-level findings: a per-object message names
-// the object, which differs between overlays (namePrefix) while the line
-// to fix is one.
+// dedupeRun decides which of the findings at one position to keep.
+func dedupeRun(run []Raw) []bool {
+	type origin struct {
+		name string
+		objs []objectKey
+	}
+	type group struct {
+		key     dedupeKey
+		origins []origin
+	}
+	// Runs are short (a few rules on one line) but for set-level findings
+	// about many namespaces: a map only then.
+	var groups []*group
+	var byKey map[dedupeKey]*group
+	if len(run) > 32 {
+		byKey = make(map[dedupeKey]*group, len(run))
+	}
+	find := func(key dedupeKey) *group {
+		if byKey != nil {
+			if g := byKey[key]; g != nil {
+				return g
+			}
+		} else if gi := slices.IndexFunc(groups, func(g *group) bool { return g.key == key }); gi >= 0 {
+			return groups[gi]
+		}
+		g := &group{key: key}
+		groups = append(groups, g)
+		if byKey != nil {
+			byKey[key] = g
+		}
+		return g
+	}
+	keep := make([]bool, len(run))
+	first := make([]bool, len(run)) // first finding of its object in its origin
+	for k := range run {
+		g := find(keyOf(&run[k]))
+		on := run[k].origin()
+		oi := slices.IndexFunc(g.origins, func(o origin) bool { return o.name == on })
+		if oi < 0 {
+			g.origins = append(g.origins, origin{name: on})
+			oi = len(g.origins) - 1
+		}
+		ok := run[k].objectKey()
+		if !slices.Contains(g.origins[oi].objs, ok) {
+			g.origins[oi].objs = append(g.origins[oi].objs, ok)
+			first[k] = true
+		}
+	}
+	for k := range run {
+		if !first[k] {
+			continue
+		}
+		g := find(keyOf(&run[k]))
+		best := 0
+		for oi := range g.origins {
+			if len(g.origins[oi].objs) > len(g.origins[best].objs) {
+				best = oi
+			}
+		}
+		keep[k] = g.origins[best].name == run[k].origin()
+	}
+	return keep
+}
+
+// dedupeKey is what makes two findings at one position the same field.
+// The message counts only for set-level findings: a per-object message
+// names the object, which differs between overlays (namePrefix) while the
+// line to fix is one.
 type dedupeKey struct {
 	rule, container, path, msg string
 	setLevel                   bool
@@ -227,6 +294,24 @@ func keyOf(r *Raw) dedupeKey {
 		k.msg = r.Message
 	}
 	return k
+}
+
+// objectKey is the identity of the object a finding is about.
+type objectKey struct{ kind, namespace, name string }
+
+func (r *Raw) objectKey() objectKey {
+	if r.Obj == nil {
+		return objectKey{}
+	}
+	return objectKey{r.Obj.Kind, r.Obj.Namespace, r.Obj.Name}
+}
+
+// origin is the render that produced r's object ("" for plain YAML).
+func (r *Raw) origin() string {
+	if r.Obj == nil {
+		return ""
+	}
+	return r.Obj.Origin
 }
 
 // Sort orders findings as reports print them (finding.Compare).

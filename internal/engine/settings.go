@@ -18,10 +18,12 @@ type Settings struct {
 	AllowedRegistries []string
 	// SensitiveHostPaths replaces the built-in list of host paths whose
 	// mounting compromises the node (container runtime sockets, /, /etc,
-	// /proc, /var/lib/kubelet, ...). An entry matches the path itself and
-	// any ancestor of it (mounting /var exposes /var/lib/kubelet); an entry
-	// ending in "/**" also matches everything below it. Nil means the
-	// built-in list.
+	// /proc, /sys, /dev, /usr, /var/lib/kubelet, ...). Paths are cleaned
+	// first (/etc/../etc, trailing slashes). An entry matches the path
+	// itself and any ancestor of it (mounting /var exposes
+	// /var/lib/kubelet); an entry ending in "/**" also matches everything
+	// below it; an entry "**/NAME" matches a file of that name anywhere
+	// (**/docker.sock). Nil means the built-in list.
 	SensitiveHostPaths []string
 	// DangerousCapabilities replaces the built-in list of Linux
 	// capabilities reported at high severity when added (SYS_ADMIN,

@@ -41,6 +41,8 @@ type objectCache struct {
 	done bool
 	w    *Workload
 	err  error
+	// notes left by Prepare steps, by rule.
+	notes map[*Rule]any
 }
 
 func (oc *objectCache) workload(o *manifest.Object) *Workload {
@@ -60,19 +62,32 @@ var podTemplatePaths = []struct{ meta, spec manifest.Path }{
 	{manifest.ParsePath("template.metadata"), manifest.ParsePath("template.spec")},
 }
 
+// templateKinds are the kinds whose schema has a pod template ("group/Kind").
+// Other kinds are taken as workloads only when a candidate path holds a
+// pod spec with containers: CRDs use spec.template.spec for other things
+// (Cluster API's MachineDeployment).
+var templateKinds = map[string]bool{
+	"apps/Deployment": true, "apps/StatefulSet": true, "apps/DaemonSet": true, "apps/ReplicaSet": true,
+	"/ReplicationController": true, "/PodTemplate": true, "batch/Job": true, "batch/CronJob": true,
+	"argoproj.io/Rollout": true,
+}
+
 // DecodeWorkload extracts the pod template of o; it returns nil, nil for
-// objects without one.
+// objects without one. A pod template without containers (a schema error
+// the API server rejects) is returned with a *DecodeError saying so: what
+// is there is still linted.
 func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	var metaPath, specPath manifest.Path
 	if o.Kind == "Pod" && o.Group() == "" {
 		metaPath, specPath = manifest.ParsePath("metadata"), manifest.ParsePath("spec")
 	} else {
+		known := templateKinds[o.Group()+"/"+o.Kind]
 		for _, c := range podTemplatePaths {
 			spec := o.Get(c.spec)
 			if spec == nil {
 				continue
 			}
-			if _, cs := manifest.MapGet(spec, "containers"); cs == nil {
+			if _, cs := manifest.MapGet(spec, "containers"); cs == nil && !known {
 				continue
 			}
 			metaPath, specPath = c.meta, c.spec
@@ -110,6 +125,10 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 		c := (*corev1.Container)(&w.Spec.EphemeralContainers[i].EphemeralContainerCommon)
 		w.Containers = append(w.Containers, ContainerRef{Container: c, Kind: "ephemeralContainer", Path: specPath.Key("ephemeralContainers").Item(i, c.Name)})
 	}
+	if len(w.Spec.Containers) == 0 {
+		p := specPath.Key("containers")
+		return w, &DecodeError{Path: p, Msg: p.String() + ": required field is missing or empty: the pod template has no containers"}
+	}
 	return w, nil
 }
 
@@ -124,10 +143,13 @@ func (c ContainerRef) Describe() string {
 	return fmt.Sprintf("container %q", c.Container.Name)
 }
 
-// DecodeError is a field of the wrong type; Line is where it is written
-// (0 when unknown).
+// DecodeError is a field of the wrong type, or a required one missing.
+// Line is where it is written in the object's node tree (0 when unknown);
+// Path, when set, is the field, located through the object's Locator (for
+// a missing field, at its nearest existing ancestor).
 type DecodeError struct {
 	Line int
+	Path manifest.Path
 	Msg  string
 }
 

@@ -1,5 +1,6 @@
 // Package imagesig verifies container image signatures and attestations made
-// with sigstore (cosign), against an OCI registry.
+// with sigstore (cosign) or the Notary Project (notation), against an OCI
+// registry.
 //
 // It is a library first: the `kubectl secure verify` command (plugin/verify.go)
 // and the `--verify-images` option of `kubectl secure lint` are thin layers
@@ -19,16 +20,35 @@
 //     in-toto statement's subject must contain the digest. Registries without
 //     the referrers API are read through the sha256-<hex> referrers tag
 //     fallback.
+//   - Notary Project signatures: OCI referrers of artifact type
+//     application/vnd.cncf.notary.signature with a JWS or COSE envelope,
+//     verified with notation-go against a trust store and a trust policy.
 //
-// An Authority is either a set of PEM public keys (any may match: the
-// signature must verify over the payload with it) or keyless: an identity
-// and issuer (exact or regular expression) plus a sigstore trusted_root.json.
+// The referrers of a digest are listed once for both sigstore bundles and
+// notation signatures.
+//
+// An Authority is a set of PEM public keys (any may match: the signature
+// must verify over the payload with it), keyless: an identity and issuer
+// (exact or regular expression) plus a sigstore trust root, or Notation: a
+// trust store of X.509 roots and a trust policy document in notation's
+// format (registry scopes, signatureVerification level, trustedIdentities),
+// optionally CRL files checked offline.
+//
 // Keyless verification checks the certificate chain to the trusted root's
 // Fulcio CA at the signing time, the embedded SCT when the trusted root lists
 // CT logs, transparency-log evidence (inclusion proof or signed entry
 // timestamp) when the signature has a log entry, or else a signed RFC 3161
 // timestamp, and then the identity and issuer. Everything is checked offline
-// from the trusted root file; nothing but the registry is contacted.
+// from the trust root.
+//
+// The trust root is the authority's TrustedRoot file or else the
+// trusted_root.json target of a TUF repository (Authority.TUF: sigstore's
+// public good by default), fetched with sigstore-go's TUF client from the
+// embedded or given initial root, and cached (WithTUFCache, default
+// DefaultTUFCacheDir): with a cache younger than WithTUFMaxAge (24h) and
+// unexpired, no request is made; an unreachable mirror falls back to an
+// unexpired cache; expired, tampered or rolled-back metadata fails closed
+// with an error naming the cause.
 //
 // For a multi-arch index, a signature on the index is accepted; otherwise a
 // signature on the platform manifest for the verifier's platform (default

@@ -26,7 +26,8 @@ type Policy struct {
 
 // Authority is one acceptable signer: either Keys (PEM public keys, any of
 // which may match) or keyless (Identity/IdentityRegexp, Issuer/IssuerRegexp
-// and TrustedRoot, the path of a sigstore trusted_root.json).
+// and the trusted root: TrustedRoot, the path of a sigstore
+// trusted_root.json, or else the one the TUF repository serves).
 type Authority struct {
 	Keys           [][]byte
 	Identity       string
@@ -34,13 +35,24 @@ type Authority struct {
 	Issuer         string
 	IssuerRegexp   string
 	TrustedRoot    string
+	// TUF is used when TrustedRoot is empty (zero: sigstore's public good).
+	TUF TUF
+	// Notation, when set, makes this a Notary Project authority (and the
+	// fields above must be empty).
+	Notation *Notation `json:",omitempty"`
 }
 
-// Keyless reports whether the authority is a keyless (certificate) one.
-func (a Authority) Keyless() bool { return len(a.Keys) == 0 }
+// Keyless reports whether the authority is a keyless (certificate) cosign one.
+func (a Authority) Keyless() bool { return len(a.Keys) == 0 && a.Notation == nil }
 
 // Validate checks that the authority is usable, without touching the network.
 func (a Authority) Validate() error {
+	if a.Notation != nil {
+		if len(a.Keys) > 0 || a.Identity != "" || a.IdentityRegexp != "" || a.Issuer != "" || a.IssuerRegexp != "" || a.TrustedRoot != "" {
+			return errors.New("a notation authority has no cosign key or keyless identity")
+		}
+		return a.Notation.validate()
+	}
 	if len(a.Keys) > 0 {
 		if a.Identity != "" || a.IdentityRegexp != "" || a.Issuer != "" || a.IssuerRegexp != "" {
 			return errors.New("an authority has either keys or a keyless identity, not both")
@@ -67,7 +79,7 @@ func (a Authority) Validate() error {
 		}
 	}
 	if a.TrustedRoot == "" {
-		return errors.New("keyless verification needs a trusted root (a sigstore trusted_root.json); it is checked offline")
+		return a.TUF.validate()
 	}
 	if _, err := os.Stat(a.TrustedRoot); err != nil {
 		return fmt.Errorf("trusted root: %w", err)
@@ -195,6 +207,9 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 // PolicyConfig is the image-verification section of .kubectl-secure.yaml:
 //
 //	onUnreachable: fail            # or warn
+//	tuf:                           # where keyless authorities without trustedRoot get it
+//	  mirror: https://tuf.example.com   # default: sigstore's public-good repository
+//	  root: sigstore/root.json          # its initial root (default: embedded public-good root)
 //	images:
 //	  - glob: "registry.example.com/team/**"
 //	    authorities:
@@ -202,13 +217,25 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 //	      - keyless:
 //	          identity: https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main
 //	          issuer: https://token.actions.githubusercontent.com
-//	          trustedRoot: sigstore/trusted_root.json
+//	          trustedRoot: sigstore/trusted_root.json   # optional: else from TUF
+//	      - notation:                # a Notary Project signature
+//	          trustStore: notation/truststore          # notation's layout, or PEM file(s)
+//	          trustPolicy: notation/trustpolicy.json
+//	          crl: notation/acme.crl                   # optional, offline revocation
 //	    attestations: [slsaprovenance]
 //
 // Entries are tried in order; the first whose glob matches an image applies.
 type PolicyConfig struct {
 	OnUnreachable string        `yaml:"onUnreachable,omitempty" json:"onUnreachable,omitempty"`
+	TUF           *TUFConfig    `yaml:"tuf,omitempty" json:"tuf,omitempty"`
 	Images        []ImagePolicy `yaml:"images" json:"images"`
+}
+
+// TUFConfig is the YAML form of TUF: the repository keyless authorities
+// without a trustedRoot get the sigstore trusted root from.
+type TUFConfig struct {
+	Mirror string `yaml:"mirror,omitempty" json:"mirror,omitempty"`
+	Root   string `yaml:"root,omitempty" json:"root,omitempty"`
 }
 
 // ImagePolicy is one entry of PolicyConfig.Images.
@@ -218,10 +245,39 @@ type ImagePolicy struct {
 	Attestations []string          `yaml:"attestations,omitempty" json:"attestations,omitempty"`
 }
 
-// AuthorityConfig is one authority in the YAML form: exactly one of Key or Keyless.
+// AuthorityConfig is one authority in the YAML form: exactly one of Key,
+// Keyless or Notation.
 type AuthorityConfig struct {
-	Key     string         `yaml:"key,omitempty" json:"key,omitempty"`
-	Keyless *KeylessConfig `yaml:"keyless,omitempty" json:"keyless,omitempty"`
+	Key      string          `yaml:"key,omitempty" json:"key,omitempty"`
+	Keyless  *KeylessConfig  `yaml:"keyless,omitempty" json:"keyless,omitempty"`
+	Notation *NotationConfig `yaml:"notation,omitempty" json:"notation,omitempty"`
+}
+
+// NotationConfig is a Notary Project authority in the YAML form: a trust
+// store (a directory in notation's layout, or PEM files: one path or a
+// list) and a trust policy document, paths relative to the config.
+type NotationConfig struct {
+	TrustStore  PathList `yaml:"trustStore" json:"trustStore"`
+	TrustPolicy string   `yaml:"trustPolicy" json:"trustPolicy"`
+	// CRL: optional certificate revocation lists checked offline.
+	CRL PathList `yaml:"crl,omitempty" json:"crl,omitempty"`
+}
+
+// PathList is one path or a list of paths.
+type PathList []string
+
+// UnmarshalYAML accepts a scalar or a sequence of scalars.
+func (l *PathList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = PathList{n.Value}
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
 }
 
 // KeylessConfig is a keyless authority in the YAML form.
@@ -265,6 +321,11 @@ func (c *PolicyConfig) Validate() error {
 	if len(c.Images) == 0 {
 		return errors.New("image verification policy: images is empty")
 	}
+	if c.TUF != nil {
+		if err := (TUF{Mirror: c.TUF.Mirror}).validate(); err != nil {
+			return fmt.Errorf("image verification policy: tuf: %w", err)
+		}
+	}
 	for i, im := range c.Images {
 		where := fmt.Sprintf("image verification policy: images[%d]", i)
 		if im.Glob == "" {
@@ -277,8 +338,17 @@ func (c *PolicyConfig) Validate() error {
 			return fmt.Errorf("%s (%s): no authorities", where, im.Glob)
 		}
 		for j, a := range im.Authorities {
-			if (a.Key == "") == (a.Keyless == nil) {
-				return fmt.Errorf("%s (%s): authorities[%d]: give exactly one of key or keyless", where, im.Glob, j)
+			n := 0
+			for _, set := range []bool{a.Key != "", a.Keyless != nil, a.Notation != nil} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("%s (%s): authorities[%d]: give exactly one of key, keyless or notation", where, im.Glob, j)
+			}
+			if nc := a.Notation; nc != nil && (len(nc.TrustStore) == 0 || nc.TrustPolicy == "") {
+				return fmt.Errorf("%s (%s): authorities[%d]: notation needs trustStore and trustPolicy", where, im.Glob, j)
 			}
 			if k := a.Keyless; k != nil {
 				if k.Identity == "" && k.IdentityRegexp == "" {
@@ -286,9 +356,6 @@ func (c *PolicyConfig) Validate() error {
 				}
 				if k.Issuer == "" && k.IssuerRegexp == "" {
 					return fmt.Errorf("%s (%s): authorities[%d]: keyless needs issuer or issuerRegexp", where, im.Glob, j)
-				}
-				if k.TrustedRoot == "" {
-					return fmt.Errorf("%s (%s): authorities[%d]: keyless needs trustedRoot (verification is offline)", where, im.Glob, j)
 				}
 			}
 		}
@@ -322,7 +389,20 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 		}
 		return filepath.Join(baseDir, p)
 	}
+	absOrEmpty := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		return abs(p)
+	}
 	cp := &CompiledPolicy{OnUnreachable: c.OnUnreachable}
+	var tufSrc TUF
+	if c.TUF != nil {
+		tufSrc = TUF{Mirror: c.TUF.Mirror}
+		if c.TUF.Root != "" {
+			tufSrc.Root = abs(c.TUF.Root)
+		}
+	}
 	if cp.OnUnreachable == "" {
 		cp.OnUnreachable = OnUnreachableFail
 	}
@@ -341,11 +421,23 @@ func (c *PolicyConfig) Compile(baseDir string) (*CompiledPolicy, error) {
 				p.Authorities = append(p.Authorities, Authority{Keys: [][]byte{pem}})
 				continue
 			}
+			if nc := a.Notation; nc != nil {
+				n := &Notation{TrustPolicy: abs(nc.TrustPolicy)}
+				for _, ts := range nc.TrustStore {
+					n.TrustStore = append(n.TrustStore, abs(ts))
+				}
+				for _, c := range nc.CRL {
+					n.CRL = append(n.CRL, abs(c))
+				}
+				p.Authorities = append(p.Authorities, Authority{Notation: n})
+				continue
+			}
 			k := a.Keyless
 			p.Authorities = append(p.Authorities, Authority{
 				Identity: k.Identity, IdentityRegexp: k.IdentityRegexp,
 				Issuer: k.Issuer, IssuerRegexp: k.IssuerRegexp,
-				TrustedRoot: abs(k.TrustedRoot),
+				TrustedRoot: absOrEmpty(k.TrustedRoot),
+				TUF:         tufSrc,
 			})
 		}
 		if err := p.Validate(); err != nil {

@@ -86,15 +86,19 @@ images:
 	}
 
 	bad := map[string]string{
-		"unknown field":     "images: [{glob: a, authorities: [{key: k}], color: red}]",
-		"no images":         "onUnreachable: fail",
-		"bad onUnreachable": "onUnreachable: maybe\nimages: [{glob: a, authorities: [{key: k}]}]",
-		"empty glob":        "images: [{authorities: [{key: k}]}]",
-		"no authorities":    "images: [{glob: a}]",
-		"key and keyless":   "images: [{glob: a, authorities: [{key: k, keyless: {identity: i, issuer: s, trustedRoot: r}}]}]",
-		"keyless no issuer": "images: [{glob: a, authorities: [{keyless: {identity: i, trustedRoot: r}}]}]",
-		"keyless no root":   "images: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
-		"bad attestation":   "images: [{glob: a, authorities: [{key: k}], attestations: [sbom-ish]}]",
+		"unknown field":      "images: [{glob: a, authorities: [{key: k}], color: red}]",
+		"no images":          "onUnreachable: fail",
+		"bad onUnreachable":  "onUnreachable: maybe\nimages: [{glob: a, authorities: [{key: k}]}]",
+		"empty glob":         "images: [{authorities: [{key: k}]}]",
+		"no authorities":     "images: [{glob: a}]",
+		"key and keyless":    "images: [{glob: a, authorities: [{key: k, keyless: {identity: i, issuer: s, trustedRoot: r}}]}]",
+		"keyless no issuer":  "images: [{glob: a, authorities: [{keyless: {identity: i, trustedRoot: r}}]}]",
+		"tuf plain http":     "tuf: {mirror: http://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"tuf unknown key":    "tuf: {url: https://tuf.example.com}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]",
+		"bad attestation":    "images: [{glob: a, authorities: [{key: k}], attestations: [sbom-ish]}]",
+		"key and notation":   "images: [{glob: a, authorities: [{key: k, notation: {trustStore: s, trustPolicy: p}}]}]",
+		"notation no store":  "images: [{glob: a, authorities: [{notation: {trustPolicy: p}}]}]",
+		"notation no policy": "images: [{glob: a, authorities: [{notation: {trustStore: [s]}}]}]",
 	}
 	for name, y := range bad {
 		if _, err := imagesig.ParsePolicyConfig([]byte(y)); err == nil {
@@ -112,6 +116,65 @@ images:
 	cfg, _ = imagesig.ParsePolicyConfig([]byte("images: [{glob: a, authorities: [{keyless: {identity: i, issuer: s, trustedRoot: nope.json}}]}]"))
 	if _, err := cfg.Compile(dir); err == nil || !strings.Contains(err.Error(), "nope.json") {
 		t.Fatalf("Compile with a missing trusted root: %v", err)
+	}
+	// Keyless without trustedRoot: the root comes from TUF, whose root file
+	// is relative to the config.
+	cfg, err = imagesig.ParsePolicyConfig([]byte("tuf: {mirror: https://tuf.example.com, root: tuf/root.json}\nimages: [{glob: a, authorities: [{keyless: {identity: i, issuer: s}}]}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Compile(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "tuf", "root.json")) {
+		t.Fatalf("Compile with a missing TUF root: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tuf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tuf", "root.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err = cfg.Compile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ = cp.PolicyFor("a")
+	if got := p.Authorities[0].TUF; got.Mirror != "https://tuf.example.com" || got.Root != filepath.Join(dir, "tuf", "root.json") || p.Authorities[0].TrustedRoot != "" {
+		t.Fatalf("TUF = %+v", p.Authorities[0])
+	}
+}
+
+func TestPolicyConfigNotation(t *testing.T) {
+	dir := t.TempDir()
+	ca := ist.NewNotationCA(t, "root")
+	ca.WritePEM(t, dir, "root.pem")
+	ca.WritePEM(t, filepath.Join(dir, "more"), "other.pem")
+	ist.WriteNotationTrustPolicy(t, dir, ist.NotationPolicy{Name: "p", Scopes: []string{"*"}, Level: "strict", TrustStores: []string{"ca:x"}, TrustedIdentities: []string{"*"}})
+	for name, store := range map[string]string{"one path": "root.pem", "a list": "[root.pem, more]"} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := imagesig.ParsePolicyConfig([]byte("images: [{glob: '**', authorities: [{notation: {trustStore: " + store + ", trustPolicy: trustpolicy.json}}]}]"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, err := cfg.Compile(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := cp.PolicyFor("nginx")
+			n := p.Authorities[0].Notation
+			if n == nil || n.TrustPolicy != filepath.Join(dir, "trustpolicy.json") || n.TrustStore[0] != filepath.Join(dir, "root.pem") || p.Authorities[0].Keyless() {
+				t.Fatalf("authority = %+v", p.Authorities[0])
+			}
+		})
+	}
+	// The trust policy is validated with notation's rules at Compile.
+	if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"version":"1.0","trustPolicies":[{"name":"p","registryScopes":["*"],"signatureVerification":{"level":"paranoid"},"trustStores":["ca:x"],"trustedIdentities":["*"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := imagesig.ParsePolicyConfig([]byte("images: [{glob: '**', authorities: [{notation: {trustStore: root.pem, trustPolicy: bad.json}}]}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Compile(dir); err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "paranoid") {
+		t.Fatalf("Compile with an invalid trust policy: %v", err)
 	}
 }
 

@@ -93,6 +93,10 @@ type Verifier struct {
 	platform     v1.Platform
 	userAgent    string
 
+	tufCache  string
+	tufMaxAge time.Duration
+	notations *notationCache
+
 	puller    *remote.Puller
 	pullerErr error
 	roots     *rootCache
@@ -110,12 +114,17 @@ func New(opts ...Option) *Verifier {
 		platform:     v1.Platform{OS: "linux", Architecture: "amd64"},
 		userAgent:    "kubectl-secure",
 		roots:        newRootCache(),
+		notations:    &notationCache{m: map[string]*notationEntry{}},
+		tufMaxAge:    defaultTUFMaxAge,
 	}
 	for _, o := range opts {
 		o(v)
 	}
 	if v.jobs < 1 {
 		v.jobs = 1
+	}
+	if v.tufCache == "" {
+		v.tufCache = DefaultTUFCacheDir()
 	}
 	if v.attempts < 1 {
 		v.attempts = 1
@@ -326,10 +335,9 @@ type referrerBundle struct {
 	notBundle      bool
 }
 
-// referrerBundles lists the referrers of d (OCI 1.1 API, or the sha256-<hex>
-// tag fallback) and fetches the sigstore bundles for which want(predicateType)
-// is true. predicateType is "" when the manifest does not say.
-func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func(string) bool) ([]referrerBundle, error) {
+// referrers lists the referrers of d (OCI 1.1 API, or the sha256-<hex> tag
+// fallback), once for both the sigstore-bundle and the notation paths.
+func (v *Verifier) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor, error) {
 	idx, err := remote.Referrers(d, remote.Reuse(v.puller), remote.WithContext(ctx))
 	if err != nil {
 		if isNotFound(err) {
@@ -341,8 +349,32 @@ func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func
 	if err != nil {
 		return nil, fmt.Errorf("referrers of %s: %w", d.DigestStr(), err)
 	}
+	return im.Manifests, nil
+}
+
+// referrerManifest fetches a referrer's manifest and checks that it names d
+// as its subject.
+func (v *Verifier) referrerManifest(ctx context.Context, d name.Digest, desc v1.Descriptor) (*v1.Manifest, error) {
+	md, err := v.puller.Get(ctx, d.Context().Digest(desc.Digest.String()))
+	if err != nil {
+		return nil, err
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(md.Manifest, &m); err != nil {
+		return nil, fmt.Errorf("referrer %s: %w", desc.Digest, err)
+	}
+	if m.Subject == nil || m.Subject.Digest.String() != d.DigestStr() {
+		return nil, fmt.Errorf("referrer %s does not name %s as its subject", desc.Digest, d.DigestStr())
+	}
+	return &m, nil
+}
+
+// referrerBundles fetches, among the referrers descs of d, the sigstore
+// bundles for which want(predicateType) is true. predicateType is "" when
+// the manifest does not say.
+func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, descs []v1.Descriptor, want func(string) bool) ([]referrerBundle, error) {
 	var picked []v1.Descriptor
-	for _, desc := range im.Manifests {
+	for _, desc := range descs {
 		// Registries derive artifactType from the manifest's artifactType or,
 		// some of them, from its config media type (the OCI empty config for
 		// cosign's bundles); the layers decide in that case.
@@ -368,18 +400,9 @@ func (v *Verifier) referrerBundles(ctx context.Context, d name.Digest, want func
 			defer func() { done <- struct{}{} }()
 			out[i].manifestDigest = desc.Digest.String()
 			out[i].predicateType = desc.Annotations[bundlePredicateAnnot]
-			md, err := v.puller.Get(ctx, d.Context().Digest(desc.Digest.String()))
+			m, err := v.referrerManifest(ctx, d, desc)
 			if err != nil {
 				errs[i] = err
-				return
-			}
-			var m v1.Manifest
-			if err := json.Unmarshal(md.Manifest, &m); err != nil {
-				errs[i] = fmt.Errorf("referrer %s: %w", desc.Digest, err)
-				return
-			}
-			if m.Subject == nil || m.Subject.Digest.String() != d.DigestStr() {
-				errs[i] = fmt.Errorf("referrer %s does not name %s as its subject", desc.Digest, d.DigestStr())
 				return
 			}
 			for _, l := range m.Layers {

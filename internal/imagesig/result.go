@@ -38,11 +38,19 @@ type Signer struct {
 	// OIDC issuer, for keyless authorities.
 	Identity string `json:"identity,omitempty"`
 	Issuer   string `json:"issuer,omitempty"`
+	// Subject is the signing certificate's subject, for Notary Project
+	// (notation) signatures, and Level the trust policy's
+	// signatureVerification level they were verified at.
+	Subject string `json:"subject,omitempty"`
+	Level   string `json:"level,omitempty"`
 }
 
 func (s Signer) String() string {
 	if s.Key != "" {
 		return "key " + s.Key
+	}
+	if s.Subject != "" {
+		return fmt.Sprintf("%s (notation, level %s)", s.Subject, s.Level)
 	}
 	return fmt.Sprintf("%s (issuer %s)", s.Identity, s.Issuer)
 }
@@ -62,6 +70,9 @@ type Result struct {
 	Verified bool    `json:"verified"`
 	Format   string  `json:"format,omitempty"`
 	Signer   *Signer `json:"signer,omitempty"`
+	// Signature names the signature that verified: the legacy signature tag
+	// or the referrer manifest's digest.
+	Signature string `json:"signature,omitempty"`
 	// SignedObject is "manifest", "index" or "platform manifest OS/ARCH".
 	SignedObject string        `json:"signedObject,omitempty"`
 	SignedDigest string        `json:"signedDigest,omitempty"`
@@ -69,6 +80,9 @@ type Result struct {
 	Kind         Kind          `json:"kind,omitempty"`
 	// Reason is a one-line explanation of the failure.
 	Reason string `json:"reason,omitempty"`
+	// Warnings are checks a notation trust policy only logs (permissive or
+	// audit level) that failed on the verified signature.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func failed(ref, digest string, k Kind, format string, args ...any) Result {

@@ -84,7 +84,8 @@ func loadKeys(a Authority) ([]keyEntry, error) {
 	return out, nil
 }
 
-// rootCache loads each trusted_root.json once per Verifier.
+// rootCache loads each trusted root (a trusted_root.json file, or one TUF
+// repository's target) once per Verifier.
 type rootCache struct {
 	mu    sync.Mutex
 	roots map[string]*rootEntry
@@ -98,21 +99,33 @@ type rootEntry struct {
 
 func newRootCache() *rootCache { return &rootCache{roots: map[string]*rootEntry{}} }
 
-func (c *rootCache) get(path string) (*root.TrustedRoot, error) {
+func (c *rootCache) get(key string, load func() (*root.TrustedRoot, error)) (*root.TrustedRoot, error) {
 	c.mu.Lock()
-	e, ok := c.roots[path]
+	e, ok := c.roots[key]
 	if !ok {
 		e = &rootEntry{}
-		c.roots[path] = e
+		c.roots[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() {
-		e.tr, e.err = root.NewTrustedRootFromPath(path)
-		if e.err != nil {
-			e.err = fmt.Errorf("loading trusted root %s: %w", path, e.err)
-		}
-	})
+	e.once.Do(func() { e.tr, e.err = load() })
 	return e.tr, e.err
+}
+
+// trustedRoot returns the authority's trusted root: its trusted_root.json
+// file, or else the one its TUF repository serves.
+func (v *Verifier) trustedRoot(a Authority) (*root.TrustedRoot, error) {
+	if a.TrustedRoot != "" {
+		return v.roots.get("file:"+a.TrustedRoot, func() (*root.TrustedRoot, error) {
+			tr, err := root.NewTrustedRootFromPath(a.TrustedRoot)
+			if err != nil {
+				return nil, fmt.Errorf("loading trusted root %s: %w", a.TrustedRoot, err)
+			}
+			return tr, nil
+		})
+	}
+	return v.roots.get("tuf:"+a.TUF.mirror()+"\x00"+a.TUF.Root, func() (*root.TrustedRoot, error) {
+		return v.fetchTUFTrustedRoot(a.TUF)
+	})
 }
 
 // keylessVerifier builds a sigstore-go verifier for a certificate-signed
@@ -235,7 +248,7 @@ func (v *Verifier) verifyBundle(content []byte, a Authority, keys []keyEntry, al
 			return verifiedStatement{}, newVerr(KindWrongSigner, "the bundle's signature does not verify with the given key(s) (signed by another key, or tampered): %v", lastErr)
 		}
 	} else {
-		tr, err := v.roots.get(a.TrustedRoot)
+		tr, err := v.trustedRoot(a)
 		if err != nil {
 			return verifiedStatement{}, newVerr(KindUsage, "%v", err)
 		}
@@ -439,7 +452,7 @@ func (v *Verifier) verifyLegacySig(l sigLayer, a Authority, keys []keyEntry, alg
 }
 
 func (v *Verifier) verifyKeylessEntity(ent *legacyEntity, a Authority, artifact verify.ArtifactPolicyOption) (*verify.VerificationResult, *verr) {
-	tr, err := v.roots.get(a.TrustedRoot)
+	tr, err := v.trustedRoot(a)
 	if err != nil {
 		return nil, newVerr(KindUsage, "%v", err)
 	}

@@ -28,6 +28,7 @@ type resolved struct {
 	ref      string
 	repo     name.Repository
 	digest   v1.Hash
+	desc     v1.Descriptor     // media type, digest and size of the manifest
 	index    *v1.IndexManifest // set for a multi-arch index
 	registry string
 }
@@ -56,7 +57,7 @@ func (v *Verifier) resolve(ctx context.Context, imageRef string) (*resolved, *Re
 		r := failed(imageRef, "", KindUnreachable, "resolving %s: %s", imageRef, unreachableReason(reg, err))
 		return nil, &r
 	}
-	out := &resolved{ref: imageRef, repo: ref.Context(), digest: desc.Digest, registry: reg}
+	out := &resolved{ref: imageRef, repo: ref.Context(), digest: desc.Digest, desc: desc.Descriptor, registry: reg}
 	if isIndex(desc.MediaType) {
 		idx, err := desc.ImageIndex()
 		if err == nil {
@@ -78,7 +79,7 @@ func (v *Verifier) verifyResolved(ctx context.Context, r *resolved, p Policy) Re
 	if r.index != nil {
 		object = "index"
 	}
-	res := v.verifyDigest(ctx, r, r.digest, object, p)
+	res := v.verifyDigest(ctx, r, r.desc, object, p)
 	if res.Verified || r.index == nil || res.Kind != KindUnsigned {
 		return res
 	}
@@ -89,7 +90,7 @@ func (v *Verifier) verifyResolved(ctx context.Context, r *resolved, p Policy) Re
 			continue
 		}
 		obj := fmt.Sprintf("platform manifest %s", platformString(*m.Platform))
-		pr := v.verifyDigest(ctx, r, m.Digest, obj, p)
+		pr := v.verifyDigest(ctx, r, m, obj, p)
 		if pr.Verified {
 			return pr
 		}
@@ -112,9 +113,10 @@ func platformString(p v1.Platform) string {
 	return s
 }
 
-// verifyDigest verifies the signatures attached to digest d (the image's
-// digest, or one of its platform manifests).
-func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, object string, p Policy) Result {
+// verifyDigest verifies the signatures attached to the manifest t (the
+// image's, or one of its platform manifests).
+func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, t v1.Descriptor, object string, p Policy) Result {
+	d := t.Digest
 	base := Result{Ref: r.ref, Digest: r.digest.String(), SignedObject: object, SignedDigest: d.String()}
 	fail := func(k Kind, format string, args ...any) Result {
 		out := base
@@ -139,24 +141,54 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 		_, ok := wantTypes[pt]
 		return ok
 	}
+	useCosign, useNotation := false, false
+	for _, a := range p.Authorities {
+		if a.Notation != nil {
+			useNotation = true
+		} else {
+			useCosign = true
+		}
+	}
 
-	// Fetch the three places concurrently.
+	// Fetch the places concurrently; the referrers are listed once for
+	// cosign's bundles and notation's signatures alike.
 	var (
-		wg                        sync.WaitGroup
-		sigs, atts                []sigLayer
-		bundles                   []referrerBundle
-		sigErr, attErr, bundleErr error
+		wg                                sync.WaitGroup
+		sigs, atts                        []sigLayer
+		bundles                           []referrerBundle
+		nsigs                             []notationSig
+		sigErr, attErr, bundleErr, ntnErr error
 	)
-	wg.Add(2)
+	target := r.repo.Digest(d.String())
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		sigs, sigErr = v.legacyLayers(ctx, r.repo, d, "sig", simpleSigningMediaType)
+		descs, err := v.referrers(ctx, target)
+		if err != nil {
+			bundleErr = err // the listing serves notation too: reported once
+			return
+		}
+		var inner sync.WaitGroup
+		if useCosign {
+			inner.Add(1)
+			go func() {
+				defer inner.Done()
+				bundles, bundleErr = v.referrerBundles(ctx, target, descs, wantBundle)
+			}()
+		}
+		if useNotation {
+			nsigs, ntnErr = v.notationSigs(ctx, target, descs)
+		}
+		inner.Wait()
 	}()
-	go func() {
-		defer wg.Done()
-		bundles, bundleErr = v.referrerBundles(ctx, r.repo.Digest(d.String()), wantBundle)
-	}()
-	if len(wantTypes) > 0 {
+	if useCosign {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sigs, sigErr = v.legacyLayers(ctx, r.repo, d, "sig", simpleSigningMediaType)
+		}()
+	}
+	if useCosign && len(wantTypes) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -164,7 +196,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 		}()
 	}
 	wg.Wait()
-	fetchErr := errors.Join(sigErr, bundleErr, attErr)
+	fetchErr := errors.Join(sigErr, bundleErr, attErr, ntnErr)
 
 	nSigs := 0
 	for _, l := range sigs {
@@ -172,12 +204,19 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 			nSigs++
 		}
 	}
-	nSigs += len(bundles)
+	nSigs += len(bundles) + len(nsigs)
 	if nSigs == 0 {
 		if fetchErr != nil {
 			return fail(KindUnreachable, "%s", unreachableReason(r.registry, fetchErr))
 		}
-		return fail(KindUnsigned, "no signatures for %s %s (looked for tag %s-%s.sig and OCI referrers)", object, d, d.Algorithm, d.Hex)
+		var looked []string
+		if useCosign {
+			looked = append(looked, fmt.Sprintf("tag %s-%s.sig and OCI referrers", d.Algorithm, d.Hex))
+		}
+		if useNotation {
+			looked = append(looked, "Notary Project signatures among the OCI referrers")
+		}
+		return fail(KindUnsigned, "no signatures for %s %s (looked for %s)", object, d, strings.Join(looked, "; "))
 	}
 
 	var best *verr
@@ -187,6 +226,32 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 		}
 	}
 	for ai, a := range p.Authorities {
+		if a.Notation != nil {
+			if len(p.AttestationTypes) > 0 {
+				note(newVerr(KindUnsigned, "notation authority %d cannot provide the required %s attestation", ai+1, strings.Join(p.AttestationTypes, ", ")))
+				continue
+			}
+			for _, ns := range nsigs {
+				vs, warnings, e := v.verifyNotation(ctx, ns, a.Notation, r.repo, t)
+				if e != nil {
+					if e.kind == KindUsage {
+						return fail(KindUsage, "authority %d: %s", ai+1, e.msg)
+					}
+					note(e)
+					continue
+				}
+				out := base
+				out.Verified, out.Signature, out.Warnings = true, ns.manifestDigest, warnings
+				out.Format = FormatNotationJWS
+				if ns.mediaType != jwsMediaType {
+					out.Format = FormatNotationCOSE
+				}
+				s := vs.signer
+				out.Signer = &s
+				return out
+			}
+			continue
+		}
 		var keys []keyEntry
 		if !a.Keyless() {
 			var err error
@@ -196,7 +261,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 		}
 		// Signature first.
 		var signed *verifiedStatement
-		var format string
+		var format, sigName string
 		for _, l := range sigs {
 			if l.mediaType != simpleSigningMediaType {
 				continue
@@ -209,7 +274,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 				note(e)
 				continue
 			}
-			signed, format = &vs, FormatLegacySig
+			signed, format, sigName = &vs, FormatLegacySig, fmt.Sprintf("%s-%s.sig", d.Algorithm, d.Hex)
 			break
 		}
 		// Bundles are verified once each; their statements serve both the
@@ -227,7 +292,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 			bundleStmts = append(bundleStmts, vs)
 			if signed == nil && (vs.predicateType == "" || vs.predicateType == cosignSignPredicate) {
 				vsc := vs
-				signed, format = &vsc, FormatBundle
+				signed, format, sigName = &vsc, FormatBundle, b.manifestDigest
 			}
 		}
 		if signed == nil {
@@ -281,7 +346,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, d v1.Hash, obj
 			}
 			continue
 		}
-		out.Verified, out.Format = true, format
+		out.Verified, out.Format, out.Signature = true, format, sigName
 		s := signed.signer
 		out.Signer = &s
 		return out

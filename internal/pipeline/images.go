@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,13 +24,16 @@ var ImageSignatureInfo = finding.RuleInfo{
 	Title:    "Image signature not verified",
 	Severity: finding.High,
 	Category: "supply-chain",
-	Tags:     []string{"images", "supply-chain", "sigstore"},
+	Tags:     []string{"images", "supply-chain", "sigstore", "notation"},
 	Rationale: "An image that is unsigned, signed by an unexpected identity, or whose signature does not cover its digest " +
 		"may not be what your CI built: a compromised registry or a moved tag runs someone else's code.",
-	Remediation: "Sign the image in CI (cosign sign) with the key or keyless identity that the imageVerification policy in " +
-		".kubectl-secure.yaml names, and deploy it by the digest that was signed.",
-	Example:    "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n            issuer: https://token.actions.githubusercontent.com\n            trustedRoot: sigstore/trusted_root.json\n",
-	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "docs/verify.md"},
+	Remediation: "Sign the image in CI (cosign sign, or notation sign) with the key, keyless identity or certificate that the " +
+		"imageVerification policy in .kubectl-secure.yaml names, and deploy it by the digest that was signed.",
+	Example: "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n" +
+		"            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n" +
+		"            issuer: https://token.actions.githubusercontent.com\n" +
+		"        - notation:\n            trustStore: notation/truststore\n            trustPolicy: notation/trustpolicy.json\n",
+	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "https://notaryproject.dev/docs/", "docs/verify.md"},
 }
 
 // VerifyOptions turn on image signature verification.
@@ -38,6 +42,34 @@ type VerifyOptions struct {
 	Timeout time.Duration
 	// Concurrency is how many images are verified at once.
 	Concurrency int
+	// TUFMirror and TUFRoot replace the policy's tuf section (keyless
+	// trust roots from a private or mirrored sigstore TUF repository);
+	// TUFCache moves the TUF metadata cache.
+	TUFMirror, TUFRoot, TUFCache string
+}
+
+// withTUF returns c with the options' TUF mirror and root replacing the
+// corresponding fields of its tuf section.
+func (opt *VerifyOptions) withTUF(c imagesig.PolicyConfig) (imagesig.PolicyConfig, error) {
+	if opt.TUFMirror == "" && opt.TUFRoot == "" {
+		return c, nil
+	}
+	t := imagesig.TUFConfig{}
+	if c.TUF != nil {
+		t = *c.TUF
+	}
+	if opt.TUFMirror != "" {
+		t.Mirror = opt.TUFMirror
+	}
+	if opt.TUFRoot != "" {
+		root, err := filepath.Abs(opt.TUFRoot)
+		if err != nil {
+			return c, fmt.Errorf("--tuf-root: %w", err)
+		}
+		t.Root = root
+	}
+	c.TUF = &t
+	return c, nil
 }
 
 // CheckVerify tells whether the config has what image verification needs.
@@ -86,11 +118,15 @@ func (ic *imageCollector) visit(o *manifest.Object) {
 // verifyImages verifies every distinct image and turns failures into
 // findings on the image: lines.
 func (p *Policy) verifyImages(ctx context.Context, opt *VerifyOptions, uses []imageUse) ([]engine.Raw, error) {
-	pol, err := p.Config.ImageVerification.Compile(p.configDir())
+	iv, err := opt.withTUF(*p.Config.ImageVerification)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := iv.Compile(p.configDir())
 	if err != nil {
 		return nil, fmt.Errorf("%s: imageVerification: %w", p.Config.Path, err)
 	}
-	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true))
+	v := imagesig.New(imagesig.WithTimeout(opt.Timeout), imagesig.WithConcurrency(opt.Concurrency), imagesig.WithPlainHTTPLoopback(true), imagesig.WithTUFCache(opt.TUFCache))
 	refs := make([]string, 0, len(uses))
 	for _, u := range uses {
 		refs = append(refs, u.ref)

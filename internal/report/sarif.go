@@ -180,6 +180,7 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
+	inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, notEvaluatedNotifications(res.Summary)...)
 	run.Invocations = []sarifInvocation{inv}
 
 	// Results are encoded one at a time into the document: a large run is
@@ -212,6 +213,9 @@ func sarifResultFor(f *finding.Finding, index map[string]int, baseID, cwd string
 			ArtifactLocation: artifactLocation(file, baseID),
 			Region:           regionFor(f.Location),
 		}
+	} else if len(loc.LogicalLocations) > 0 {
+		// A live cluster's object: a stable URI per object (cluster.go).
+		loc.PhysicalLocation = &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLoc{URI: objectURI(f.Object)}}
 	}
 	r.Locations = []sarifLocation{loc}
 	if f.Fingerprint != "" {

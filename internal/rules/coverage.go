@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
@@ -13,13 +14,45 @@ import (
 
 const psaEnforceLabel = "pod-security.kubernetes.io/enforce"
 
+// netpol is a NetworkPolicy's pod selector and the directions it
+// isolates the selected pods in.
+type netpol struct {
+	sel             *metav1.LabelSelector
+	ingress, egress bool
+}
+
+// readNetpol decodes a NetworkPolicy's spec. The directions follow the
+// API server's defaulting: policyTypes when given, else Ingress always and
+// Egress when the policy has egress rules.
+func readNetpol(o *manifest.Object) (netpol, bool) {
+	var spec networkingv1.NetworkPolicySpec
+	if n := o.Get(manifest.ParsePath("spec")); n != nil {
+		if manifest.DecodeInto(n, &spec) != nil {
+			return netpol{}, false
+		}
+	}
+	np := netpol{sel: &spec.PodSelector}
+	if len(spec.PolicyTypes) == 0 {
+		np.ingress, np.egress = true, len(spec.Egress) > 0
+	}
+	for _, t := range spec.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			np.ingress = true
+		case networkingv1.PolicyTypeEgress:
+			np.egress = true
+		}
+	}
+	return np, true
+}
+
 // nsInfo is what the linted set holds for one namespace.
 type nsInfo struct {
 	name       string
 	ns         *manifest.Object // the Namespace object, if in the set
 	workloads  []*manifest.Object
 	labels     []map[string]string // pod template labels of workloads
-	selectors  []*metav1.LabelSelector
+	policies   []netpol
 	netpolAll  bool // a policy of another engine covers the namespace
 	quota      bool
 	limitRange bool
@@ -44,14 +77,10 @@ func namespaces(c *engine.SetContext, objs []*manifest.Object) (list []*nsInfo, 
 		case o.Kind == "Namespace" && o.Group() == "":
 			get(o.Name).ns = o
 		case o.Kind == "NetworkPolicy" && o.Group() == "networking.k8s.io":
-			sel := &metav1.LabelSelector{}
-			if n := o.Get(manifest.ParsePath("spec.podSelector")); n != nil {
-				if manifest.DecodeInto(n, sel) != nil {
-					continue
-				}
+			if np, ok := readNetpol(o); ok {
+				n := get(o.Namespace)
+				n.policies = append(n.policies, np)
 			}
-			n := get(o.Namespace)
-			n.selectors = append(n.selectors, sel)
 		case o.Kind == "CiliumNetworkPolicy" || o.Kind == "NetworkPolicy" && strings.HasPrefix(o.Group(), "crd.projectcalico.org") || o.Kind == "NetworkPolicy" && o.Group() == "projectcalico.org":
 			get(o.Namespace).netpolAll = true
 		case o.Kind == "CiliumClusterwideNetworkPolicy" || o.Kind == "GlobalNetworkPolicy" || o.Kind == "AdminNetworkPolicy" || o.Kind == "BaselineAdminNetworkPolicy" || o.Kind == "ClusterNetworkPolicy":
@@ -122,26 +151,64 @@ func nsName(ns string) string {
 	return fmt.Sprintf("namespace %q", ns)
 }
 
-// reportNamespace reports once per namespace: at the Namespace object when
-// it is in the set, otherwise at the first workload of the namespace.
-func reportNamespace(c *engine.SetContext, n *nsInfo, nsPath manifest.Path, msg string) {
-	if n.ns != nil {
-		c.Report(n.ns, nsPath, msg)
+// reportNamespace reports a namespace-level problem of the affected
+// workloads once: at nsPath on the Namespace object when it is in the
+// set, else at the metadata.name of the first affected workload. msg
+// gets the affected workloads to list. A workload whose ignore annotation
+// names the rule is left out (and never anchors the finding), so that one
+// workload's annotation never silences the finding for the others.
+func reportNamespace(c *engine.SetContext, n *nsInfo, affected []*manifest.Object, nsPath manifest.Path, msg func(affected []*manifest.Object) string) {
+	var kept []*manifest.Object
+	for _, o := range affected {
+		if !engine.Ignores(o, c.RuleID()) {
+			kept = append(kept, o)
+		}
+	}
+	if len(kept) == 0 {
 		return
 	}
-	c.Report(n.workloads[0], manifest.ParsePath("metadata.name"), msg)
+	if n.ns != nil {
+		c.Report(n.ns, nsPath, msg(kept))
+		return
+	}
+	c.Report(kept[0], manifest.ParsePath("metadata.name"), msg(kept))
 }
 
-func namesOf(objs []*manifest.Object, max int) string {
-	var names []string
+// namesOf lists every object: "Deployment web, Job migrate".
+func namesOf(objs []*manifest.Object) string {
+	names := make([]string, len(objs))
 	for i, o := range objs {
-		if i == max {
-			names = append(names, fmt.Sprintf("and %d more", len(objs)-max))
-			break
-		}
-		names = append(names, o.Kind+" "+o.Name)
+		names[i] = o.Kind + " " + o.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// unrestricted names the directions a pod's traffic is not restricted
+// in: "ingress", "egress", "ingress and egress" or "".
+func unrestricted(n *nsInfo, labels map[string]string) string {
+	var in, eg bool
+	for _, p := range n.policies {
+		if selects(p.sel, labels) {
+			in = in || p.ingress
+			eg = eg || p.egress
+		}
+	}
+	switch {
+	case !in && !eg:
+		return "ingress and egress"
+	case !in:
+		return "ingress"
+	case !eg:
+		return "egress"
+	}
+	return ""
+}
+
+// missingObject reports a namespace without an object of kind.
+func missingObject(c *engine.SetContext, n *nsInfo, kind string) {
+	reportNamespace(c, n, n.workloads, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
+		return fmt.Sprintf("%s has workloads but no %s (%s)", nsName(n.name), kind, namesOf(kept))
+	})
 }
 
 func coverageRule(ri finding.RuleInfo, check func(c *engine.SetContext, n *nsInfo, clusterPolicy bool)) *engine.Rule {
@@ -163,7 +230,7 @@ func coverageRules() []*engine.Rule {
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-network-policy", Title: "Workloads not selected by any NetworkPolicy", Severity: finding.Medium, Category: "coverage",
 			Tags:        []string{"network", "cis:5.3.2"},
-			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A default-deny policy per namespace makes every allowed flow explicit.",
+			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A policy isolates its pods only in its directions — policyTypes, or by default Ingress always and Egress when it has egress rules — so a pod selected only by Ingress policies still has unrestricted egress, and vice versa: the finding says which direction is open for which workload. A default-deny policy per namespace makes every allowed flow explicit.",
 			Remediation: "Add a default-deny NetworkPolicy (empty podSelector, Ingress and Egress) to the namespace, then policies that allow the flows each workload needs.",
 			Example:     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies", cis("5.3.2", "Ensure that all Namespaces have NetworkPolicies defined")},
@@ -171,27 +238,34 @@ func coverageRules() []*engine.Rule {
 			if clusterPolicy || n.netpolAll {
 				return
 			}
-			var bare []*manifest.Object
+			var affected []*manifest.Object
+			dir := map[*manifest.Object]string{}
 			for i, o := range n.workloads {
-				sel := false
-				for _, s := range n.selectors {
-					if selects(s, n.labels[i]) {
-						sel = true
-						break
+				if d := unrestricted(n, n.labels[i]); d != "" {
+					affected = append(affected, o)
+					dir[o] = d
+				}
+			}
+			reportNamespace(c, n, affected, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
+				// Grouped by direction: "ingress and egress of
+				// Deployment a, Job b; egress of Deployment c".
+				var groups []string
+				for _, d := range []string{"ingress and egress", "ingress", "egress"} {
+					var objs []*manifest.Object
+					for _, o := range kept {
+						if dir[o] == d {
+							objs = append(objs, o)
+						}
+					}
+					if len(objs) > 0 {
+						groups = append(groups, d+" of "+namesOf(objs))
 					}
 				}
-				if !sel {
-					bare = append(bare, o)
+				if len(n.policies) == 0 {
+					return fmt.Sprintf("%s has no NetworkPolicy: %s unrestricted (no default deny)", nsName(n.name), strings.Join(groups, "; "))
 				}
-			}
-			if len(bare) == 0 {
-				return
-			}
-			what := "has no NetworkPolicy"
-			if len(n.selectors) > 0 {
-				what = "has no NetworkPolicy selecting " + namesOf(bare, 3)
-			}
-			reportNamespace(c, n, manifest.ParsePath("metadata.name"), fmt.Sprintf("%s %s: its pods accept all traffic (no default deny)", nsName(n.name), what))
+				return fmt.Sprintf("%s has no NetworkPolicy restricting %s (no default deny)", nsName(n.name), strings.Join(groups, "; "))
+			})
 		}),
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-resource-quota", Title: "Namespace without a ResourceQuota", Severity: finding.Low, Category: "coverage",
@@ -202,7 +276,7 @@ func coverageRules() []*engine.Rule {
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/resource-quotas/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
 			if !n.quota {
-				reportNamespace(c, n, manifest.ParsePath("metadata.name"), fmt.Sprintf("%s has workloads but no ResourceQuota", nsName(n.name)))
+				missingObject(c, n, "ResourceQuota")
 			}
 		}),
 		coverageRule(finding.RuleInfo{
@@ -214,7 +288,7 @@ func coverageRules() []*engine.Rule {
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/limit-range/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
 			if !n.limitRange {
-				reportNamespace(c, n, manifest.ParsePath("metadata.name"), fmt.Sprintf("%s has workloads but no LimitRange", nsName(n.name)))
+				missingObject(c, n, "LimitRange")
 			}
 		}),
 		coverageRule(finding.RuleInfo{
@@ -225,16 +299,24 @@ func coverageRules() []*engine.Rule {
 			Example:     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/enforce-version: v1.34\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audit: restricted\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/security/pod-security-admission/", cis("5.2.1", "Ensure that the cluster has at least one active policy control mechanism in place")},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
-			if n.ns == nil {
-				reportNamespace(c, n, nil, fmt.Sprintf("%s is not in the linted set, so nothing shows it enforces a Pod Security Standard; add the Namespace with the %s label", nsName(n.name), psaEnforceLabel))
-				return
+			var at manifest.Path
+			var what string
+			if n.ns != nil {
+				switch v, ok := n.ns.Labels[psaEnforceLabel]; {
+				case !ok:
+					at, what = manifest.ParsePath("metadata.labels"), fmt.Sprintf("has no %s label: Pod Security Admission admits any pod", psaEnforceLabel)
+				case v == "privileged":
+					at, what = manifest.Path{}.Key("metadata", "labels", psaEnforceLabel), "enforces the privileged Pod Security level, which admits any pod"
+				default:
+					return
+				}
 			}
-			switch v, ok := n.ns.Labels[psaEnforceLabel]; {
-			case !ok:
-				reportNamespace(c, n, manifest.ParsePath("metadata.labels"), fmt.Sprintf("%s has no %s label: Pod Security Admission admits any pod", nsName(n.name), psaEnforceLabel))
-			case v == "privileged":
-				reportNamespace(c, n, manifest.Path{}.Key("metadata", "labels", psaEnforceLabel), fmt.Sprintf("%s enforces the privileged Pod Security level, which admits any pod", nsName(n.name)))
-			}
+			reportNamespace(c, n, n.workloads, at, func(kept []*manifest.Object) string {
+				if n.ns == nil {
+					return fmt.Sprintf("%s is not in the linted set, so nothing shows it enforces a Pod Security Standard; add the Namespace with the %s label (%s)", nsName(n.name), psaEnforceLabel, namesOf(kept))
+				}
+				return fmt.Sprintf("%s %s (%s)", nsName(n.name), what, namesOf(kept))
+			})
 		}),
 	}
 }

@@ -29,7 +29,9 @@
 // reported by exactly one PSS rule:
 //
 //   - baseline: privileged-container; host-network, host-pid, host-ipc;
-//     host-path-volume; host-port; dangerous-capabilities and
+//     host-path-volume and host-path-sensitive (a hostPath volume is
+//     reported once: as host-path-sensitive, critical, at hostPath.path,
+//     when its path is sensitive, else as host-path-volume); host-port; dangerous-capabilities and
 //     non-default-capabilities (an added capability outside the baseline
 //     set is "dangerous" when it is in Settings.DangerousCapabilities);
 //     apparmor-unconfined; proc-mount-unmasked; selinux-custom-options;
@@ -38,7 +40,7 @@
 //     restricted-capabilities (an added capability the baseline allows but
 //     the restricted profile does not); proc-mount-restricted (Unmasked in a
 //     user namespace, allowed by baseline only); restricted-volume-types
-//     (other than hostPath, which host-path-volume reports);
+//     (other than hostPath, which the baseline rules report);
 //     run-as-non-root; run-as-root; seccomp-profile-missing (a pod-level
 //     Unconfined profile is reported once, by seccomp-unconfined).
 //
@@ -57,9 +59,7 @@
 //
 // The PodSecurityPolicy controls PSS dropped are separate rules without a
 // pss tag, chosen not to report the same field as a PSS rule at the same
-// severity: host-path-sensitive (critical, at hostPath.path, while
-// host-path-volume is high at hostPath), host-path-writable (at the
-// volumeMount), host-pid-ptrace (critical), readonly-root-filesystem,
+// severity: host-path-writable (at the volumeMount), host-pid-ptrace (critical), readonly-root-filesystem,
 // run-as-root-group and apparmor-profile-unset. Unset seccomp is the
 // restricted seccomp-profile-missing; unset SELinux options are left to the
 // runtime's per-container labelling.
@@ -71,8 +71,11 @@
 // (the container's "- name:" line, the securityContext that lacks the
 // field). Set-level rules (RBAC bindings, namespace coverage, token
 // automounting) report at the binding subject, at the Namespace object's
-// metadata.name or, for a namespace not in the set, at its first
-// workload's metadata.name.
+// metadata.name or, for a namespace not in the set, at its first affected
+// workload's metadata.name: one finding listing every affected workload,
+// leaving out (and never anchored on) workloads whose ignore annotation
+// names the rule, so that one workload's annotation never silences the
+// others.
 //
 // # Cost
 //

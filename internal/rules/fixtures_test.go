@@ -26,9 +26,17 @@ var (
 type want struct {
 	line, col int
 	rule      string
+	// sev, when given (rule=high), is the severity the finding must have.
+	sev string
 }
 
-func (w want) String() string { return fmt.Sprintf("%d:%d %s", w.line, w.col, w.rule) }
+func (w want) String() string {
+	s := fmt.Sprintf("%d:%d %s", w.line, w.col, w.rule)
+	if w.sev != "" {
+		s += "=" + w.sev
+	}
+	return s
+}
 
 // keyColumn is the 1-based column of the first token on a line: after the
 // indentation and any "- " sequence indicators.
@@ -82,6 +90,7 @@ func parseFixture(t *testing.T, path, dirRule string) fixture {
 			continue
 		}
 		for _, tok := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == ' ' }) {
+			tok, sev, _ := strings.Cut(tok, "=")
 			id, colStr, hasCol := strings.Cut(tok, "@")
 			col := keyColumn(line)
 			if hasCol {
@@ -89,7 +98,7 @@ func parseFixture(t *testing.T, path, dirRule string) fixture {
 					t.Fatalf("%s:%d: bad column in %q", path, n, tok)
 				}
 			}
-			fx.wants = append(fx.wants, want{n, col, id})
+			fx.wants = append(fx.wants, want{n, col, id, sev})
 			fx.underTest[id] = true
 		}
 	}
@@ -132,10 +141,20 @@ func TestRuleFixtures(t *testing.T) {
 				t.Errorf("%s: input error: %s", file, e.Error())
 			}
 			rel, _ := filepath.Rel(repoRoot(t), file)
+			graded := map[want]bool{} // positions whose severity is checked
+			for _, w := range fx.wants {
+				if w.sev != "" {
+					graded[want{w.line, w.col, w.rule, ""}] = true
+				}
+			}
 			var got []string
 			for _, r := range raws {
 				if fx.underTest[r.RuleID()] {
-					got = append(got, want{r.Location().Line, r.Location().Column, r.RuleID()}.String())
+					w := want{r.Location().Line, r.Location().Column, r.RuleID(), ""}
+					if graded[w] {
+						w.sev = r.Severity.String()
+					}
+					got = append(got, w.String())
 				}
 			}
 			var exp []string

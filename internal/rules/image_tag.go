@@ -14,9 +14,11 @@ import (
 const imagesRef = "https://kubernetes.io/docs/concepts/containers/images/"
 
 // templated reports whether an image reference is filled in later (by
-// kustomize, Helm, envsubst or the kubelet's $(VAR) expansion).
+// kustomize, Helm, envsubst or the kubelet's $(VAR) expansion), or by a
+// mutating webhook: "auto" is the value Istio's sidecar injection
+// replaces (gateway deployments), not an image named auto:latest.
 func templated(img string) bool {
-	return strings.Contains(img, "$") || strings.Contains(img, "{{")
+	return strings.Contains(img, "$") || strings.Contains(img, "{{") || img == "auto"
 }
 
 // imageRule runs check on every container image.

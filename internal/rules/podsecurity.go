@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"path"
 	"strings"
 
@@ -38,23 +37,30 @@ func dangerousCapSet(s *engine.Settings) map[string]bool {
 	return m
 }
 
-// defaultSensitiveHostPaths: an entry matches itself and its ancestors; a
-// "/**" suffix also matches everything below it.
+// defaultSensitiveHostPaths: an entry matches itself and its ancestors
+// (mounting /var exposes /var/lib/kubelet); a "/**" suffix also matches
+// everything below it; a "**/" prefix matches that file name anywhere
+// (runtime sockets at non-standard paths).
 var defaultSensitiveHostPaths = []string{
 	"/",
-	"/etc", "/etc/kubernetes/**", "/etc/shadow", "/etc/sudoers",
-	"/proc/**", "/sys", "/dev", "/boot/**", "/root/**",
+	"/etc", "/etc/kubernetes/**", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/**",
+	"/etc/cron.d/**", "/etc/crontab", "/etc/systemd/**", "/etc/ssh/**", "/etc/cni/**", "/etc/containerd/**",
+	"/proc/**", "/sys/**", "/dev/**", "/boot/**", "/root/**",
+	"/usr/**", "/lib/**", "/lib64/**", "/bin/**", "/sbin/**", "/opt/cni/bin/**",
 	"/var/lib/kubelet/**", "/var/lib/docker/**", "/var/lib/containerd/**", "/var/lib/containers/**", "/var/lib/etcd/**",
 	"/var/run/docker.sock", "/run/docker.sock",
 	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
 	"/var/run/crio/crio.sock", "/run/crio/crio.sock",
 	"/var/run/cri-dockerd.sock", "/run/cri-dockerd.sock",
 	"/run/k3s/containerd/containerd.sock", "/var/run/dockershim.sock",
+	"**/docker.sock", "**/containerd.sock", "**/crio.sock", "**/cri-dockerd.sock", "**/dockershim.sock", "**/podman.sock",
 }
 
-// sensitiveHostPath returns the entry that makes hostPath p sensitive, or "".
+// sensitiveHostPath returns the entry that makes hostPath p sensitive, or
+// "". p is cleaned first (/etc/../etc, trailing slashes, duplicate
+// slashes).
 func sensitiveHostPath(s *engine.Settings, p string) string {
-	if p == "" {
+	if strings.TrimSpace(p) == "" {
 		return ""
 	}
 	p = path.Clean("/" + strings.TrimSpace(p))
@@ -63,6 +69,12 @@ func sensitiveHostPath(s *engine.Settings, p string) string {
 		list = s.SensitiveHostPaths
 	}
 	for _, e := range list {
+		if name, ok := strings.CutPrefix(e, "**/"); ok {
+			if path.Base(p) == name {
+				return e
+			}
+			continue
+		}
 		base, subtree := strings.CutSuffix(e, "/**")
 		if base == "" {
 			base = "/"
@@ -76,39 +88,6 @@ func sensitiveHostPath(s *engine.Settings, p string) string {
 		}
 	}
 	return ""
-}
-
-func hostPathSensitive() *engine.Rule {
-	return &engine.Rule{
-		RuleInfo: finding.RuleInfo{
-			ID: "host-path-sensitive", Title: "HostPath volume exposes a sensitive host path", Severity: finding.Critical, Category: "pod-security",
-			Tags:        []string{"psp:allowed-host-paths", "cis:5.2.12"},
-			Rationale:   "Mounting the container runtime socket, the node's root, /etc, /proc, /var/lib/kubelet or a directory containing them hands the pod the node: the runtime socket starts privileged containers, kubelet's directory holds every pod's secrets and the node's credentials, and /etc and /proc allow rewriting host configuration. Even read-only, these paths leak credentials.",
-			Remediation: "Remove the volume. Talk to the Kubernetes API instead of the runtime socket; use a CSI driver, a projected volume or a dedicated node agent for what the pod needs from the node.",
-			Example:     "volumes:\n  - name: scratch\n    emptyDir: {}\n",
-			References:  []string{pssBaselineRef, pspRef, cis("5.2.12", "Minimize the admission of HostPath volumes")},
-		},
-		Check: func(c *engine.Context, o *manifest.Object) {
-			w := c.Workload()
-			if w == nil {
-				return
-			}
-			for i, v := range w.Spec.Volumes {
-				if v.HostPath == nil {
-					continue
-				}
-				if m := sensitiveHostPath(c.Settings(), v.HostPath.Path); m != "" {
-					var what string
-					if path.Clean("/"+v.HostPath.Path) != m {
-						what = fmt.Sprintf("%q, which is or contains the sensitive host path %s", v.HostPath.Path, m)
-					} else {
-						what = fmt.Sprintf("the sensitive host path %q", v.HostPath.Path)
-					}
-					c.Reportf(volPath(w, i, "hostPath", "path"), "volume %q mounts %s", v.Name, what)
-				}
-			}
-		},
-	}
 }
 
 func hostPathWritable() *engine.Rule {
@@ -154,8 +133,8 @@ func hostPIDPtrace() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "host-pid-ptrace", Title: "Host PID namespace combined with ptrace", Severity: finding.Critical, Category: "pod-security",
 			Tags:        []string{"psp:host-namespaces", "cis:5.2.3"},
-			Rationale:   "With the host PID namespace and SYS_PTRACE (or SYS_ADMIN, or ALL), a container can attach to any process on the node, read its memory and inject code into it: a direct node compromise.",
-			Remediation: "Remove spec.hostPID, and remove SYS_PTRACE/SYS_ADMIN from capabilities.add.",
+			Rationale:   "With the host PID namespace and SYS_PTRACE (or SYS_ADMIN, or ALL, or privileged: which grants every capability), a container can attach to any process on the node, read its memory and inject code into it: a direct node compromise.",
+			Remediation: "Remove spec.hostPID, and remove privileged and SYS_PTRACE/SYS_ADMIN from the containers' security context.",
 			Example:     "spec:\n  hostPID: false\n  containers:\n    - name: app\n      securityContext:\n        capabilities:\n          drop: [\"ALL\"]\n",
 			References:  []string{pssBaselineRef, cis("5.2.3", "Minimize the admission of containers wishing to share the host process ID namespace")},
 		},
@@ -167,7 +146,15 @@ func hostPIDPtrace() *engine.Rule {
 			for i := range w.Containers {
 				ct := &w.Containers[i]
 				sc := ct.Container.SecurityContext
-				if sc == nil || sc.Capabilities == nil {
+				if sc == nil {
+					continue
+				}
+				if sc.Privileged != nil && *sc.Privileged {
+					// Privileged grants every capability, SYS_PTRACE included.
+					c.Reportf(w.SpecPath.Key("hostPID"), "%s shares the host PID namespace and %s is privileged (every capability, SYS_PTRACE included): it can trace and inject into every process on the node", o.Ref(), describe(ct))
+					return
+				}
+				if sc.Capabilities == nil {
 					continue
 				}
 				for _, cp := range sc.Capabilities.Add {

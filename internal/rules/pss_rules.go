@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ func pssControls() []*pssControl {
 	return []*pssControl{
 		{check: chkPrivileged, rules: []string{"privileged-container"}, locate: locatePrivileged},
 		{check: chkHostNamespaces, rules: []string{"host-network", "host-pid", "host-ipc"}, locate: locateHostNamespaces},
-		{check: chkHostPathVolumes, rules: []string{"host-path-volume"}, locate: locateHostPathVolumes},
+		{check: chkHostPathVolumes, rules: []string{"host-path-volume", "host-path-sensitive"}, locate: locateHostPathVolumes},
 		{check: chkHostPorts, rules: []string{"host-port"}, locate: locateHostPorts},
 		{check: chkCapsBaseline, rules: []string{"non-default-capabilities", "dangerous-capabilities"}, locate: locateCapsBaseline},
 		{check: chkAppArmor, rules: []string{"apparmor-unconfined"}, locate: locateAppArmor},
@@ -131,12 +132,28 @@ func locateHostNamespaces(e *pssEval) {
 	}
 }
 
+// locateHostPathVolumes reports each hostPath volume once: a sensitive
+// path as host-path-sensitive (critical, at the path), any other as
+// host-path-volume (high).
 func locateHostPathVolumes(e *pssEval) {
 	for i, v := range e.w.Spec.Volumes {
-		if v.HostPath != nil {
-			if e.hit("host-path-volume") {
-				e.report(volPath(e.w, i, "hostPath"), "volume "+strconv.Quote(v.Name)+" mounts the host path "+strconv.Quote(v.HostPath.Path)+" into "+e.o.Ref().String())
+		if v.HostPath == nil {
+			continue
+		}
+		if m := sensitiveHostPath(e.s, v.HostPath.Path); m != "" {
+			if e.hit("host-path-sensitive") {
+				var what string
+				if path.Clean("/"+strings.TrimSpace(v.HostPath.Path)) != m {
+					what = fmt.Sprintf("%q, which is or contains the sensitive host path %s", v.HostPath.Path, m)
+				} else {
+					what = fmt.Sprintf("the sensitive host path %q", v.HostPath.Path)
+				}
+				e.report(volPath(e.w, i, "hostPath", "path"), fmt.Sprintf("volume %q mounts %s into %s (a hostPath volume, which the baseline Pod Security Standard forbids)", v.Name, what, e.o.Ref()))
 			}
+			continue
+		}
+		if e.hit("host-path-volume") {
+			e.report(volPath(e.w, i, "hostPath"), "volume "+strconv.Quote(v.Name)+" mounts the host path "+strconv.Quote(v.HostPath.Path)+" into "+e.o.Ref().String())
 		}
 	}
 }
@@ -556,10 +573,29 @@ func locateRunAsNonRoot(e *pssEval) {
 			}
 		case !podTrue && !podFalse:
 			if e.hit(rule) {
-				e.report(scPath(ct, "runAsNonRoot"), describe(ct)+" may run as root: neither it nor the pod sets runAsNonRoot: true")
+				e.report(scPath(ct, "runAsNonRoot"), runAsNonRootMissing(e.w, ct))
 			}
 		}
 	}
+}
+
+// runAsNonRootMissing says what is missing for a container that neither
+// it nor its pod marks runAsNonRoot: with a non-zero runAsUser the
+// container does not run as root, but nothing makes the kubelet refuse
+// UID 0 should the user setting go away, and the Pod Security Standard
+// requires the explicit flag.
+func runAsNonRootMissing(w *engine.Workload, ct *engine.ContainerRef) string {
+	var uid *int64
+	if sc := ct.Container.SecurityContext; sc != nil {
+		uid = sc.RunAsUser
+	}
+	if uid == nil && w.Spec.SecurityContext != nil {
+		uid = w.Spec.SecurityContext.RunAsUser
+	}
+	if uid != nil && *uid != 0 {
+		return fmt.Sprintf("%s runs as user %d but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root", describe(ct), *uid)
+	}
+	return describe(ct) + " may run as root: neither it nor the pod sets runAsNonRoot: true"
 }
 
 func locateRunAsUser(e *pssEval) {
@@ -633,10 +669,18 @@ func pssInfos() map[string]finding.RuleInfo {
 		{
 			ID: "host-path-volume", Title: "HostPath volume", Severity: finding.High, Category: "pod-security",
 			Tags:        []string{"psp:volumes", "cis:5.2.12"},
-			Rationale:   "A hostPath volume gives the pod direct access to the node's filesystem: it can read other pods' data and credentials and, when writable, plant files the node executes. The baseline profile forbids hostPath volumes of any kind.",
+			Rationale:   "A hostPath volume gives the pod direct access to the node's filesystem: it can read other pods' data and credentials and, when writable, plant files the node executes. The baseline profile forbids hostPath volumes of any kind. A volume whose path is sensitive is reported once, as host-path-sensitive (critical), not by this rule as well.",
 			Remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap/Secret, a PersistentVolumeClaim or a CSI volume. Node agents that truly need host access belong in a dedicated namespace with a privileged Pod Security level.",
 			Example:     "volumes:\n  - name: cache\n    emptyDir: {}\n",
 			References:  []string{pssBaselineRef, cis("5.2.12", "Minimize the admission of HostPath volumes")},
+		},
+		{
+			ID: "host-path-sensitive", Title: "HostPath volume exposes a sensitive host path", Severity: finding.Critical, Category: "pod-security",
+			Tags:        []string{"psp:allowed-host-paths", "cis:5.2.12"},
+			Rationale:   "Mounting the container runtime socket, the node's root, /etc, /proc, /sys, /dev, system binaries and libraries (/usr, /lib, /bin, /sbin, /opt/cni/bin), cron and systemd configuration, /var/lib/kubelet or a directory containing them hands the pod the node: the runtime socket starts privileged containers, kubelet's directory holds every pod's secrets and the node's credentials, /dev/mem and /sys expose kernel memory and cgroups, and the rest allow rewriting what the host executes. Even read-only, these paths leak credentials. Paths are compared after cleaning (/etc/../etc, trailing slashes) by prefix, and runtime sockets (docker.sock, containerd.sock, crio.sock, cri-dockerd.sock, dockershim.sock, podman.sock) by name wherever they are. Such a volume is reported here only, not also as host-path-volume (the message says it is a hostPath volume the baseline Pod Security Standard forbids).",
+			Remediation: "Remove the volume. Talk to the Kubernetes API instead of the runtime socket; use a CSI driver, a projected volume or a dedicated node agent for what the pod needs from the node.",
+			Example:     "volumes:\n  - name: scratch\n    emptyDir: {}\n",
+			References:  []string{pssBaselineRef, pspRef, cis("5.2.12", "Minimize the admission of HostPath volumes")},
 		},
 		{
 			ID: "host-port", Title: "Container binds a host port", Severity: finding.Medium, Category: "pod-security",

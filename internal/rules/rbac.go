@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -17,80 +15,6 @@ const (
 	rbacGoodPract = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
 )
 
-// strItem is one string of a YAML sequence with its index.
-type strItem struct {
-	v string
-	i int
-}
-
-func strList(m *yaml.Node, key string) []strItem {
-	_, seq := manifest.MapGet(m, key)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]strItem, 0, len(seq.Content))
-	for i, n := range seq.Content {
-		n = manifest.Resolve(n)
-		if n != nil && n.Kind == yaml.ScalarNode {
-			out = append(out, strItem{n.Value, i})
-		}
-	}
-	return out
-}
-
-// policyRule is one entry of a Role's or ClusterRole's rules, read from
-// the node tree so that every string keeps its position.
-type policyRule struct {
-	idx                                            int
-	apiGroups, resources, verbs, resourceNames, nr []strItem
-}
-
-func (r *policyRule) path(field string, i int) manifest.Path {
-	return manifest.Path{}.Key("rules").Item(r.idx, "").Key(field).Item(i, "")
-}
-
-func isRole(o *manifest.Object) bool {
-	return (o.Kind == "Role" || o.Kind == "ClusterRole") && o.Group() == rbacGroup
-}
-
-func isBinding(o *manifest.Object) bool {
-	return (o.Kind == "RoleBinding" || o.Kind == "ClusterRoleBinding") && o.Group() == rbacGroup
-}
-
-func readRules(o *manifest.Object) []policyRule {
-	_, seq := manifest.MapGet(o.Node, "rules")
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]policyRule, 0, len(seq.Content))
-	for i, n := range seq.Content {
-		n = manifest.Resolve(n)
-		if n == nil || n.Kind != yaml.MappingNode {
-			continue
-		}
-		out = append(out, policyRule{
-			idx:           i,
-			apiGroups:     strList(n, "apiGroups"),
-			resources:     strList(n, "resources"),
-			verbs:         strList(n, "verbs"),
-			resourceNames: strList(n, "resourceNames"),
-			nr:            strList(n, "nonResourceURLs"),
-		})
-	}
-	return out
-}
-
-func has(items []strItem, vals ...string) (strItem, bool) {
-	for _, it := range items {
-		for _, v := range vals {
-			if it.v == v {
-				return it, true
-			}
-		}
-	}
-	return strItem{}, false
-}
-
 // roleHit is a risky permission of a role.
 type roleHit struct {
 	rule string
@@ -98,9 +22,9 @@ type roleHit struct {
 	msg  string
 }
 
-// permCheck is a risky permission: verbs on explicitly named resources of
-// some API groups. Wildcard resources are left to rbac-wildcard, and rules
-// narrowed by resourceNames are not reported.
+// permCheck is a risky permission: some verbs on some resources of some
+// API groups, matched with wildcards in any of the three. Rules narrowed by
+// resourceNames are not reported.
 type permCheck struct {
 	rule      string
 	groups    []string
@@ -122,58 +46,69 @@ var permChecks = []permCheck{
 	{"rbac-webhook-config", []string{"admissionregistration.k8s.io"}, []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}, []string{"create", "update", "patch", "delete", "deletecollection"}, "change admission webhooks and policies"},
 }
 
-// roleHits evaluates every role rule on a Role or ClusterRole.
+// roleHits evaluates every rule written in a Role or ClusterRole.
 func roleHits(o *manifest.Object) []roleHit {
 	if !isRole(o) {
 		return nil
 	}
 	var hits []roleHit
 	for _, r := range readRules(o) {
-		// rbac-wildcard: one finding per rule entry, at the first wildcard.
-		var wild []string
-		var at manifest.Path
+		hits = append(hits, ruleHits(&r)...)
+	}
+	return hits
+}
+
+// ruleHits evaluates one policy rule: one finding per wildcard field
+// (rbac-wildcard, at the "*"), per escalation verb, and per risky
+// permission rule at the resources item that grants it.
+func ruleHits(r *PolicyRule) []roleHit {
+	ref := "the built-in cluster-admin role"
+	if r.Role != nil {
+		ref = r.Role.Ref().String()
+	}
+	var hits []roleHit
+	if len(r.resources) > 0 || len(r.nonResourceURLs) == 0 {
 		for _, f := range []struct {
 			name  string
 			items []strItem
-		}{{"resources", r.resources}, {"verbs", r.verbs}, {"apiGroups", r.apiGroups}} {
+		}{{"apiGroups", r.apiGroups}, {"resources", r.resources}, {"verbs", r.verbs}} {
 			if it, ok := has(f.items, "*"); ok {
-				wild = append(wild, f.name)
-				if at == nil {
-					at = r.path(f.name, it.i)
-				}
+				hits = append(hits, roleHit{"rbac-wildcard", r.Path(f.name, it.i), fmt.Sprintf("%s rule %d grants * in %s", ref, r.Index, f.name)})
 			}
 		}
-		if len(r.resources) > 0 || len(r.nr) == 0 {
-			if len(wild) > 0 {
-				hits = append(hits, roleHit{"rbac-wildcard", at, fmt.Sprintf("%s rule %d grants * in %s", o.Ref(), r.idx, strings.Join(wild, ", "))})
+	}
+	for _, v := range r.verbs {
+		if v.v == "escalate" || v.v == "bind" || v.v == "impersonate" {
+			hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.Path("verbs", v.i), fmt.Sprintf("%s grants the %s verb", ref, v.v)})
+		}
+	}
+	if v, ok := has(r.verbs, "*"); ok {
+		// Every verb includes escalate and bind on roles, and
+		// impersonate on identities.
+		for _, e := range []struct {
+			groups, resources []string
+			verbs             string
+		}{
+			{[]string{rbacGroup}, []string{"roles", "clusterroles"}, "escalate and bind"},
+			{[]string{"", "authentication.k8s.io"}, []string{"users", "groups", "serviceaccounts", "uids", "userextras/scopes"}, "impersonate"},
+		} {
+			if ms := r.Grants(e.groups, e.resources, []string{"*"}); len(ms) > 0 {
+				hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.Path("verbs", v.i), fmt.Sprintf("%s grants every verb on %s, which includes %s", ref, ms[0].Resource, e.verbs)})
 			}
 		}
-		for _, v := range r.verbs {
-			if v.v == "escalate" || v.v == "bind" || v.v == "impersonate" {
-				hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.path("verbs", v.i), fmt.Sprintf("%s grants the %s verb", o.Ref(), v.v)})
-			}
-		}
-		if len(r.resourceNames) > 0 {
-			continue
-		}
-		for _, pc := range permChecks {
-			if _, ok := has(r.apiGroups, append(pc.groups, "*")...); !ok {
+	}
+	reported := map[string]bool{} // one finding per rule and resources item
+	for _, pc := range permChecks {
+		for _, m := range r.Grants(pc.groups, pc.resources, pc.verbs) {
+			if reported[pc.rule+"\x00"+m.Resource] {
 				continue
 			}
-			verb, ok := has(r.verbs, append(pc.verbs, "*")...)
-			if !ok {
-				continue
+			reported[pc.rule+"\x00"+m.Resource] = true
+			v := m.Verb
+			if v == "*" {
+				v = "every verb"
 			}
-			for _, res := range r.resources {
-				if _, ok := has([]strItem{res}, pc.resources...); !ok {
-					continue
-				}
-				v := verb.v
-				if v == "*" {
-					v = "every verb"
-				}
-				hits = append(hits, roleHit{pc.rule, r.path("resources", res.i), fmt.Sprintf("%s lets its subjects %s (%s on %s)", o.Ref(), pc.what, v, res.v)})
-			}
+			hits = append(hits, roleHit{pc.rule, r.Path("resources", m.ResourceIndex), fmt.Sprintf("%s lets its subjects %s (%s on %s)", ref, pc.what, v, m.Resource)})
 		}
 	}
 	return hits
@@ -201,7 +136,7 @@ func rbacRoleRules() []*engine.Rule {
 		roleRule(finding.RuleInfo{
 			ID: "rbac-wildcard", Title: "Wildcard in RBAC rule", Severity: finding.High, Category: "rbac",
 			Tags:        []string{"rbac", "cis:5.1.3"},
-			Rationale:   "A * in verbs, resources or apiGroups grants everything that exists now and everything added later (new resources, CRDs, subresources such as pods/exec), including Secrets: it defeats least privilege and is how roles silently become cluster-admin.",
+			Rationale:   "Each * in verbs, resources or apiGroups is reported where it is written. A * grants everything that exists now and everything added later (new resources, CRDs, subresources such as pods/exec), including Secrets: it defeats least privilege and is how roles silently become cluster-admin.",
 			Remediation: "List the API groups, resources and verbs the subject needs explicitly.",
 			Example:     "rules:\n  - apiGroups: [\"apps\"]\n    resources: [\"deployments\"]\n    verbs: [\"get\", \"list\", \"watch\"]\n",
 			References:  []string{rbacGoodPract, cis("5.1.3", "Minimize wildcard use in Roles and ClusterRoles")},
@@ -273,73 +208,6 @@ func rbacRoleRules() []*engine.Rule {
 	}
 }
 
-// subject of a binding, with its index.
-type subject struct {
-	kind, name, namespace string
-	i                     int
-}
-
-type binding struct {
-	o                 *manifest.Object
-	roleKind, roleRef string
-	subjects          []subject
-}
-
-func readBinding(o *manifest.Object) *binding {
-	if !isBinding(o) {
-		return nil
-	}
-	b := &binding{o: o}
-	_, rr := manifest.MapGet(o.Node, "roleRef")
-	b.roleKind, b.roleRef = manifest.ScalarString(rr, "kind"), manifest.ScalarString(rr, "name")
-	_, seq := manifest.MapGet(o.Node, "subjects")
-	if seq != nil && seq.Kind == yaml.SequenceNode {
-		for i, n := range seq.Content {
-			n = manifest.Resolve(n)
-			b.subjects = append(b.subjects, subject{manifest.ScalarString(n, "kind"), manifest.ScalarString(n, "name"), manifest.ScalarString(n, "namespace"), i})
-		}
-	}
-	return b
-}
-
-func (b *binding) subjectPath(s subject) manifest.Path {
-	return manifest.Path{}.Key("subjects").Item(s.i, s.name).Key("name")
-}
-
-// saNamespace is the namespace of a ServiceAccount subject (a RoleBinding's
-// own namespace when unset).
-func (b *binding) saNamespace(s subject) string {
-	if s.namespace != "" {
-		return s.namespace
-	}
-	return b.o.Namespace
-}
-
-// roleIndex finds roles of the linted set by reference.
-type roleIndex map[string]*manifest.Object
-
-func newRoleIndex(objs []*manifest.Object) roleIndex {
-	idx := roleIndex{}
-	for _, o := range objs {
-		if isRole(o) {
-			ns := o.Namespace
-			if o.Kind == "ClusterRole" {
-				ns = ""
-			}
-			idx[o.Kind+"/"+ns+"/"+o.Name] = o
-		}
-	}
-	return idx
-}
-
-func (idx roleIndex) lookup(b *binding) *manifest.Object {
-	ns := ""
-	if b.roleKind == "Role" {
-		ns = b.o.Namespace
-	}
-	return idx[b.roleKind+"/"+ns+"/"+b.roleRef]
-}
-
 // builtinAdmin are default ClusterRoles that grant broad write access.
 var builtinAdmin = map[string]bool{"cluster-admin": true, "admin": true, "edit": true}
 
@@ -347,58 +215,93 @@ var builtinAdmin = map[string]bool{"cluster-admin": true, "admin": true, "edit":
 // self-review, which every authenticated user has by default.
 var discoveryRoles = map[string]bool{"system:discovery": true, "system:basic-user": true, "system:public-info-viewer": true, "system:service-account-issuer-discovery": true}
 
-// superuser reports whether the bound role is cluster-admin or a role of
-// the set that grants * verbs on * resources.
-func superuser(b *binding, idx roleIndex) bool {
-	if b.roleKind == "ClusterRole" && b.roleRef == "cluster-admin" {
-		return true
+// riskLevel grades what a binding grants.
+type riskLevel int
+
+const (
+	riskModest    riskLevel = iota
+	riskDangerous           // a risky permission (rbac-secrets-read, a wildcard, ...)
+	riskSuperuser           // everything: cluster-admin or its equivalent
+)
+
+// bindingRisk grades the role b binds and says why: the built-in
+// cluster-admin, admin and edit roles by name, roles of the set by their
+// rules (aggregated ones included). A role that is not in the set and not
+// built-in is modest: nothing is known about it.
+func bindingRisk(s *RBAC, b *Binding) (riskLevel, string) {
+	g, ok := s.risk[b]
+	if !ok {
+		g.level, g.why = gradeBinding(s, b)
+		s.risk[b] = g
 	}
-	if r := idx.lookup(b); r != nil {
-		for _, pr := range readRules(r) {
-			_, v := has(pr.verbs, "*")
-			_, res := has(pr.resources, "*")
-			if v && res {
-				return true
+	return g.level, g.why
+}
+
+func gradeBinding(s *RBAC, b *Binding) (riskLevel, string) {
+	if b.RoleKind == "ClusterRole" && b.RoleRef == "cluster-admin" {
+		return riskSuperuser, "cluster-admin"
+	}
+	role := s.Role(b)
+	if role == nil {
+		if b.RoleKind == "ClusterRole" && builtinAdmin[b.RoleRef] {
+			return riskDangerous, "the built-in " + b.RoleRef + " role"
+		}
+		return riskModest, ""
+	}
+	rules := s.RulesOf(role)
+	for i := range rules {
+		if rules[i].Superuser() {
+			return riskSuperuser, fmt.Sprintf("%s, which grants every verb on every resource like cluster-admin", describeRule(role, &rules[i]))
+		}
+	}
+	// A wildcard alone (get on every resource of one API group) is not
+	// a risk: what it grants is, and the permission checks see through
+	// wildcards.
+	for i := range rules {
+		for _, h := range ruleHits(&rules[i]) {
+			if h.rule != "rbac-wildcard" {
+				return riskDangerous, fmt.Sprintf("%s (%s)", describeRule(role, &rules[i]), h.rule)
 			}
 		}
 	}
-	return false
+	return riskModest, ""
 }
 
-// riskyRole explains why the bound role is risky, or returns "".
-func riskyRole(b *binding, idx roleIndex) string {
-	if b.roleKind == "ClusterRole" && builtinAdmin[b.roleRef] {
-		return "the built-in " + b.roleRef + " role"
+// describeRule names a bound role, and the aggregated role that holds
+// the rule when it is another.
+func describeRule(role *manifest.Object, r *PolicyRule) string {
+	if r.Role == nil || r.Role == role {
+		return role.Ref().String()
 	}
-	if r := idx.lookup(b); r != nil {
-		if hs := roleHits(r); len(hs) > 0 {
-			return fmt.Sprintf("%s (%s)", r.Ref(), hs[0].rule)
-		}
+	return fmt.Sprintf("%s (aggregating %s)", role.Ref(), r.Role.Ref())
+}
+
+func subjectNames(b *Binding) string {
+	var names []string
+	for _, s := range b.Subjects {
+		names = append(names, s.Kind+" "+s.Name)
 	}
-	return ""
+	return strings.Join(names, ", ")
 }
 
 func bindingRules() []*engine.Rule {
 	return []*engine.Rule{
 		{
 			RuleInfo: finding.RuleInfo{
-				ID: "rbac-cluster-admin-binding", Title: "Binding to cluster-admin", Severity: finding.High, Category: "rbac",
+				ID: "rbac-cluster-admin-binding", Title: "Binding to cluster-admin or an equivalent role", Severity: finding.High, Category: "rbac",
 				Tags:        []string{"rbac", "cis:5.1.1"},
-				Rationale:   "cluster-admin can do anything to any object in the cluster. A binding to it makes each subject a full administrator, and a compromise of any of them (a workload's service account, typically) a compromise of the cluster.",
+				Rationale:   "cluster-admin can do anything to any object in the cluster. A binding to it makes each subject a full administrator, and a compromise of any of them (a workload's service account, typically) a compromise of the cluster. A Role or ClusterRole of the linted set (aggregated ones included) with a rule granting every verb (* or each standard verb listed) on every resource (* anywhere in resources) is cluster-admin by another name and is reported the same way.",
 				Remediation: "Bind a role that grants only what the subject needs; keep cluster-admin for break-glass human access.",
 				Example:     "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: my-operator\n",
 				References:  []string{rbacGoodPract, cis("5.1.1", "Ensure that the cluster-admin role is only used where required")},
 			},
-			Check: func(c *engine.Context, o *manifest.Object) {
-				b := readBinding(o)
-				if b == nil || b.roleKind != "ClusterRole" || b.roleRef != "cluster-admin" {
-					return
+			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
+				s := NewRBAC(objs)
+				for _, b := range s.Bindings {
+					if level, why := bindingRisk(s, b); level == riskSuperuser {
+						c.Reportf(b.Obj, manifest.ParsePath("roleRef.name"), "%s grants %s to %s", b.Obj.Ref(), why, subjectNames(b))
+					}
 				}
-				var names []string
-				for _, s := range b.subjects {
-					names = append(names, s.kind+" "+s.name)
-				}
-				c.Reportf(manifest.ParsePath("roleRef.name"), "%s grants cluster-admin to %s", o.Ref(), strings.Join(names, ", "))
 			},
 		},
 		{
@@ -415,9 +318,9 @@ func bindingRules() []*engine.Rule {
 				if b == nil {
 					return
 				}
-				for _, s := range b.subjects {
-					if s.kind == "Group" && s.name == "system:masters" {
-						c.Reportf(b.subjectPath(s), "%s binds %s %q to the system:masters group", o.Ref(), b.roleKind, b.roleRef)
+				for _, s := range b.Subjects {
+					if s.Kind == "Group" && s.Name == "system:masters" {
+						c.Reportf(b.SubjectPath(s), "%s binds %s %q to the system:masters group", o.Ref(), b.RoleKind, b.RoleRef)
 					}
 				}
 			},
@@ -432,18 +335,15 @@ func bindingRules() []*engine.Rule {
 				References:  []string{rbacGoodPract, "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
 			},
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
-				idx := newRoleIndex(objs)
-				for _, o := range objs {
-					b := readBinding(o)
-					if b == nil {
-						continue
-					}
-					for _, s := range b.subjects {
+				rs := NewRBAC(objs)
+				for _, b := range rs.Bindings {
+					o := b.Obj
+					for _, s := range b.Subjects {
 						switch {
-						case (s.kind == "User" && s.name == "system:anonymous" || s.kind == "Group" && s.name == "system:unauthenticated") && b.roleRef != "system:public-info-viewer":
-							c.Reportf(o, b.subjectPath(s), "%s grants %s %q to unauthenticated requests (%s)", o.Ref(), b.roleKind, b.roleRef, s.name)
-						case s.kind == "Group" && broadGroup(s.name) && superuser(b, idx):
-							c.Reportf(o, b.subjectPath(s), "%s grants superuser %s %q to every member of %s", o.Ref(), b.roleKind, b.roleRef, s.name)
+						case (s.Kind == "User" && s.Name == "system:anonymous" || s.Kind == "Group" && s.Name == "system:unauthenticated") && b.RoleRef != "system:public-info-viewer":
+							c.Reportf(o, b.SubjectPath(s), "%s grants %s %q to unauthenticated requests (%s)", o.Ref(), b.RoleKind, b.RoleRef, s.Name)
+						case s.Kind == "Group" && broadGroup(s.Name) && isSuperuser(rs, b):
+							c.Reportf(o, b.SubjectPath(s), "%s grants superuser %s %q to every member of %s", o.Ref(), b.RoleKind, b.RoleRef, s.Name)
 						}
 					}
 				}
@@ -459,15 +359,15 @@ func bindingRules() []*engine.Rule {
 				References:  []string{rbacGoodPract},
 			},
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
-				idx := newRoleIndex(objs)
-				for _, o := range objs {
-					b := readBinding(o)
-					if b == nil || b.roleKind == "ClusterRole" && discoveryRoles[b.roleRef] {
+				rs := NewRBAC(objs)
+				for _, b := range rs.Bindings {
+					o := b.Obj
+					if b.RoleKind == "ClusterRole" && discoveryRoles[b.RoleRef] {
 						continue
 					}
-					for _, s := range b.subjects {
-						if s.kind == "Group" && broadGroup(s.name) && !superuser(b, idx) {
-							c.Reportf(o, b.subjectPath(s), "%s grants %s %q to every member of %s", o.Ref(), b.roleKind, b.roleRef, s.name)
+					for _, s := range b.Subjects {
+						if s.Kind == "Group" && broadGroup(s.Name) && !isSuperuser(rs, b) {
+							c.Reportf(o, b.SubjectPath(s), "%s grants %s %q to every member of %s", o.Ref(), b.RoleKind, b.RoleRef, s.Name)
 						}
 					}
 				}
@@ -483,28 +383,31 @@ func bindingRules() []*engine.Rule {
 				References:  []string{rbacGoodPract, cis("5.1.5", "Ensure that default service accounts are not actively used")},
 			},
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
-				idx := newRoleIndex(objs)
-				for _, o := range objs {
-					b := readBinding(o)
-					if b == nil {
-						continue
-					}
+				rs := NewRBAC(objs)
+				for _, b := range rs.Bindings {
+					o := b.Obj
 					var why string
-					for _, s := range b.subjects {
-						if s.kind != "ServiceAccount" || s.name != "default" {
+					for _, s := range b.Subjects {
+						if s.Kind != "ServiceAccount" || s.Name != "default" {
 							continue
 						}
 						if why == "" {
-							if why = riskyRole(b, idx); why == "" {
+							var level riskLevel
+							if level, why = bindingRisk(rs, b); level == riskModest {
 								break
 							}
 						}
-						c.Reportf(o, b.subjectPath(s), "%s grants %s to the default service account of namespace %q", o.Ref(), why, b.saNamespace(s))
+						c.Reportf(o, b.SubjectPath(s), "%s grants %s to the default service account of namespace %q", o.Ref(), why, b.SANamespace(s))
 					}
 				}
 			},
 		},
 	}
+}
+
+func isSuperuser(s *RBAC, b *Binding) bool {
+	level, _ := bindingRisk(s, b)
+	return level == riskSuperuser
 }
 
 func broadGroup(g string) bool {

@@ -11,7 +11,9 @@ func TestDetectCredential(t *testing.T) {
 	for v, want := range map[string]string{
 		"AKIAZ7XQ3KLP4RVN2WQE":     "an AWS access key ID",
 		"id=ASIAZ7XQ3KLP4RVN2WQE;": "an AWS access key ID",
-		"AKIAIOSFODNN7EXAMPLE":     "",
+		// A credential-shaped value with EXAMPLE inside is still one (#13).
+		"AKIAIOSFODNN7EXAMPLE":                                                                         "an AWS access key ID",
+		"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx":                                                     "",
 		"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n":                              "a private key",
 		"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----":                                 "",
 		`{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE"}`:              "a GCP service account key",
@@ -40,6 +42,13 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		"GITHUB_TOKEN": true, "AWS_SECRET_ACCESS_KEY": true, "SECRET_KEY": true, "token1": true,
 		"PASSWORD_FILE": false, "secretName": false, "TOKEN_URL": false, "TOKEN_TTL": false,
 		"SECRETS_MANAGER_REGION": false, "LOG_LEVEL": false, "keyId": false, "ACCESS_KEY_ID": false,
+		// A sensitive word anywhere in the name (#13 item 19).
+		"SECRET_KEY_BASE": true, "STRIPE_KEY": true, "SSH_KEY_CONTENT": true, "AUTH_BEARER_VALUE": true,
+		"BEARER": true, "SMTP_PASS": true, "AZURE_CLIENT_SECRET": true, "GOOGLE_API_KEY": true,
+		"DBPASSWORD": true, "xApiKey": true, "APIKey": true, "MINIO_ACCESS_KEY": true, "SIGNING_KEY": true,
+		// Its false friends.
+		"AWS_ACCESS_KEY_ID": false, "SSH_KEY_PATH": false, "GOOGLE_APPLICATION_CREDENTIALS_FILE": false,
+		"KEYCLOAK_URL": false, "PUBLIC_KEY": false, "TOKENIZER": false, "MONKEY": false,
 	} {
 		if got := sensitiveKey(k); got != want {
 			t.Errorf("sensitiveKey(%q) = %v, want %v", k, got, want)
@@ -50,6 +59,10 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		"<redacted>": true, "xxxxxxxx": true, "********": true, "example-password": true,
 		"ENC[AES256_GCM,data:abc]": true, "ref+vault://secret/db#password": true,
 		"hunter2hunter2": false, "s3cr3t-v4lue": false,
+		"your-api-key-here": true, "Bearer ${TOKEN}": true, "...": true, "example": true,
+		// Containing a placeholder word is not being one (#13 item 10).
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": false, "example-Xk29aLq81Zt": false,
+		"changeme-9f8e7d6c5b4a3f2e": false, "Bearer c2VjcmV0LXRva2VuLXZhbHVl": false,
 	} {
 		if got := isPlaceholder(v); got != want {
 			t.Errorf("isPlaceholder(%q) = %v, want %v", v, got, want)
@@ -93,6 +106,26 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 	for _, v := range values {
 		if !strings.Contains(all.String(), v) {
 			t.Errorf("fixture lacks %q", v)
+		}
+	}
+}
+
+// A name whose only sensitive word is key needs a key-like value; its
+// compounds (ACCESS_KEY, PRIVATE_KEY) are sensitive on their own.
+func TestKeyOnlyNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{
+		{"SORT_KEY", "created_at", false},
+		{"STRIPE_KEY", "pk9Xr2LmQ7", true},
+		{"MINIO_ACCESS_KEY", "minio", true},
+		{"PRIVATE_KEY", "letmein", true},
+		{"PARTITION_KEY", "tenantId", false},
+		{"HMAC_KEY", "c2VjcmV0LWhtYWMta2V5LXZhbHVl", true},
+	} {
+		if got := weakSecret(tc.name, tc.value); got != tc.want {
+			t.Errorf("weakSecret(%s, %s) = %v, want %v", tc.name, tc.value, got, tc.want)
 		}
 	}
 }

@@ -42,6 +42,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/toolstest"
 )
 
 // Registry is an in-process OCI registry served over HTTP on 127.0.0.1.
@@ -357,28 +359,12 @@ func RepoRoot(tb testing.TB) string {
 }
 
 // Cosign returns the path of the real cosign CLI of the given major version
-// (2 or 3): $KUBECTL_SECURE_COSIGN_V<major>, else .cache/bin/cosign-v<major>
-// (built by `make cosign`). When it is missing the test is skipped, except in
-// CI (CI set), where it fails.
+// (2 or 3), from $KUBECTL_SECURE_COSIGN_V<major>, which the Makefile exports
+// (`make cosign` builds both under $(TOOLS_CACHE)). When it is missing the
+// test is skipped when run by hand and fails under make test or CI.
 func Cosign(tb testing.TB, major int) string {
 	tb.Helper()
-	env := fmt.Sprintf("KUBECTL_SECURE_COSIGN_V%d", major)
-	cands := []string{}
-	if p := os.Getenv(env); p != "" {
-		cands = append(cands, p)
-	}
-	cands = append(cands, filepath.Join(RepoRoot(tb), ".cache", "bin", fmt.Sprintf("cosign-v%d", major)))
-	for _, c := range cands {
-		if st, err := os.Stat(c); err == nil && !st.IsDir() {
-			return c
-		}
-	}
-	msg := fmt.Sprintf("cosign v%d not found (%s or .cache/bin/cosign-v%d): run `make cosign`", major, env, major)
-	if os.Getenv("CI") != "" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
+	return toolstest.Path(tb, fmt.Sprintf("KUBECTL_SECURE_COSIGN_V%d", major), "cosign")
 }
 
 // CosignCLI runs a cosign binary in an isolated home directory.

@@ -1,0 +1,93 @@
+package action
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+)
+
+// A Helm finding is located in its template, and its message names the
+// values key it came from, e.g. "(hostNetwork from chart/values.yaml)".
+// A pull request that changes that key changes the values file, not the
+// template: the review puts the finding on the key's line there.
+var valuesRE = regexp.MustCompile(`\(([A-Za-z0-9_.\[\]-]+) from ([^()\s]+\.ya?ml)\)`)
+
+// reviewLocations returns the findings with each Helm finding that came
+// from a values key moved to the key's line in the values file (when the
+// file is in the workspace and holds the key).
+func reviewLocations(fs []finding.Finding, workspace string) []finding.Finding {
+	out := make([]finding.Finding, len(fs))
+	copy(out, fs)
+	docs := map[string]*yaml.Node{}
+	for i := range out {
+		f := &out[i]
+		m := valuesRE.FindStringSubmatch(f.Message)
+		if m == nil || !strings.HasPrefix(f.Origin, "helm") {
+			continue
+		}
+		file := RepoPath(m[2], workspace)
+		doc, ok := docs[file]
+		if !ok {
+			doc = readYAML(filepath.Join(workspace, filepath.FromSlash(file)))
+			docs[file] = doc
+		}
+		if n := lookup(doc, m[1]); n != nil {
+			f.Location = finding.Location{File: file, Line: n.Line, Column: n.Column}
+		}
+	}
+	return out
+}
+
+func readYAML(path string) *yaml.Node {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil {
+		return nil
+	}
+	return &doc
+}
+
+// lookup finds the key node of a dotted values key (a.b[0].c).
+func lookup(doc *yaml.Node, dotted string) *yaml.Node {
+	if doc == nil || len(doc.Content) == 0 {
+		return nil
+	}
+	n := doc.Content[0]
+	var key *yaml.Node
+	for _, part := range strings.Split(strings.ReplaceAll(dotted, "[", ".["), ".") {
+		if part == "" {
+			continue
+		}
+		if idx, ok := strings.CutPrefix(part, "["); ok {
+			i, err := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+			if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+				return nil
+			}
+			n, key = n.Content[i], n.Content[i]
+			continue
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		found := false
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == part {
+				key, n, found = n.Content[j], n.Content[j+1], true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	return key
+}

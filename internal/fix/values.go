@@ -1,0 +1,193 @@
+package fix
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// valuesRef is the values key a Helm field came from and the values file
+// that set it.
+type valuesRef struct {
+	key  []string
+	file string
+}
+
+// valuesNote reads the "(securityContext.privileged from values.yaml)"
+// note Helm's locator appends to a finding's message (several notes are
+// joined with "; ").
+func valuesNote(msg string) (valuesRef, bool) {
+	if !strings.HasSuffix(msg, ")") {
+		return valuesRef{}, false
+	}
+	i := strings.LastIndex(msg, " (")
+	if i < 0 {
+		return valuesRef{}, false
+	}
+	for _, part := range strings.Split(msg[i+2:len(msg)-1], "; ") {
+		k, file, ok := strings.Cut(part, " from ")
+		if !ok || k == "" || file == "" {
+			continue
+		}
+		return valuesRef{key: splitDotted(k), file: file}, true
+	}
+	return valuesRef{}, false
+}
+
+var dottedIndex = regexp.MustCompile(`\[(\d+)\]`)
+
+// splitDotted splits "a.b[2].c" into a, b, 2, c.
+func splitDotted(s string) []string {
+	return strings.Split(dottedIndex.ReplaceAllString(s, ".$1"), ".")
+}
+
+// valuesEdit rewrites the values file line that sets ref.key. When the
+// template line emits the value ({{ .Values.image.pullPolicy }}, a toYaml
+// block) the key may have any name. When the field is written literally
+// and the values key only decides whether it is (an `if` around
+// hostNetwork: true), the key's name must be the field's own: a key of
+// another name (debug: true) may steer more than this field, so changing
+// it is the author's call.
+func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool, fx fix, to string, read func(string) ([]byte, error)) (Edit, error) {
+	last := ref.key[len(ref.key)-1]
+	if !emitted && last != fieldKey {
+		return Edit{}, refuse("the field is written in the template under a condition on %s", strings.Join(ref.key, "."))
+	}
+	if !onDisk(ref.file) || !(strings.HasSuffix(ref.file, ".yaml") || strings.HasSuffix(ref.file, ".yml")) {
+		return Edit{}, refuse("the value comes from %s, not a values file on disk", ref.file)
+	}
+	// The note's key is relative to the chart whose template wrote the
+	// field. In a subchart's own values.yaml that is where it is; in a
+	// parent's or the user's file it sits below the subchart's name (or
+	// alias), which the note does not say: leave those alone.
+	dir, ok := chartDir(f.Location.File)
+	if !ok {
+		return Edit{}, refuse("%s is not a chart template", f.Location.File)
+	}
+	if path.Base(path.Dir(dir)) == "charts" && !sameFile(ref.file, path.Join(dir, "values.yaml")) {
+		return Edit{}, refuse("the subchart value comes from %s, where its key is not known", ref.file)
+	}
+	src, err := read(ref.file)
+	if err != nil {
+		return Edit{}, refuse("reading %s: %v", ref.file, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return Edit{}, refuse("parsing %s: %v", ref.file, err)
+	}
+	cur := &doc
+	var key *yaml.Node
+	for _, k := range ref.key {
+		m := manifest.Resolve(cur)
+		if m != nil && m.Kind == yaml.SequenceNode {
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 0 || n >= len(m.Content) {
+				return Edit{}, refuse("%s has no %s", ref.file, strings.Join(ref.key, "."))
+			}
+			key, cur = nil, m.Content[n]
+			continue
+		}
+		kn, vn := manifest.MapGet(m, k)
+		if vn == nil {
+			return Edit{}, refuse("%s has no %s", ref.file, strings.Join(ref.key, "."))
+		}
+		key, cur = kn, vn
+	}
+	if key == nil || cur.Kind != yaml.ScalarNode || cur.Line != key.Line {
+		return Edit{}, refuse("%s in %s is not a scalar on the key's line", strings.Join(ref.key, "."), ref.file)
+	}
+	lines := splitLines(src)
+	if key.Line > len(lines) {
+		return Edit{}, refuse("%s has no line %d", ref.file, key.Line)
+	}
+	line := lines[key.Line-1].text
+	nl, err := rewrite(line, byteOffset(line, key.Column), last, fx.kind, to)
+	if err != nil {
+		return Edit{}, err
+	}
+	return Edit{File: ref.file, Line: key.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
+}
+
+// checkJSONOp accepts a "value:" key at line ln, byte offset at, of a
+// JSON 6902 patch only when its operation adds or replaces a path ending
+// in field. It reads the operation's sibling keys from the text, so that a
+// patch inlined in a kustomization's block scalar is read alike.
+func checkJSONOp(lines []srcLine, ln, at int, field string) error {
+	op := map[string]string{}
+	// sibling classifies line i: an entry of the same mapping (first
+	// marks the item's "- " line), a line below it (nested, blank or a
+	// comment), or the end of the mapping.
+	sibling := func(i int) (same, first, end bool) {
+		t := lines[i].text
+		if strings.TrimSpace(t) == "" || strings.HasPrefix(strings.TrimSpace(t), "#") {
+			return false, false, false
+		}
+		if len(t) <= at {
+			return false, false, true
+		}
+		switch pre := strings.TrimSpace(t[:at]); {
+		case pre == "" && t[at] == ' ':
+			return false, false, false
+		case pre == "":
+			return true, false, false
+		case pre == "-":
+			return true, true, false
+		}
+		return false, false, true
+	}
+	record := func(i int) {
+		if e, err := parseEntry(lines[i].text, at, ""); err == nil {
+			op[e.key] = e.value
+		}
+	}
+	if _, first, _ := sibling(ln - 1); !first {
+		for i := ln - 2; i >= 0; i-- {
+			same, first, end := sibling(i)
+			if end {
+				break
+			}
+			if same {
+				record(i)
+			}
+			if first {
+				break
+			}
+		}
+	}
+	for i := ln; i < len(lines); i++ {
+		same, first, end := sibling(i)
+		if end || first {
+			break
+		}
+		if same {
+			record(i)
+		}
+	}
+	kind, path := op["op"], op["path"]
+	if kind != "add" && kind != "replace" || !strings.HasSuffix(path, "/"+field) {
+		return refuse("the JSON patch operation %q %q does not set %s", kind, path, field)
+	}
+	return nil
+}
+
+// chartDir returns the chart directory of a template's display path
+// ("web/charts/cache/templates/x.yaml" → "web/charts/cache"; "." for a
+// chart linted from inside).
+func chartDir(tmpl string) (string, bool) {
+	segs := strings.Split(tmpl, "/")
+	for i := len(segs) - 2; i >= 0; i-- {
+		if segs[i] == "templates" {
+			if i == 0 {
+				return ".", true
+			}
+			return strings.Join(segs[:i], "/"), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,65 @@
+package rules
+
+// Tests of what findings say, where the fixtures only check where they are.
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// Namespace-level messages say which direction is open and list every
+// affected workload, leaving out those that opted out.
+func TestNamespaceFindingMessages(t *testing.T) {
+	files := []string{
+		filepath.Join("testdata", "rules", "namespace-missing-network-policy", "fail.yaml"),
+		filepath.Join("testdata", "rules", "namespace-missing-network-policy", "directions.yaml"),
+		filepath.Join("testdata", "rules", "namespace-missing-resource-quota", "per-workload.yaml"),
+	}
+	var got []string
+	for _, f := range files {
+		raws, errs := lint(t, testRegistry(t), testSettings(), nil, f)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, r := range raws {
+			if r.RuleID() == filepath.Base(filepath.Dir(f)) {
+				got = append(got, r.Message)
+			}
+		}
+	}
+	want := []string{
+		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment worker; egress of Deployment web (no default deny)`,
+		`namespace "billing" has no NetworkPolicy: ingress and egress of Job migrate unrestricted (no default deny)`,
+		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment other; ingress of Deployment back; egress of Deployment front (no default deny)`,
+		`namespace "shop" has workloads but no ResourceQuota (Pod b)`,
+		`namespace "billing" has workloads but no ResourceQuota (Pod d, Pod e)`,
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// run-as-non-root says what is missing when the user is already non-root.
+func TestRunAsNonRootMessages(t *testing.T) {
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, filepath.Join("testdata", "rules", "run-as-non-root", "uid-set.yaml"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, r := range raws {
+		if r.RuleID() == "run-as-non-root" {
+			got = append(got, r.Message)
+		}
+	}
+	want := []string{
+		`container "inherits" runs as user 1000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+		`container "own" runs as user 2000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+		`container "bare" runs as user 1000 but neither it nor the pod sets runAsNonRoot: true, which the restricted Pod Security Standard requires so that the kubelet refuses to start it as root`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
