@@ -343,6 +343,9 @@ func TestDecodeIntoFieldError(t *testing.T) {
 	if got := DecodeError(err); got != "field volumes[1].fc.lun: cannot use a string where an integer is expected" {
 		t.Errorf("message %q", got)
 	}
+	if p, msg := fe.Under(ParsePath("spec")); p.String() != "spec.volumes[1].fc.lun" || msg != "field spec.volumes[1].fc.lun: cannot use a string where an integer is expected" {
+		t.Errorf("under spec: %s %q", p, msg)
+	}
 	// A map value of the wrong type: the key inside the map.
 	var meta yaml.Node
 	if err := yaml.Unmarshal([]byte("name: a\nlabels:\n  ok: x\n  bad: [1]\n"), &meta); err != nil {
