@@ -356,3 +356,17 @@ func TestDecodeIntoFieldError(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// Paths beside the working directory are shown relative to it, like the
+// "../other" argument that named them; unrelated absolute paths stay.
+func TestDisplayPathOutsideBase(t *testing.T) {
+	for _, c := range [][3]string{
+		{"/work/repo/sub", "/work/repo/other/x.yaml", "../other/x.yaml"},
+		{"/work/repo", "/work/repo/a/b.yaml", "a/b.yaml"},
+		{"/home/u/repo", "/etc/x.yaml", "/etc/x.yaml"},
+	} {
+		if got := DisplayPath(c[1], c[0]); got != c[2] {
+			t.Errorf("DisplayPath(%s, %s) = %s, want %s", c[1], c[0], got, c[2])
+		}
+	}
+}
