@@ -76,8 +76,9 @@ fi
 # real manifests/ folders): time and peak memory of one lint run.
 tree="$work/tree"
 hack/overlay-tree.sh "$tree" "${OVERLAYS:-40}" "${CRDS:-12}"
+crdsize=$(du -sh "$tree/crds" | cut -f1)
 if [ -x /usr/bin/time ]; then
-  /usr/bin/time -f "overlay tree, ${OVERLAYS:-40} overlays x ${CRDS:-12} CRDs (1.1 MB):  %e s wall, %U s CPU, %M KB peak RSS" \
+  /usr/bin/time -f "overlay tree, ${OVERLAYS:-40} overlays x ${CRDS:-12} CRDs ($crdsize):  %e s wall, %U s CPU, %M KB peak RSS" \
     "$BIN" lint --no-config -o json --output-file /dev/null "$tree" || true
 else
   s=$(date +%s%N); "$BIN" lint --no-config -o json --output-file /dev/null "$tree" || true; e=$(date +%s%N)
