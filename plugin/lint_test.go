@@ -337,3 +337,34 @@ func TestLintHelmTemplateErrorPosition(t *testing.T) {
 		t.Errorf("the rest was not linted:\n%s", out)
 	}
 }
+
+// A field of the wrong type deep in a rendered object is reported at its
+// line in the source the user owns, with the Kubernetes path — not at the
+// object's first line with a Go struct path.
+func TestLintTypeErrorInRenderedObject(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"kustomization.yaml": "resources:\n  - pod.yaml\nnamespace: shop\n",
+		"pod.yaml": `apiVersion: v1
+kind: Pod
+metadata:
+  name: disk
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+  volumes:
+    - name: data
+      emptyDir: {}
+    - name: san
+      fc:
+        lun: "x"
+`,
+	})
+	_, errOut, code := run(t, dir, "", nil, "lint", "--no-config", ".")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (input error); stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "pod.yaml:14:") || !strings.Contains(errOut, "spec.volumes[1].fc.lun") || strings.Contains(errOut, "VolumeSource") {
+		t.Errorf("want the error at pod.yaml:14 naming spec.volumes[1].fc.lun; stderr:\n%s", errOut)
+	}
+}

@@ -171,12 +171,14 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		if out.err != nil {
 			loc := o.Locate(nil)
 			var de *DecodeError
-			switch {
-			case !errors.As(out.err, &de):
-			case de.Path != nil:
-				loc = o.Locate(de.Path)
-			case de.Line > 0 && o.Locator == nil:
-				loc.Line = de.Line
+			if errors.As(out.err, &de) {
+				if de.Path != nil {
+					loc = o.Locate(de.Path)
+				}
+				// In a plain file the decoder's own line is exact.
+				if de.Line > 0 && o.Locator == nil {
+					loc.Line = de.Line
+				}
 			}
 			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), out.err)})
 		}

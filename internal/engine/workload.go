@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
-	"gopkg.in/yaml.v3"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -100,7 +102,7 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	w := &Workload{Meta: &metav1.ObjectMeta{}, Spec: &corev1.PodSpec{}, MetaPath: metaPath, SpecPath: specPath}
 	if n := o.Get(metaPath); n != nil {
 		if err := manifest.DecodeInto(n, w.Meta); err != nil {
-			return nil, &DecodeError{Line: manifest.FieldLine(n, err), Msg: fmt.Sprintf("%s: %s", metaPath, manifest.DecodeError(err))}
+			return nil, decodeError(n, metaPath, err)
 		}
 	}
 	n := o.Get(specPath)
@@ -108,7 +110,7 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 		return nil, nil
 	}
 	if err := manifest.DecodeInto(n, w.Spec); err != nil {
-		return nil, &DecodeError{Line: manifest.FieldLine(n, err), Msg: fmt.Sprintf("%s: %s", specPath, manifest.DecodeError(err))}
+		return nil, decodeError(n, specPath, err)
 	}
 	if o.Kind == "Pod" && w.Meta.Namespace == "" {
 		w.Meta.Namespace = o.Namespace
@@ -154,6 +156,19 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string { return e.Msg }
+
+// decodeError describes a failure to decode node n, found at prefix of its
+// object. A field of the wrong type gets its full Kubernetes path
+// (spec.volumes[1].fc.lun), located through the object's Locator so that
+// a rendered object's error points into its source, not at line 1.
+func decodeError(n *yaml.Node, prefix manifest.Path, err error) *DecodeError {
+	var fe *manifest.FieldError
+	if errors.As(err, &fe) {
+		p, msg := fe.Under(prefix)
+		return &DecodeError{Line: fe.Line, Path: p, Msg: msg}
+	}
+	return &DecodeError{Line: manifest.FieldLine(n, err), Msg: fmt.Sprintf("%s: %s", prefix, manifest.DecodeError(err))}
+}
 
 // slimWorkload drops what set-level rules do not need once per-object
 // checks are done: the node tree is replaced by the recorded positions of
