@@ -110,7 +110,7 @@ func checkManifest(t *testing.T, raw []byte, tag string, arts []Artifact) {
 }
 
 func TestRenderKrew(t *testing.T) {
-	tmpl, err := os.ReadFile(filepath.Join(repoRoot(t), "krew", manifestFile))
+	tmpl, err := os.ReadFile(filepath.Join(repoRoot(t), "krew", ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,20 +93,19 @@ type Artifact struct {
 	SHA256   string // lowercase hex
 }
 
-// Files inside every archive, in this order. The binary comes first.
+// Files inside every archive besides the binary (see entries).
 const (
 	licenseFile    = "LICENSE"
 	readmeFile     = "README.md"
 	completionFile = "kubectl_complete-secure"
-	checksumsFile  = "checksums.txt"
-	manifestFile   = "secure.yaml"
 )
 
-// ChecksumsFile is the name of the checksum list in Out.
-const ChecksumsFile = checksumsFile
-
-// ManifestFile is the name of the filled krew manifest in Out.
-const ManifestFile = manifestFile
+// Files Dist writes into Out besides the archives: the checksum list, and
+// the filled krew manifest (named after the template krew/secure.yaml).
+const (
+	ChecksumsFile = "checksums.txt"
+	ManifestFile  = "secure.yaml"
+)
 
 // Dist cross-builds the binary for each platform, packs the archives,
 // and writes checksums.txt and the krew manifest into o.Out.
@@ -178,10 +177,10 @@ func (o *Options) Pack(p Platform, bin string) (Artifact, error) {
 // them into o.Out. When arts do not cover every release platform, the
 // manifest lists only theirs.
 func (o *Options) WriteIndex(arts []Artifact) error {
-	if err := os.WriteFile(filepath.Join(o.Out, checksumsFile), Checksums(arts), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(o.Out, ChecksumsFile), Checksums(arts), 0o644); err != nil {
 		return err
 	}
-	tmpl, err := os.ReadFile(filepath.Join(o.Root, "krew", manifestFile))
+	tmpl, err := os.ReadFile(filepath.Join(o.Root, "krew", ManifestFile))
 	if err != nil {
 		return fmt.Errorf("reading the krew template: %w", err)
 	}
@@ -195,9 +194,9 @@ func (o *Options) WriteIndex(arts []Artifact) error {
 	}
 	manifest, err := RenderKrew(tmpl, o.Version, arts, partial)
 	if err != nil {
-		return fmt.Errorf("krew/%s: %w", manifestFile, err)
+		return fmt.Errorf("krew/%s: %w", ManifestFile, err)
 	}
-	return os.WriteFile(filepath.Join(o.Out, manifestFile), manifest, 0o644)
+	return os.WriteFile(filepath.Join(o.Out, ManifestFile), manifest, 0o644)
 }
 
 func (o *Options) check() error {
