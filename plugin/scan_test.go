@@ -89,6 +89,36 @@ metadata: {name: db, namespace: scan-shop}
 stringData: {password: hunter2-never-read}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: scan-ci-admin}
+subjects: [{kind: ServiceAccount, name: ci, namespace: scan-shop}]
+roleRef: {kind: ClusterRole, name: cluster-admin, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: scan-config-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: scan-everyone-reads-config}
+subjects: [{kind: Group, name: "system:authenticated", apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: scan-config-reader, apiGroup: rbac.authorization.k8s.io}
+---
+# Matches only a resource the tests never create: the API server never
+# calls it.
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: scan-policy}
+webhooks:
+- name: policy.scan.example.com
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {name: policy, namespace: scan-ops, path: /validate}}
+  rules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [widgets]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: pod-reader, namespace: scan-shop}
 rules:
@@ -265,6 +295,22 @@ func TestScanReportsOnOwners(t *testing.T) {
 			}
 		}
 	}
+	// Cluster-scoped: RBAC and admission.
+	for _, f := range rep.Findings {
+		key := f.Object.Kind + "/" + f.Object.Name
+		got[key] = append(got[key], f.RuleID)
+	}
+	for key, rules := range map[string][]string{
+		"ClusterRoleBinding/scan-ci-admin":              {"rbac-cluster-admin-binding"},
+		"ClusterRoleBinding/scan-everyone-reads-config": {"rbac-authenticated-binding"},
+		"ValidatingWebhookConfiguration/scan-policy":    {"webhook-fail-open"},
+	} {
+		for _, r := range rules {
+			if !slices.Contains(got[key], r) {
+				t.Errorf("%s: missing %s (got %v)", key, r, got[key])
+			}
+		}
+	}
 	if len(rep.Summary.NotEvaluated) != 0 {
 		t.Errorf("admin scan: not evaluated %+v", rep.Summary.NotEvaluated)
 	}
@@ -333,7 +379,7 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 
 	// Nothing readable: exit 2, and no format says there is nothing wrong.
 	nothing := srv.Kubeconfig(t, clustertest.LimitedUser, "scan-ops")
-	for _, format := range []string{"text", "markdown", "sarif"} {
+	for _, format := range []string{"text", "markdown", "sarif", "github"} {
 		out, errOut, code := run(t, "", "", nil, "scan", "--no-config", "--kubeconfig", nothing, "-o", format)
 		if code != ExitCodeError || !strings.Contains(errOut, "nothing could be read") {
 			t.Errorf("%s: exit %d, stderr %q; want 2, nothing could be read", format, code, errOut)
