@@ -94,8 +94,8 @@ type owner struct {
 	// where.
 	images  map[string]templateImage
 	running int
-	// reported holds running-image findings already made, so each is
-	// made once per owner, container and image.
+	// reported holds running-image findings and digests already
+	// recorded, so each is recorded once per owner, container and image.
 	reported map[string]bool
 }
 
@@ -127,7 +127,7 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 		return res
 	}
 	s.plan = plan
-	st := &scanState{src: s, owners: map[string]*owner{}, digests: map[string]bool{}}
+	st := &scanState{src: s, owners: map[string]*owner{}}
 	err = l.Stream(ctx, plan, func(it *Item) error {
 		s.read++
 		if o := st.take(it); o != nil {
@@ -228,11 +228,10 @@ func (s *Source) rulesFor(categories []string) []string {
 
 // scanState follows owners while objects stream by.
 type scanState struct {
-	src     *Source
-	owners  map[string]*owner // by UID
-	raws    []engine.Raw
-	images  []pipeline.ImageRef
-	digests map[string]bool
+	src    *Source
+	owners map[string]*owner // by UID
+	raws   []engine.Raw
+	images []pipeline.ImageRef
 }
 
 // take decides what happens to one listed object: returned to be
@@ -333,8 +332,10 @@ func (st *scanState) runningImages(ow *owner, pod *manifest.Object, status *yaml
 					st.raws = append(st.raws, engine.NewRaw(&RunningImageNoDigest, top.obj, want.path, finding.Location{}, name,
 						fmt.Sprintf("container %q runs %s with no image digest in pod %s's status: what runs cannot be verified", name, nonEmpty(manifest.ScalarString(cs, "image"), podImages[name].image), pod.Name)))
 				}
-			} else if !st.digests[digest] {
-				st.digests[digest] = true
+			} else if k := "digest\x00" + name + "\x00" + digest; !top.reported[k] {
+				// Once per owner and container: the verifier checks each
+				// distinct digest once however many owners run it.
+				top.reported[k] = true
 				st.images = append(st.images, pipeline.ImageRef{Object: top.obj, Ref: digest, Path: want.path, Container: name})
 			}
 			// The pod's own spec says which image it was created from;
