@@ -88,6 +88,30 @@ kind: Secret
 metadata: {name: db, namespace: scan-shop}
 stringData: {password: hunter2-never-read}
 ---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup, namespace: scan-ops}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: backup, image: "busybox:1.36", securityContext: {runAsUser: 0}}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: scan-shop}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      hostPID: true
+      containers: [{name: db, image: "postgres:17"}]
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: scan-ci-admin}
@@ -133,7 +157,20 @@ subjects:
 - {kind: User, name: limited, apiGroup: rbac.authorization.k8s.io}
 roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
 `)
-		deploy, ds := objs[2], objs[3]
+		deploy, ds, cron, sts := objs[2], objs[3], objs[6], objs[7]
+		job := srv.Create(t, fmt.Sprintf(`
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: backup-2960
+  namespace: scan-ops
+  ownerReferences: [{apiVersion: batch/v1, kind: CronJob, name: backup, uid: %s, controller: true}]
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: backup, image: "busybox:1.36", securityContext: {runAsUser: 0}}]
+`, cron.GetUID()))[0]
 		rs := srv.Create(t, fmt.Sprintf(`
 apiVersion: apps/v1
 kind: ReplicaSet
@@ -155,7 +192,11 @@ spec:
 		pod := func(ns, name, ownerKind, ownerName, ownerUID, container, spec, image, imageID string) {
 			owner := ""
 			if ownerUID != "" {
-				owner = fmt.Sprintf("\n  ownerReferences: [{apiVersion: apps/v1, kind: %s, name: %s, uid: %s, controller: true}]", ownerKind, ownerName, ownerUID)
+				apiVersion := "apps/v1"
+				if ownerKind == "Job" {
+					apiVersion = "batch/v1"
+				}
+				owner = fmt.Sprintf("\n  ownerReferences: [{apiVersion: %s, kind: %s, name: %s, uid: %s, controller: true}]", apiVersion, ownerKind, ownerName, ownerUID)
 			}
 			fmt.Fprintf(&pods, `---
 apiVersion: v1
@@ -178,6 +219,8 @@ status:
 		agentSpec := "  hostNetwork: true\n  hostPID: true\n  containers:\n  - name: agent\n    image: registry.example/agent:2.0\n    resources: {limits: {cpu: 100m, memory: 64Mi}}"
 		pod("scan-ops", "agent-x1", "DaemonSet", "agent", string(ds.GetUID()), "agent", agentSpec, "registry.example/agent:2.0", "registry.example/agent@"+digest("x"))
 		pod("scan-ops", "agent-x2", "DaemonSet", "agent", string(ds.GetUID()), "agent", agentSpec, "registry.example/agent:2.0", "registry.example/agent@"+digest("x"))
+		pod("scan-ops", "backup-2960-q", "Job", "backup-2960", string(job.GetUID()), "backup", "  restartPolicy: Never\n  containers:\n  - name: backup\n    image: busybox:1.36\n    securityContext: {runAsUser: 0}", "busybox:1.36", "busybox@"+digest("d"))
+		pod("scan-shop", "db-0", "StatefulSet", "db", string(sts.GetUID()), "db", "  hostPID: true\n  containers:\n  - name: db\n    image: postgres:17", "postgres:17", "postgres@"+digest("p"))
 		pod("scan-ops", "debug", "", "", "", "shell", "  hostIPC: true\n  containers:\n  - name: shell\n    image: busybox:1.36", "busybox:1.36", "busybox@"+digest("d"))
 		srv.Create(t, pods.String())
 	})
@@ -276,7 +319,7 @@ func TestScanReportsOnOwners(t *testing.T) {
 		}
 		key := f.Object.Kind + "/" + f.Object.Namespace + "/" + f.Object.Name
 		got[key] = append(got[key], f.RuleID)
-		if f.Object.Kind == "ReplicaSet" || (f.Object.Kind == "Pod" && f.Object.Name != "debug") {
+		if f.Object.Kind == "ReplicaSet" || f.Object.Kind == "Job" || (f.Object.Kind == "Pod" && f.Object.Name != "debug") {
 			t.Errorf("%s reported on %s: owned objects are reported on their owner", f.RuleID, key)
 		}
 		if key == "Deployment/scan-shop/web" && f.RuleID == "privileged-container" && !strings.Contains(f.Message, "(3 running replicas)") {
@@ -288,6 +331,8 @@ func TestScanReportsOnOwners(t *testing.T) {
 		"DaemonSet/scan-ops/agent":  {"host-network", "host-pid", "host-path-sensitive"},
 		"Pod/scan-ops/debug":        {"host-ipc", "memory-limit-missing"},
 		"Secret/scan-shop/ci-token": {"legacy-service-account-token"},
+		"CronJob/scan-ops/backup":   {"run-as-root"},
+		"StatefulSet/scan-shop/db":  {"host-pid"},
 	} {
 		for _, r := range rules {
 			if !slices.Contains(got[key], r) {
