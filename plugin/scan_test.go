@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -506,5 +507,33 @@ func TestScanCompletion(t *testing.T) {
 	out, _, _ = run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "-n", "scan-")
 	if !strings.Contains(out, "scan-shop\n") || !strings.Contains(out, "scan-ops\n") || strings.Contains(out, "default\n") {
 		t.Errorf("namespace completion:\n%s", out)
+	}
+}
+
+// An unreachable cluster is an input error (exit 2) naming the server,
+// and the token is never printed.
+func TestScanUnreachableServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	const token = "s3cr3t-token-value"
+	out, errOut, code := run(t, "", "", nil, "scan", "--no-config", "--server", "https://"+addr, "--token", token, "--request-timeout", "5s")
+	if code != ExitCodeError || !strings.Contains(errOut, addr) {
+		t.Errorf("exit %d, stderr %q; want 2 naming %s", code, errOut, addr)
+	}
+	if strings.Contains(out+errOut, token) {
+		t.Errorf("the token was printed:\n%s\n%s", out, errOut)
+	}
+	if !strings.Contains(out, "not evaluated: the cluster") {
+		t.Errorf("the report does not say that nothing was evaluated:\n%s", out)
+	}
+	// JSON names it too, and still matches the schema.
+	js, _, _ := run(t, "", "", nil, "scan", "--no-config", "--server", "https://"+addr, "--token", token, "-o", "json")
+	validateReportSchema(t, []byte(js))
+	if !strings.Contains(js, `"resource": "*"`) {
+		t.Errorf("JSON lacks the not-evaluated cluster:\n%s", js)
 	}
 }

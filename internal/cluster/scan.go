@@ -123,7 +123,13 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	}
 	plan, err := l.Plan(ctx, want)
 	if err != nil {
+		// Nothing is known, so nothing was evaluated: every format says so.
 		res.Errors = append(res.Errors, finding.InputError{File: s.Server, Message: err.Error()})
+		all := make([]string, 0, len(s.Rules))
+		for _, r := range s.Rules {
+			all = append(all, r.ID)
+		}
+		s.edges.NotEvaluated = []finding.NotEvaluated{{Resource: "*", Reason: err.Error(), Rules: all}}
 		return res
 	}
 	s.plan = plan
