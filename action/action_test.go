@@ -281,3 +281,31 @@ func TestValuesKeyLocations(t *testing.T) {
 		t.Errorf("the input findings were changed")
 	}
 }
+
+// The job summary stays under GitHub's 1 MiB however many findings, and
+// says what it left out.
+func TestSummaryUnderOneMiB(t *testing.T) {
+	res := manyFindings(60000)
+	res.Summary.Errors = make([]finding.InputError, 3000)
+	for i := range res.Summary.Errors {
+		res.Summary.Errors[i] = finding.InputError{File: fmt.Sprintf("bad%d.yaml", i), Line: 1, Message: strings.Repeat("e", 200)}
+	}
+	s := Summary(SummaryInput{Result: res, Kept: res.Findings, ServerURL: "https://github.com", Repo: "a/b", SHA: "abc", VerifyImages: true})
+	if len(s) >= 1<<20 {
+		t.Errorf("summary is %d bytes", len(s))
+	}
+	if !strings.Contains(s, "… and ") || !regexp.MustCompile(`\]\(https://github\.com/a/b/blob/abc/f\d+\.yaml#L\d+\)`).MatchString(s) {
+		t.Errorf("summary does not say what it left out or lacks links")
+	}
+}
+
+func TestUnder(t *testing.T) {
+	for _, c := range []struct {
+		dir, p string
+		want   bool
+	}{{".", "a/b.yaml", true}, {"deploy", "deploy/x.yaml", true}, {"deploy", "deployment/x.yaml", false}, {"deploy/x.yaml", "deploy/x.yaml", true}, {"deploy", "chart/values.yaml", false}} {
+		if got := under(c.dir)(c.p); got != c.want {
+			t.Errorf("under(%q)(%q) = %v", c.dir, c.p, got)
+		}
+	}
+}

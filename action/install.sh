@@ -4,7 +4,7 @@
 # runners and under act.
 #
 #   KS_VERSION   latest | vX.Y.Z | source
-#   KS_TOKEN     token for the releases API (latest) and downloads
+#   KS_TOKEN     token for the releases API (latest); downloads go without it
 #
 # Release archives are verified against the release's checksums.txt
 # (sha256) before they are unpacked, and kept in the runner's tool cache
@@ -53,7 +53,7 @@ if [ "$version" = latest ]; then
   if [[ "${KS_ACTION_REF:-}" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
     version="$KS_ACTION_REF"
   else
-    version="$(curl -fsSL "${auth[@]}" "$api/repos/$repo/releases/latest" |
+    version="$(curl -fsSL ${auth[@]+"${auth[@]}"} "$api/repos/$repo/releases/latest" |
       sed -n 's/^ *"tag_name": *"\([^"]*\)".*/\1/p' | head -n1)" || true
     [ -n "$version" ] || die "could not find the newest release of $repo"
   fi
@@ -69,12 +69,12 @@ fi
 work="$(mktemp -d "$tmp/kubectl-secure-install.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 base="$server/$repo/releases/download/$version"
-curl -fsSL --retry 3 "${auth[@]}" -o "$work/checksums.txt" "$base/checksums.txt" ||
+curl -fsSL --retry 3 -o "$work/checksums.txt" "$base/checksums.txt" ||
   die "downloading $base/checksums.txt failed"
 # The archive's exact name comes from the checksums it must match.
 archive="$(awk -v s="_${os}_${arch}.tar.gz" '{ n=$2; sub(/^\*/, "", n) } substr(n, length(n)-length(s)+1) == s && n ~ /^kubectl-secure_/ { print n; exit }' "$work/checksums.txt")"
 [ -n "$archive" ] || die "no kubectl-secure archive for ${os}/${arch} in $version's checksums.txt"
-curl -fsSL --retry 3 "${auth[@]}" -o "$work/$archive" "$base/$archive" || die "downloading $base/$archive failed"
+curl -fsSL --retry 3 -o "$work/$archive" "$base/$archive" || die "downloading $base/$archive failed"
 want="$(awk -v n="$archive" '$2 == n || $2 == "*" n { print $1; exit }' "$work/checksums.txt")"
 if command -v sha256sum >/dev/null; then
   got="$(sha256sum "$work/$archive" | cut -d' ' -f1)"

@@ -33,6 +33,10 @@ type Reviewer struct {
 	MaxComments int
 	// Suggest returns a ```suggestion block for a finding, "" for none.
 	Suggest func(*finding.Finding) string
+	// Owns reports whether a file is linted by this run: comments on other
+	// files belong to other runs (a matrix over paths) and are left be.
+	// Nil owns every file.
+	Owns func(path string) bool
 	// Body renders the review's body from what the review holds.
 	Body func(*ReviewOutcome) string
 	Logf func(format string, args ...any)
@@ -344,13 +348,13 @@ func (r *Reviewer) tidy(ctx context.Context, out *ReviewOutcome, own map[int64]*
 	slices.Sort(ids)
 	for _, id := range ids {
 		oc := own[id]
-		if current[oc.fp] || oc.fixed {
+		if current[oc.fp] || oc.fixed || (r.Owns != nil && !r.Owns(oc.c.GetPath())) {
 			continue
 		}
 		var err error
 		if oc.replied {
 			body := fmt.Sprintf("Fixed in %s: kubectl-secure no longer reports this finding.\n\n%s", r.PR.HeadSHA, fixedMarker)
-			if _, _, err = r.Client.PullRequests.CreateCommentInReplyTo(ctx, r.PR.Owner, r.PR.Repo, r.PR.Number, body, id); err == nil {
+			if err = r.reply(ctx, id, body); err == nil {
 				out.Replied++
 			}
 		} else if _, err = r.Client.PullRequests.DeleteComment(ctx, r.PR.Owner, r.PR.Repo, id); err == nil {
@@ -360,6 +364,19 @@ func (r *Reviewer) tidy(ctx context.Context, out *ReviewOutcome, own map[int64]*
 			r.logf("kubectl-secure: could not tidy review comment %d: %v", id, err)
 		}
 	}
+}
+
+// reply answers a review comment through the replies endpoint
+// (go-github's CreateCommentInReplyTo posts in_reply_to to the comments
+// endpoint, whose published schema also requires commit_id and path).
+func (r *Reviewer) reply(ctx context.Context, id int64, body string) error {
+	u := fmt.Sprintf("repos/%v/%v/pulls/%d/comments/%d/replies", r.PR.Owner, r.PR.Repo, r.PR.Number, id)
+	req, err := r.Client.NewRequest(ctx, http.MethodPost, u, map[string]string{"body": body})
+	if err != nil {
+		return err
+	}
+	_, err = r.Client.Do(req, nil)
+	return err
 }
 
 // degrade turns a failed API call into the one log line that says the

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -64,25 +65,24 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 	pub := &Published{Kept: res.Findings}
 	var ferr []string
 
+	// The reports are written while the API is talked to: res is only
+	// read from here on.
 	report := filepath.Join(tempDir(rt.Getenv), "kubectl-secure-report.json")
-	if err := (pipeline.Output{Format: "json", File: report}).Write(nil, res, rt.Getenv); err != nil {
-		ferr, report = append(ferr, err.Error()), ""
+	sarif := in.SARIFFile
+	if sarif != "" && !filepath.IsAbs(sarif) {
+		sarif = filepath.Join(workspace, sarif)
 	}
-	sarif := ""
-	if in.SARIFFile != "" {
-		lim := rt.SARIF
-		if lim.Results == 0 {
-			lim = SARIFLimits{Results: SARIFMaxResults, Gzipped: SARIFMaxGzipped}
-		}
-		sarif = in.SARIFFile
-		if !filepath.IsAbs(sarif) {
-			sarif = filepath.Join(workspace, sarif)
-		}
-		if pub.SARIFNote, err = WriteSARIF(sarif, res, lim); err != nil {
-			ferr, sarif = append(ferr, err.Error()), ""
-		} else if pub.SARIFNote != "" {
-			gha.Warningf("%s", pub.SARIFNote)
-		}
+	var reportErr, sarifErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { reportErr = (pipeline.Output{Format: "json", File: report}).Write(nil, res, rt.Getenv) })
+	if sarif != "" {
+		wg.Go(func() {
+			lim := rt.SARIF
+			if lim.Results == 0 {
+				lim = SARIFLimits{Results: SARIFMaxResults, Gzipped: SARIFMaxGzipped}
+			}
+			pub.SARIFNote, sarifErr = WriteSARIF(sarif, res, lim)
+		})
 	}
 
 	// Reports keep lint's locations; the review, annotations and summary
@@ -100,6 +100,10 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 			Client: client, PR: *pr, Rules: rules, MaxComments: in.MaxComments,
 			Suggest: rt.Suggest,
 			Logf:    func(f string, a ...any) { gha.Warningf(f, a...) },
+		}
+		r.Owns = under(RepoPath(in.Path, workspace))
+		if r.Suggest == nil {
+			r.Suggest = fixSuggester(res.Findings, workspace)
 		}
 		r.Body = func(out *ReviewOutcome) string { return ReviewBody(out, res, in.FilterMode) }
 		diff, err := r.ListFiles(ctx)
@@ -123,6 +127,15 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 		pub.Requests = client.Requests()
 	}
 
+	wg.Wait()
+	if reportErr != nil {
+		ferr, report = append(ferr, reportErr.Error()), ""
+	}
+	if sarifErr != nil {
+		ferr, sarif = append(ferr, sarifErr.Error()), ""
+	} else if pub.SARIFNote != "" {
+		gha.Warningf("%s", pub.SARIFNote)
+	}
 	if in.Annotations || fallback {
 		pub.Annotated, pub.NotAnnotated = Annotate(gha, pub.Kept, res.Summary.Errors, rules)
 	}
@@ -192,6 +205,13 @@ func RepoRelative(res *finding.Result, workspace string) {
 	}
 	for i := range res.Summary.Errors {
 		res.Summary.Errors[i].File = rel(res.Summary.Errors[i].File)
+	}
+}
+
+// under returns whether a repository path lies under dir ("." is all).
+func under(dir string) func(string) bool {
+	return func(p string) bool {
+		return dir == "." || dir == "" || p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 	}
 }
 

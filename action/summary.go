@@ -135,12 +135,12 @@ func Summary(in SummaryInput) string {
 	res := in.Result
 	var b strings.Builder
 	b.WriteString("## kubectl-secure\n\n")
-	scope := "in the whole run"
 	if in.PR != nil {
-		scope = fmt.Sprintf("in the changed lines of #%d (filter-mode `%s`)", in.PR.Number, in.Mode)
+		fmt.Fprintf(&b, "**%d finding(s) in the changed lines of #%d** (filter-mode `%s`); %d in the whole run, in %d objects from %d files.\n\n",
+			len(in.Kept), in.PR.Number, in.Mode, len(res.Findings), res.Summary.Objects, res.Summary.Files)
+	} else {
+		fmt.Fprintf(&b, "**%d finding(s)** in %d objects from %d files.\n\n", len(res.Findings), res.Summary.Objects, res.Summary.Files)
 	}
-	fmt.Fprintf(&b, "**%d finding(s) %s**; %d in the whole run, in %d objects from %d files.\n\n",
-		len(in.Kept), scope, len(res.Findings), res.Summary.Objects, res.Summary.Files)
 	b.WriteString("| Severity | Whole run | Kept |\n| --- | ---: | ---: |\n")
 	all, kept := countSeverities(res.Findings), countSeverities(in.Kept)
 	for _, s := range severities {

@@ -36,9 +36,13 @@ $(ACT):
 	@mkdir -p $(dir $@)
 	GOTOOLCHAIN=local go -C $(ACTION_ROOT)/hack/tools/act build -trimpath -ldflags '-s -w' -o $@ github.com/nektos/act
 
-test-action: octokit-openapi act
-	KUBECTL_SECURE_REQUIRE_TOOLS=1 KUBECTL_SECURE_OCTOKIT_OPENAPI=$(OCTOKIT_OPENAPI) KUBECTL_SECURE_ACT=$(ACT) \
-		GOTOOLCHAIN=local go -C $(ACTION_ROOT) test -count=1 ./action/... ./internal/githubfake/ ./plugin/ -run 'Action|OpenAPI|Patch|SARIF|Diff|Inputs'
+# actionlint comes from mk/dist.mk.
+test-action: octokit-openapi act actionlint
+	KUBECTL_SECURE_REQUIRE_TOOLS=1 KUBECTL_SECURE_OCTOKIT_OPENAPI=$(OCTOKIT_OPENAPI) KUBECTL_SECURE_ACT=$(ACT) KUBECTL_SECURE_ACTIONLINT=$(ACTIONLINT) \
+		GOTOOLCHAIN=local go -C $(ACTION_ROOT) test -count=1 ./action/... ./internal/githubfake/ ./plugin/ -run 'Action|OpenAPI|Patch|SARIF|Annotate|Inputs|Values|ReadInputs'
+
+# `make bench` runs this one too.
+bench: bench-action
 
 bench-action:
 	GOTOOLCHAIN=local go -C $(ACTION_ROOT) test -run '^$$' -bench BenchmarkActionPullRequest -benchtime 3x ./plugin/

@@ -42,7 +42,13 @@ $(KUBE_APISERVER):
 # Debian's package, unpacked rather than installed: no root, no service.
 $(ETCD):
 	@mkdir -p $(dir $@)
-	@tmp=$$(mktemp -d) && cd $$tmp && apt-get download -qq etcd-server=$(ETCD_DEB_VERSION)\* \
+	@# A fresh machine has no package lists yet: update once when the
+	@# download fails, and take Debian's current etcd-server when the pinned
+	@# version is no longer served (the path still names the pin).
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+		{ apt-get download -qq etcd-server=$(ETCD_DEB_VERSION)\* 2>/dev/null \
+		  || { apt-get update -qq && apt-get download -qq etcd-server=$(ETCD_DEB_VERSION)\*; } \
+		  || apt-get download -qq etcd-server; } \
 		&& dpkg-deb -x etcd-server_*.deb x && cp x/usr/bin/etcd $(abspath $@) && rm -rf $$tmp
 	@$(abspath $@) --version | head -1
 

@@ -28,6 +28,9 @@ const (
 	testPR    = 7
 )
 
+// actionTestdata is resolved before any test changes directory.
+var actionTestdata, _ = filepath.Abs(filepath.Join("..", "testdata", "action"))
+
 // prRepo is a git repository with a base and a head commit, and the
 // pull request's files as GitHub lists them.
 type prRepo struct {
@@ -75,11 +78,11 @@ func newPRRepo(t testing.TB) *prRepo {
 	}
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
-	copyTree(t, filepath.Join("..", "testdata", "action", "base"), dir)
+	copyTree(t, filepath.Join(actionTestdata, "base"), dir)
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "base")
 	r := &prRepo{dir: dir, base: git(t, dir, "rev-parse", "HEAD")}
-	copyTree(t, filepath.Join("..", "testdata", "action", "head"), dir)
+	copyTree(t, filepath.Join(actionTestdata, "head"), dir)
 	r.commit(t, "head")
 	return r
 }
@@ -217,7 +220,7 @@ func commentSet(cs []githubfake.Comment) []string {
 }
 
 func expectedComments(t testing.TB) []string {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "action", "expect.txt"))
+	b, err := os.ReadFile(filepath.Join(actionTestdata, "expect.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +289,11 @@ func TestActionReviewsChangedLinesAndRerunsQuietly(t *testing.T) {
 			t.Errorf("comment at %s:%d lacks marker, docs or remediation:\n%s", c.Path, *c.Line, c.Body)
 		}
 	}
-	if !strings.Contains(reviews[0].Body, "4 finding(s) in the changed lines") || !strings.Contains(reviews[0].Body, "helm chart chart") {
+	n := len(expectedComments(t))
+	if !strings.Contains(reviews[0].Body, fmt.Sprintf("%d finding(s) in the changed lines", n)) || !strings.Contains(reviews[0].Body, "helm chart chart") {
 		t.Errorf("review body:\n%s", reviews[0].Body)
 	}
-	want := map[string]string{"new-findings": "4", "errors": "0", "exit-code": "1", "sarif-file": run.env["INPUT_SARIF-FILE"]}
+	want := map[string]string{"new-findings": fmt.Sprint(n), "errors": "0", "exit-code": "1", "sarif-file": run.env["INPUT_SARIF-FILE"]}
 	for k, v := range want {
 		if run.outputs[k] != v {
 			t.Errorf("output %s = %q, want %q", k, run.outputs[k], v)
@@ -299,7 +303,7 @@ func TestActionReviewsChangedLinesAndRerunsQuietly(t *testing.T) {
 		t.Errorf("report-json: %v", err)
 	}
 	link := fmt.Sprintf("%s/%s/%s/blob/%s/deploy/web.yaml#L23", srv.URL, testOwner, testRepo, r.head)
-	if !strings.Contains(run.summary, link) || !strings.Contains(run.summary, "Review posted with 4 inline comment(s)") {
+	if !strings.Contains(run.summary, link) || !strings.Contains(run.summary, fmt.Sprintf("Review posted with %d inline comment(s)", n)) {
 		t.Errorf("summary lacks %s or the review:\n%s", link, run.summary)
 	}
 
@@ -321,40 +325,74 @@ func TestActionReviewsChangedLinesAndRerunsQuietly(t *testing.T) {
 	}
 }
 
-func TestActionFixDeletesOrAnswersComments(t *testing.T) {
+var suggestionRE = regexp.MustCompile("(?s)```suggestion\n(.*?)\n```")
+
+// One-click suggestions: each replaces exactly the commented line,
+// indentation kept; applying them (as GitHub's "Commit suggestion" does)
+// and re-linting makes the findings go: their comments are deleted, or
+// answered "fixed" when somebody replied.
+func TestActionSuggestionsFixAndCommentsGo(t *testing.T) {
 	r := newPRRepo(t)
 	srv := newFake(t, r, "")
 	runActionIn(t, r, workflowEnv(t, r, srv, nil))
 	comments, _, _, _ := srv.Snapshot()
+	type edit struct {
+		path string
+		line int
+		new  string
+	}
+	var edits []edit
+	suggested := map[string]bool{}
 	var hostPID githubfake.Comment
 	for _, c := range comments {
-		if strings.Contains(c.Body, "`host-pid`") {
+		rule := ruleInBody.FindStringSubmatch(c.Body)[1]
+		if rule == "host-pid" {
 			hostPID = c
+		}
+		m := suggestionRE.FindStringSubmatch(c.Body)
+		if m == nil {
+			continue
+		}
+		suggested[rule] = true
+		src, _ := os.ReadFile(filepath.Join(r.dir, c.Path))
+		old := strings.Split(string(src), "\n")[*c.Line-1]
+		indent := func(s string) string { return s[:len(s)-len(strings.TrimLeft(s, " "))] }
+		if strings.Contains(m[1], "\n") || indent(m[1]) != indent(old) || m[1] == old {
+			t.Errorf("%s:%d: suggestion %q does not replace %q in place", c.Path, *c.Line, m[1], old)
+		}
+		edits = append(edits, edit{c.Path, *c.Line, m[1]})
+	}
+	for _, rule := range []string{"privileged-container", "host-pid", "allow-privilege-escalation", "host-network"} {
+		if !suggested[rule] {
+			t.Errorf("no suggestion for %s", rule)
 		}
 	}
 	if hostPID.ID == 0 {
 		t.Fatal("no host-pid comment")
 	}
-	// Somebody answers the host-pid comment; then both findings on
-	// deploy/web.yaml are fixed.
+	// Somebody answers the host-pid comment before it is fixed.
 	srv.AddComment(githubfake.Comment{InReplyToID: hostPID.ID, Path: hostPID.Path, Line: hostPID.Line, Body: "we need this for the profiler"})
-	web := filepath.Join(r.dir, "deploy", "web.yaml")
-	b, _ := os.ReadFile(web)
-	fixed := strings.Replace(strings.Replace(string(b), "privileged: true", "privileged: false", 1), "      hostPID: true\n", "", 1)
-	os.WriteFile(web, []byte(fixed), 0o644)
-	r.commit(t, "fix")
+	for _, e := range edits {
+		p := filepath.Join(r.dir, e.path)
+		src, _ := os.ReadFile(p)
+		lines := strings.Split(string(src), "\n")
+		lines[e.line-1] = e.new
+		os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644)
+	}
+	r.commit(t, "apply suggestions")
 	srv.Lock()
 	srv.Files, srv.HeadSHA = r.files(t), r.head
 	srv.Unlock()
 
 	srv.ResetRequests()
-	runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
 	noViolations(t, srv)
+	if run.outputs["new-findings"] != "0" {
+		t.Errorf("after the suggestions %s findings remain in the changed lines", run.outputs["new-findings"])
+	}
 	comments, reviews, _, _ := srv.Snapshot()
-	got := commentSet(comments)
-	want := []string{"app/prod/patch.yaml:12 allow-privilege-escalation", "chart/values.yaml:2 host-network", "deploy/web.yaml:18 host-pid"}
-	if !slices.Equal(got, want) {
-		t.Errorf("after the fix: %q, want %q (privileged deleted, host-pid kept: it has a reply)", got, want)
+	if got := commentSet(comments); !slices.Equal(got, []string{"deploy/web.yaml:18 host-pid"}) {
+		t.Errorf("after the fix: %q, want only the answered host-pid comment", got)
 	}
 	var answered bool
 	for _, c := range comments {
@@ -405,7 +443,7 @@ func TestActionDropsCommentsGitHubRefuses(t *testing.T) {
 	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
 	noViolations(t, srv)
 	comments, reviews, _, _ := srv.Snapshot()
-	want := []string{"app/prod/patch.yaml:12 allow-privilege-escalation", "deploy/web.yaml:18 host-pid", "deploy/web.yaml:23 privileged-container"}
+	want := slices.DeleteFunc(expectedComments(t), func(c string) bool { return strings.HasPrefix(c, "chart/values.yaml:2 ") })
 	if got := commentSet(comments); !slices.Equal(got, want) {
 		t.Errorf("comments %q, want %q", got, want)
 	}
@@ -462,7 +500,7 @@ func TestActionOnPushHasNoReview(t *testing.T) {
 	if run.outputs["findings"] == "" || run.outputs["findings"] != run.outputs["new-findings"] {
 		t.Errorf("outputs on push: %v", run.outputs)
 	}
-	if !strings.Contains(run.stdout.String(), "::error ") || !strings.Contains(run.summary, "in the whole run") {
+	if !strings.Contains(run.stdout.String(), "::error ") || !strings.Contains(run.summary, "finding(s)** in ") {
 		t.Errorf("no annotations or summary on push")
 	}
 	if _, err := os.Stat(run.outputs["sarif-file"]); err != nil {
@@ -479,5 +517,29 @@ func TestActionBadInputExitsTwo(t *testing.T) {
 	}
 	if !strings.Contains(run.stdout.String(), "filter-mode") {
 		t.Errorf("the bad input is not named:\n%s", run.stdout.String())
+	}
+}
+
+// Two runs on one pull request over different paths (a matrix) leave
+// each other's comments alone.
+func TestActionRunsOverOtherPathsKeepComments(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"path": "deploy"}))
+	first, _, _, _ := srv.Snapshot()
+	runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"path": "app"}))
+	noViolations(t, srv)
+	comments, reviews, _, _ := srv.Snapshot()
+	var deploy, app int
+	for _, c := range commentSet(comments) {
+		switch {
+		case strings.HasPrefix(c, "deploy/"):
+			deploy++
+		case strings.HasPrefix(c, "app/"):
+			app++
+		}
+	}
+	if deploy != len(commentSet(first)) || deploy == 0 || app == 0 || len(reviews) != 2 {
+		t.Errorf("deploy comments %d (first run posted %d), app comments %d, reviews %d", deploy, len(commentSet(first)), app, len(reviews))
 	}
 }

@@ -124,8 +124,14 @@ func (o *LintOptions) Validate() error {
 		return usageError("--max-file-size must be positive")
 	}
 	ropt, err := o.Render.Options()
+	if err == nil {
+		err = o.Render.Resolve(&ropt, o.policy, o.Policy.KubernetesVersion)
+	}
 	if err != nil {
 		return usageError("%v", err)
+	}
+	for _, w := range o.Render.Deprecations() {
+		fmt.Fprintln(o.ErrOut, "Warning:", w)
 	}
 	o.render = ropt
 	return o.Verify.Validate(o.policy)

@@ -53,6 +53,7 @@ column of the field to change.`,
 		NewCmdRules(streams),
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),
+		NewCmdWhoCan(streams, getenv),
 		NewCmdAction(streams, getenv),
 	)
 	registerCompletions(cmd)

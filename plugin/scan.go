@@ -155,6 +155,7 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 		WriteBaseline: o.Policy.WriteBaseline,
 		ToolVersion:   version,
 		Now:           o.now,
+		PodSecurity:   true,
 	})
 	if err != nil {
 		return runError(err)

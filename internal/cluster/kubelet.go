@@ -46,13 +46,14 @@ func (c *Client) KubeletConfig(ctx context.Context, node string) (*manifest.Obje
 	return KubeletConfigObject(node, body)
 }
 
-// KubeletConfigObject turns a configz payload ({"kubeletconfig": {…}})
-// into a KubeletConfiguration object named after node (the document is
-// internal/kubelet's; the kubelet rules judge it).
+// KubeletConfigObject turns a configz payload ({"kubeletconfig": {…}},
+// or a bare configuration) into a KubeletConfiguration object named after
+// node; kubelet.FromConfigz does the unwrapping, for files and clusters
+// alike.
 func KubeletConfigObject(node string, configz []byte) (*manifest.Object, error) {
 	doc, err := kubelet.FromConfigz(node, configz)
 	if err != nil {
 		return nil, err
 	}
-	return manifest.FromJSON(doc, manifest.RemoteOptions{})
+	return manifest.FromJSON(doc, manifest.RemoteOptions{APIVersion: KubeletConfigAPIVersion, Kind: KubeletConfigKind})
 }

@@ -79,6 +79,10 @@ type Source struct {
 	Kubelet bool
 	// Progress, when set, receives progress lines (a terminal).
 	Progress io.Writer
+	// observe sees every object listed, owned pods included
+	// (pipeline.ObservingSource): the Pod Security readiness table judges
+	// the pods that run, not only the owners' templates.
+	observe func(*manifest.Object)
 
 	plan  *Plan
 	edges pipeline.Edges
@@ -136,6 +140,9 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	st := &scanState{src: s, owners: map[string]*owner{}}
 	err = l.Stream(ctx, plan, func(it *Item) error {
 		s.read++
+		if s.observe != nil {
+			s.observe(it.Object)
+		}
 		if o := st.take(it); o != nil {
 			res.Objects = append(res.Objects, o)
 			visit(o)
@@ -175,6 +182,11 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	}
 	return res
 }
+
+// Observe implements pipeline.ObservingSource.
+func (s *Source) Observe(fn func(*manifest.Object)) { s.observe = fn }
+
+var _ pipeline.ObservingSource = (*Source)(nil)
 
 // Edges implements pipeline.EdgeSource.
 func (s *Source) Edges() *pipeline.Edges { return &s.edges }

@@ -88,3 +88,21 @@ func TestFindWalksParents(t *testing.T) {
 		t.Errorf("Find(%s) = %q, want %q", deep, got, want)
 	}
 }
+
+func TestParseExclude(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, ".kubectl-secure.yaml")
+	if err := os.WriteFile(p, []byte("exclude:\n  - examples/\n  - \"**/profiles/*.yaml\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Exclude, " ") != "examples/ **/profiles/*.yaml" || cfg.Dir() != dir {
+		t.Errorf("exclude %v dir %s", cfg.Exclude, cfg.Dir())
+	}
+	if _, err := Parse("c.yaml", []byte("exclude: examples\n")); err == nil {
+		t.Error("a scalar exclude accepted")
+	}
+}

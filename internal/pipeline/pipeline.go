@@ -74,7 +74,13 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			return nil, err
 		}
 	}
-	eng := &engine.Engine{Registry: p.Registry, Settings: p.Settings, Disabled: p.Disabled}
+	disabled := p.Disabled
+	var psa *podSecurityTable
+	if opt.PodSecurity {
+		psa = newPodSecurityTable(&p.Settings)
+		disabled = psa.engineDisabled(src, disabled)
+	}
+	eng := &engine.Engine{Registry: p.Registry, Settings: p.Settings, Disabled: disabled}
 	collector := eng.NewCollector()
 	visit := collector.Visit
 	images := &imageCollector{seen: map[*manifest.Object]bool{}}
@@ -84,9 +90,7 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			collector.Visit(obj)
 		}
 	}
-	var psa *podSecurityTable
-	if opt.PodSecurity {
-		psa = newPodSecurityTable(&p.Settings)
+	if psa != nil {
 		visit = psa.observe(src, visit)
 	}
 	loaded := src.Load(ctx, visit)
@@ -114,6 +118,9 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
 	raws = append(raws, edges.Findings...)
+	if psa != nil {
+		raws = append(raws, psa.raws(p, podSecurity)...)
+	}
 	inputErrs := append(loaded.Errors, ruleErrs...)
 	objects := len(loaded.Objects) + edges.Uncounted
 	// From here on only the findings matter: let the objects go before

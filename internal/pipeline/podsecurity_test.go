@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -125,5 +126,26 @@ func TestPodSecurityTableObservesAbsorbedPods(t *testing.T) {
 	rows := out.Result.PodSecurity
 	if len(rows) != 1 || rows[0].Pods != 1 || rows[0].Satisfies != "privileged" || len(rows[0].Blockers) != 1 || rows[0].Blockers[0].Object.Name != "web-1-abc" {
 		t.Fatalf("rows %+v, want shop judged by its running pod", rows)
+	}
+	// The findings agree with the table: the clean template does not make
+	// shop look ready for restricted.
+	var psa []string
+	for _, f := range out.Result.Findings {
+		if strings.HasPrefix(f.RuleID, "psa-") {
+			psa = append(psa, f.RuleID+" "+f.Object.Kind+"/"+f.Object.Name+": "+f.Message)
+		}
+	}
+	if len(psa) != 1 || !strings.HasPrefix(psa[0], "psa-next-level-blocked Namespace/shop:") || !strings.Contains(psa[0], "Pod/web-1-abc (privileged)") {
+		t.Errorf("psa findings %q", psa)
+	}
+	// Disabled in the config, they stay off.
+	out, err = Run(context.Background(), &absorbingSource{}, newPolicy(t, nil, PolicyInput{Disable: []string{"psa-next-level-blocked"}}), Options{PodSecurity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range out.Result.Findings {
+		if f.RuleID == "psa-next-level-blocked" {
+			t.Errorf("disabled rule reported: %s", f.Message)
+		}
 	}
 }

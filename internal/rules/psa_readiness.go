@@ -17,6 +17,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,11 +76,17 @@ func evalPSAPod(o *manifest.Object, w *engine.Workload, s *engine.Settings) *psa
 	w = pssDefaulted(w)
 	p := &psaPod{ref: o.Ref(), isPod: o.Kind == "Pod" && o.Group() == "", owners: ownerKeys(o)}
 	v := psaTargetVersion(s)
-	for i, lvl := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+	// Restricted includes every baseline control: a pod that satisfies
+	// it needs no second evaluation.
+	for _, i := range []int{1, 0} {
+		lvl := []api.Level{api.LevelBaseline, api.LevelRestricted}[i]
 		for _, r := range psaEvaluator().EvaluatePod(api.LevelVersion{Level: lvl, Version: v}, w.Meta, w.Spec) {
 			if !r.Allowed {
 				p.fails[i] = append(p.fails[i], r.ForbiddenReason)
 			}
+		}
+		if len(p.fails[1]) == 0 {
+			break
 		}
 	}
 	return p
@@ -141,19 +148,15 @@ func (r *PodSecurityReadiness) addPod(ns string, p *psaPod) {
 	}
 }
 
-// Table returns one row per namespace (with a Namespace object or pods),
-// sorted by name.
+// Table returns one row per namespace with pods, sorted by name. Empty
+// namespaces (and, in a scan limited with -n, the namespaces whose pods
+// were not listed) have nothing to judge.
 func (r *PodSecurityReadiness) Table() []PodSecurityNamespace {
-	names := map[string]bool{}
-	for n := range r.namespaces {
-		names[n] = true
-	}
-	for n := range r.pods {
-		names[n] = true
-	}
 	var rows []PodSecurityNamespace
-	for n := range names {
-		rows = append(rows, r.row(n))
+	for n := range r.pods {
+		if row := r.row(n); row.Pods > 0 {
+			rows = append(rows, row)
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Namespace < rows[j].Namespace })
 	return rows
@@ -231,7 +234,7 @@ const psaRef = "https://kubernetes.io/docs/concepts/security/pod-security-admiss
 // psaReadinessRule builds a set-level rule over the readiness table: its
 // Prepare step evaluates each pod while it is whole, so workloads need not
 // be kept.
-func psaReadinessRule(ri finding.RuleInfo, report func(c *engine.SetContext, ns *manifest.Object, row PodSecurityNamespace)) *engine.Rule {
+func psaReadinessRule(ri finding.RuleInfo) *engine.Rule {
 	return &engine.Rule{
 		RuleInfo: ri,
 		Prepare: func(c *engine.Context, o *manifest.Object) {
@@ -251,10 +254,11 @@ func psaReadinessRule(ri finding.RuleInfo, report func(c *engine.SetContext, ns 
 				}
 			}
 			for _, row := range r.Table() {
-				// Findings need the Namespace (its labels are the fix) and
-				// pods to judge; empty namespaces are only table rows.
-				if ns := nsObjs[row.Namespace]; ns != nil && row.Pods > 0 {
-					report(c, ns, row)
+				// Findings need the Namespace: its labels are the fix.
+				if ns := nsObjs[row.Namespace]; ns != nil {
+					if msg := psaMessage(ri.ID, row); msg != "" {
+						c.Report(ns, enforcePath(ns), msg)
+					}
 				}
 			}
 		},
@@ -298,12 +302,6 @@ func podSecurityReadinessRules() []*engine.Rule {
 			Remediation: "Run the kubectl label command in the message (it is what `kubectl label --dry-run=server` would accept without warnings), or set the label in the Namespace manifest, with warn and audit at restricted.",
 			Example:     "kubectl label --overwrite ns shop pod-security.kubernetes.io/enforce=restricted\n",
 			References:  []string{psaRef, "https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/"},
-		}, func(c *engine.SetContext, ns *manifest.Object, row PodSecurityNamespace) {
-			if psaLevelRank(row.Satisfies) <= psaLevelRank(row.Enforce) {
-				return
-			}
-			c.Reportf(ns, enforcePath(ns), "namespace %q %s but all %d of its pods satisfy %s today: kubectl label --overwrite ns %s %s=%s",
-				row.Namespace, describeEnforce(row), row.Pods, row.Satisfies, row.Namespace, api.EnforceLevelLabel, row.Satisfies)
 		}),
 		psaReadinessRule(finding.RuleInfo{
 			ID: "psa-next-level-blocked", Title: "Pods block a stricter Pod Security level", Severity: finding.Low, Category: "pod-security",
@@ -312,12 +310,56 @@ func podSecurityReadinessRules() []*engine.Rule {
 			Remediation: "Fix the listed controls in the blocking workloads (the pss:* rules point at each field), or move them to a namespace of their own, then enforce the next level.",
 			Example:     "securityContext:\n  allowPrivilegeEscalation: false\n  runAsNonRoot: true\n  capabilities:\n    drop: [\"ALL\"]\n  seccompProfile:\n    type: RuntimeDefault\n",
 			References:  []string{psaRef, pssRestrictedRef},
-		}, func(c *engine.SetContext, ns *manifest.Object, row PodSecurityNamespace) {
-			if row.Next == "" || psaLevelRank(row.Enforce) >= psaLevelRank(string(api.LevelRestricted)) {
-				return
-			}
-			c.Reportf(ns, enforcePath(ns), "namespace %q %s; %d of its %d pods block %s: %s",
-				row.Namespace, describeEnforce(row), len(row.Blockers), row.Pods, row.Next, blockerList(row.Blockers, 5))
 		}),
 	}
+}
+
+// psaRuleIDs are the rules over the readiness table.
+var psaRuleIDs = []string{"psa-stricter-level-ready", "psa-next-level-blocked"}
+
+// psaMessage is the finding rule id makes about a row, or "".
+func psaMessage(id string, row PodSecurityNamespace) string {
+	switch id {
+	case "psa-stricter-level-ready":
+		if psaLevelRank(row.Satisfies) > psaLevelRank(row.Enforce) {
+			return fmt.Sprintf("namespace %q %s but all %d of its pods satisfy %s today: kubectl label --overwrite ns %s %s=%s",
+				row.Namespace, describeEnforce(row), row.Pods, row.Satisfies, row.Namespace, api.EnforceLevelLabel, row.Satisfies)
+		}
+	case "psa-next-level-blocked":
+		if row.Next != "" && psaLevelRank(row.Enforce) < psaLevelRank(string(api.LevelRestricted)) {
+			return fmt.Sprintf("namespace %q %s; %d of its %d pods block %s: %s",
+				row.Namespace, describeEnforce(row), len(row.Blockers), row.Pods, row.Next, blockerList(row.Blockers, 5))
+		}
+	}
+	return ""
+}
+
+// PodSecurityRuleIDs are the rules that report on the readiness table.
+// A run that builds the table from more than the engine sees (a cluster's
+// running pods, pipeline.ObservingSource) disables them in the engine and
+// reports with PodSecurityRaws instead, so findings and table agree.
+func PodSecurityRuleIDs() []string { return slices.Clone(psaRuleIDs) }
+
+// PodSecurityRaws makes the findings of the psa-* rules from a table:
+// at the Namespace objects of namespaces (by name), for the rules reg
+// holds that are not disabled.
+func PodSecurityRaws(reg *engine.Registry, disabled map[string]bool, rows []PodSecurityNamespace, namespaces map[string]*manifest.Object) []engine.Raw {
+	var out []engine.Raw
+	for _, id := range psaRuleIDs {
+		rule, ok := reg.Get(id)
+		if !ok || disabled[id] {
+			continue
+		}
+		for _, row := range rows {
+			ns := namespaces[row.Namespace]
+			if ns == nil {
+				continue
+			}
+			if msg := psaMessage(id, row); msg != "" {
+				p := enforcePath(ns)
+				out = append(out, engine.NewRaw(&rule.RuleInfo, ns, p, ns.Locate(p), "", msg))
+			}
+		}
+	}
+	return out
 }

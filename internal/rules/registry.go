@@ -45,6 +45,7 @@ func All() []*engine.Rule {
 	all = append(all, podSecurityReadinessRules()...)
 	all = append(all, kubeletRules()...) // CIS 4.2, from kubelet config files or /configz
 	all = append(all, clusterConfigRules()...)
+	all = append(all, rbacEscalationRule()) // effective RBAC per subject
 	return all
 }
 

@@ -239,6 +239,7 @@ var (
 	sensitiveEndings = []string{
 		"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 		"secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "authkey",
+		"accountkey", "storagekey", "sharedkey", "hmackey", "licensekey", "clientkey", "sshkey",
 		"credential", "credentials", "connectionstring",
 	}
 	// notSecretLast are last words of names that refer to a secret, or
@@ -258,42 +259,86 @@ var (
 	}
 )
 
-// sensitiveKey reports whether a key name suggests its value is a secret:
-// a sensitive word anywhere in it, unless its last word says it refers to
-// or describes the secret (notSecretLast), or it names a public key.
-func sensitiveKey(k string) bool {
+// keySensitivity grades how strongly a key name suggests its value is a
+// secret.
+type keySensitivity int
+
+const (
+	notSensitive keySensitivity = iota
+	// onlyKey: the word key alone (STRIPE_KEY, but also SORT_KEY,
+	// CACHE_KEY): a secret only if the value looks like key material.
+	onlyKey
+	sensitive // password, secret, token, apikey, ...
+)
+
+// keySensitivityOf grades a key name: a sensitive word anywhere in it,
+// unless its last word says it refers to or describes the secret
+// (notSecretLast), or it names a public key.
+func keySensitivityOf(k string) keySensitivity {
 	ws := words(k)
 	if len(ws) == 0 {
-		return false
+		return notSensitive
 	}
 	for i, w := range ws {
 		ws[i] = strings.TrimRight(w, "0123456789")
 	}
 	if notSecretLast[ws[len(ws)-1]] || slices.Contains(ws, "public") {
-		return false
+		return notSensitive
 	}
-	for _, w := range ws {
-		if sensitiveWords[w] {
-			return true
-		}
-		for _, e := range sensitiveEndings {
-			if len(w) > len(e) && strings.HasSuffix(w, e) {
-				return true
+	grade := notSensitive
+	for i, w := range ws {
+		if w == "key" {
+			grade = onlyKey
+			if i == 0 || !compoundSensitive(ws[i-1]+w) {
+				continue // ACCESS_KEY, PRIVATE_KEY are compounds: below
 			}
+			return sensitive
+		}
+		if sensitiveWords[w] || compoundSensitive(w) {
+			return sensitive
+		}
+	}
+	return grade
+}
+
+// compoundSensitive reports whether a compound word ends with a sensitive
+// ending: DBPASSWORD, xapikey, or ACCESS_KEY joined.
+func compoundSensitive(w string) bool {
+	for _, e := range sensitiveEndings {
+		if len(w) > len(e) && strings.HasSuffix(w, e) || w == e {
+			return true
 		}
 	}
 	return false
 }
 
+// sensitiveKey reports whether a key name suggests its value is a secret.
+func sensitiveKey(k string) bool { return keySensitivityOf(k) != notSensitive }
+
 // weakSecret reports whether value, held by a sensitively named key, looks
 // like a real secret rather than a placeholder, a path, a number or a
-// flag.
+// flag. Under a name whose only sensitive word is key, the value must
+// also look like key material (letters and digits, or 20 characters or
+// more without spaces), not an identifier such as created_at.
 func weakSecret(key, value string) bool {
-	if !sensitiveKey(key) || isPlaceholder(value) {
+	grade := keySensitivityOf(key)
+	if grade == notSensitive || isPlaceholder(value) {
 		return false
 	}
 	v := strings.TrimSpace(value)
-	return len(v) >= 4 && !strings.ContainsAny(v, "\n") && !strings.HasPrefix(v, "/") && !isNumber(v)
+	if len(v) < 4 || strings.ContainsAny(v, "\n") || strings.HasPrefix(v, "/") || isNumber(v) {
+		return false
+	}
+	return grade == sensitive || keyMaterial(v)
+}
+
+// keyMaterial reports whether v looks like a key rather than a word or an
+// identifier.
+func keyMaterial(v string) bool {
+	if len(v) >= 20 && !strings.ContainsAny(v, " \t") {
+		return true
+	}
+	return strings.ContainsAny(v, "0123456789") && strings.IndexFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0
 }
 
 func isNumber(s string) bool {
@@ -340,6 +385,9 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 			if v == nil || v.Kind != yaml.ScalarNode {
 				continue
 			}
+			if o.IsGenerated(manifest.Path{}.Key("data", k.Value)) {
+				continue
+			}
 			if what, ok := check(k.Value, v.Value); ok {
 				hits = append(hits, secretHit{manifest.Path{}.Key("data", k.Value), fmt.Sprintf("key %q of %s", k.Value, o.Ref()), what, strong})
 			}
@@ -354,6 +402,9 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 		ct := &w.Containers[i]
 		for j, e := range ct.Container.Env {
 			if e.Value == "" || e.ValueFrom != nil || !strong && !sensitiveKey(e.Name) {
+				continue
+			}
+			if len(o.Generated) > 0 && o.IsGenerated(ct.Path.Key("env").Item(j, e.Name).Key("value")) {
 				continue
 			}
 			if what, ok := check(e.Name, e.Value); ok {
@@ -412,7 +463,7 @@ func hardcodedPassword() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.1"},
-			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
+			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
 			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
 			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
 			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},
@@ -434,37 +485,6 @@ const (
 	gradeOpaque                     // a random-looking value under a neutral name: possibly a credential
 	gradeLiteral                    // a literal credential
 )
-
-// generatedValues is implemented by the Locator of a rendered object
-// whose renderer knows which values it generated itself at render time
-// (Helm's randAlphaNum, randAscii, genCA, genPrivateKey, genSignedCert,
-// uuidv4, derivePassword, ...): those are not committed secrets.
-type generatedValues interface {
-	Generated(p manifest.Path) bool
-}
-
-// generatedShape matches what Helm's generator functions emit: random
-// alphanumeric strings (randAlphaNum), UUIDs (uuidv4) and PEM blocks
-// (genCA, genPrivateKey, genSignedCert).
-var generatedShape = regexp.MustCompile(`^(?:[A-Za-z0-9]{8,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?s)-----BEGIN [A-Z ]+-----.*-----END [A-Z ]+-----\s*)$`)
-
-// generated reports whether the value at p of a rendered object was made
-// by the renderer rather than written by the user. Renderers that know
-// say so (generatedValues); for other Helm-rendered objects a value that
-// no values key set and that has the shape of a generator's output is
-// taken as generated.
-func generated(o *manifest.Object, p manifest.Path, val string) bool {
-	if g, ok := o.Locator.(generatedValues); ok {
-		return g.Generated(p)
-	}
-	if !strings.HasPrefix(o.Origin, "helm") {
-		return false
-	}
-	if ex, ok := o.Locator.(interface{ Explain(manifest.Path) string }); ok && strings.Contains(ex.Explain(p), " from ") {
-		return false // set by a values file or --set: written by the user
-	}
-	return generatedShape.MatchString(val)
-}
 
 // fileSetting matches a "key: value" or "key = value" line of a
 // configuration file (YAML, JSON, INI, properties, env files).
@@ -498,8 +518,8 @@ func gradeSecretValue(key, val string) (secretGrade, string) {
 	if weakSecret(key, val) {
 		return gradeLiteral, "a literal value"
 	}
-	if randomLooking(val) {
-		return gradeOpaque, ""
+	if ws := words(key); randomLooking(val) && (len(ws) == 0 || !notSecretLast[ws[len(ws)-1]]) {
+		return gradeOpaque, "" // not for cluster-id, bucket-name, ...
 	}
 	return gradeConfig, ""
 }
@@ -546,7 +566,7 @@ func secretInManifest() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "secret-in-manifest", Title: "Secret with data committed in a manifest", Severity: finding.High, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.2"},
-			Rationale:   "Secret data is only base64-encoded, not encrypted: a Secret manifest with data or stringData in a repository discloses the credentials to everyone with read access to it, its forks and its history. The finding is graded by what the values look like (decoded from base64): high for literal credentials — a value in a known credential format (private key, cloud key, token, JWT, URL with a password), a non-placeholder value under a sensitive key name (as hardcoded-password defines it), a configuration file holding such a setting, or registry credentials; medium for random-looking values under neutral names (16 or more characters mixing letters, digits and symbols, or long hex), which may be credentials; low for the rest (usernames, hosts, certificates, configuration files without credentials). Placeholders are ignored, and so are values the renderer generated (Helm's randAlphaNum, genCA, genPrivateKey, uuidv4, ...): not committed, they disclose nothing. Without the renderer's word, a value of a Helm-rendered Secret that no values key set and that has a generator's shape (8 to 64 alphanumerics, a UUID, a PEM block) is taken as generated.",
+			Rationale:   "Secret data is only base64-encoded, not encrypted: a Secret manifest with data or stringData in a repository discloses the credentials to everyone with read access to it, its forks and its history. The finding is graded by what the values look like (decoded from base64): high for literal credentials — a value in a known credential format (private key, cloud key, token, JWT, URL with a password), a non-placeholder value under a sensitive key name (as hardcoded-password defines it), a configuration file holding such a setting, or registry credentials; medium for random-looking values under neutral names (16 or more characters mixing letters, digits and symbols, or long hex), which may be credentials; low for the rest (usernames, hosts, certificates, configuration files without credentials). Placeholders are ignored, and so are values the renderer generated (Helm's randAlphaNum, genCA, genPrivateKey, uuidv4, ..., also behind b64enc or a default for an empty values key): not committed, they disclose nothing.",
 			Remediation: "Do not commit Secret values. Generate the Secret in the cluster from an external store with External Secrets, commit an encrypted SealedSecret, or encrypt the file with SOPS; rotate values that were committed.",
 			Example:     "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  secretStoreRef:\n    name: vault\n    kind: ClusterSecretStore\n  target:\n    name: db\n  data:\n    - secretKey: password\n      remoteRef:\n        key: prod/db\n        property: password\n",
 			References:  []string{secretsGoodPractice, externalSecretsRef, sealedSecretsRef, sopsRef, cis("5.4.2", "Consider external secret storage")},
@@ -573,8 +593,8 @@ func secretInManifest() *engine.Rule {
 							val = string(b)
 						}
 					}
-					if generated(o, manifest.Path{}.Key(field, key), val) {
-						continue
+					if o.IsGenerated(manifest.Path{}.Key(field, key)) {
+						continue // made by the renderer: nothing committed
 					}
 					g, reason := gradeSecretValue(key, val)
 					if g == gradeNone {
