@@ -69,3 +69,39 @@ func TestFromJSONRejectsBrokenInput(t *testing.T) {
 		}
 	}
 }
+
+// Any bytes: FromJSON never panics, and what it accepts as JSON decodes
+// to what encoding/json decodes (without managedFields).
+func FuzzFromJSON(f *testing.F) {
+	f.Add([]byte(remotePod))
+	f.Add([]byte(`{"metadata":{"name":"x","managedFields":[1,{"a":"\u00e9"}]},"a":[1.5e3,-2,true,null,"\"q\""]}`))
+	f.Add([]byte(`{"kind":"X","apiVersion":"v1","metadata":{"name":"\ud83d\ude00"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := FromJSON(data, RemoteOptions{APIVersion: "v1", Kind: "Pod"})
+		if err != nil {
+			return
+		}
+		var want map[string]any
+		if json.Unmarshal(data, &want) != nil {
+			// Lenient where encoding/json is strict (e.g. numbers such as
+			// 01): only the tree's own consistency is checked then.
+			return
+		}
+		if md, ok := want["metadata"].(map[string]any); ok {
+			delete(md, "managedFields")
+		}
+		if _, ok := want["apiVersion"].(string); !ok || want["apiVersion"] == "" {
+			want["apiVersion"] = "v1"
+		}
+		if _, ok := want["kind"].(string); !ok || want["kind"] == "" {
+			want["kind"] = "Pod"
+		}
+		var got map[string]any
+		if err := DecodeInto(o.Node, &got); err != nil {
+			t.Fatalf("tree does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded\n%v\nwant\n%v", got, want)
+		}
+	})
+}
