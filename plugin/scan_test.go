@@ -150,6 +150,9 @@ rules:
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -418,6 +421,22 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the readable pods were not checked: %+v", rep.Findings)
+	}
+	// Its own namespace could not be listed, but it could be read (get):
+	// the namespace's rules ran on it.
+	nsChecked := false
+	for _, f := range rep.Findings {
+		nsChecked = nsChecked || (f.Object.Kind == "Namespace" && f.Object.Name == "scan-shop")
+	}
+	if !nsChecked {
+		t.Errorf("the caller's own namespace was not checked")
+	}
+	// With -n, that namespace is the whole scope of "namespaces".
+	only, _, _ := scanJSON(t, "--kubeconfig", kc, "-n", "scan-shop")
+	for _, n := range only.Summary.NotEvaluated {
+		if n.Resource == "namespaces" {
+			t.Errorf("-n scan-shop: namespaces not evaluated although scan-shop was read: %+v", n)
+		}
 	}
 	if code := func() int { _, _, c := scanJSON(t, "--kubeconfig", kc, "--require-full-coverage"); return c }(); code != ExitCodeError {
 		t.Errorf("--require-full-coverage with scopes not read: exit %d, want 2", code)

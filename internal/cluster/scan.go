@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	authv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
@@ -151,6 +152,11 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	})
 	if err != nil {
 		res.Errors = append(res.Errors, finding.InputError{File: s.Server, Message: err.Error()})
+	}
+	for _, o := range s.ownNamespaces(ctx, plan) {
+		s.read++
+		res.Objects = append(res.Objects, o)
+		visit(o)
 	}
 	if s.Kubelet {
 		for _, o := range s.kubeletConfigs(ctx, plan) {
@@ -456,6 +462,44 @@ func templateImages(o *manifest.Object) map[string]templateImage {
 		if len(out) > 0 {
 			return out
 		}
+	}
+	return out
+}
+
+// ownNamespaces gets the Namespace objects of the namespaces scanned
+// when namespaces cannot be listed: a user with a role in their own
+// namespace may usually get it, and its labels (Pod Security) count.
+// With -n the namespaces read are the whole scope, so "namespaces" is no
+// longer "not evaluated"; otherwise only these were read.
+func (s *Source) ownNamespaces(ctx context.Context, plan *Plan) []*manifest.Object {
+	at := slices.IndexFunc(plan.NotRead, func(n NotRead) bool { return n.Resource == "namespaces" && n.Namespace == "" })
+	names := s.Namespaces.Only
+	if len(names) == 0 {
+		names = s.Namespaces.Fallback
+	}
+	if at < 0 || len(names) == 0 {
+		return nil
+	}
+	var out []*manifest.Object
+	for _, ns := range names {
+		// A namespace's own object is authorized within it (as the API
+		// server does for GET /api/v1/namespaces/NS).
+		ok, _, err := s.Client.Allowed(ctx, authv1.ResourceAttributes{Verb: "get", Resource: "namespaces", Namespace: ns, Name: ns})
+		if err != nil || !ok {
+			continue
+		}
+		body, err := s.Client.Get(ctx, "/api/v1/namespaces", ns)
+		if err != nil {
+			continue
+		}
+		o, err := manifest.FromJSON(body, manifest.RemoteOptions{APIVersion: "v1", Kind: "Namespace", Drop: []string{"status"}})
+		if err != nil {
+			continue
+		}
+		out = append(out, o)
+	}
+	if len(s.Namespaces.Only) > 0 && len(out) == len(names) {
+		plan.NotRead = slices.Delete(plan.NotRead, at, at+1)
 	}
 	return out
 }
