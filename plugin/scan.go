@@ -3,9 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
@@ -179,28 +176,10 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 	return ferr
 }
 
-// registerCompletions completes contexts, clusters and users from the
-// kubeconfig the flags select (reading the file only), and namespaces
-// from the cluster.
+// registerCompletions completes namespaces from the cluster, and
+// contexts, clusters and users from the kubeconfig.
 func (o *ScanOptions) registerCompletions(cmd *cobra.Command) {
-	fromKubeconfig := func(names func(*clientcmdapi.Config) []string) cobra.CompletionFunc {
-		return func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			raw, err := o.Kube.ToRawKubeConfigLoader().RawConfig()
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			var out []cobra.Completion
-			for _, n := range names(&raw) {
-				if strings.HasPrefix(n, prefix) {
-					out = append(out, n)
-				}
-			}
-			return out, cobra.ShellCompDirectiveNoFileComp
-		}
-	}
-	_ = cmd.RegisterFlagCompletionFunc("context", fromKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Contexts)) }))
-	_ = cmd.RegisterFlagCompletionFunc("cluster", fromKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Clusters)) }))
-	_ = cmd.RegisterFlagCompletionFunc("user", fromKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.AuthInfos)) }))
+	registerKubeconfigCompletions(cmd, o.Kube)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := o.Kube.ToRESTConfig()
 		if err != nil {

@@ -88,6 +88,7 @@ func NewCmdWhoCan(streams genericiooptions.IOStreams, getenv Env) *cobra.Command
 	cmd.Flags().StringSliceVarP(&o.Files, "filename", "f", nil, "read the RBAC objects from these files, directories, kustomizations or charts instead of the cluster (repeatable; - for standard input)")
 	cmd.Flags().StringVarP(&o.Format, "output", "o", "text", "output format: text or json")
 	o.Load.AddFlags(cmd.Flags())
+	registerKubeconfigCompletions(cmd, o.Kube)
 	return cmd
 }
 

@@ -81,6 +81,16 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.err }
 
+// Under returns the error for a node decoded at prefix of its object:
+// the field's full path (for Object.Locate, which also finds rendered
+// fields in their source) and the message naming it, e.g.
+// "field spec.volumes[1].fc.lun: cannot use a string where an integer is
+// expected".
+func (e *FieldError) Under(prefix Path) (Path, string) {
+	full := append(append(Path{}, prefix...), e.Path...)
+	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+}
+
 // fieldError turns a JSON type error into a FieldError when the field can
 // be found in n. The JSON error's path has no sequence indices and names
 // embedded Go structs (volumes.VolumeSource.fc.lun): every item is tried,

@@ -231,11 +231,29 @@ func (d displayer) path(p string) string {
 		return StdinName
 	}
 	if d.base != "" && (filepath.IsAbs(p) || d.cwd != "") {
-		if rel, err := filepath.Rel(d.base, d.abs(p)); err == nil && !strings.HasPrefix(rel, "..") {
+		a := d.abs(p)
+		if rel, err := filepath.Rel(d.base, a); err == nil && (!strings.HasPrefix(rel, "..") || sharesTop(d.base, a)) {
+			// Inside the base, or beside it ("../other/x.yaml" for lint
+			// ../other): relative, like the argument that named it.
 			return filepath.ToSlash(rel)
 		}
 	}
 	return filepath.ToSlash(p)
+}
+
+// sharesTop reports whether two absolute paths have a common ancestor
+// below the file system root (so a relative path between them is
+// meaningful; /etc/x seen from /home/u/repo stays absolute).
+func sharesTop(a, b string) bool {
+	top := func(p string) string {
+		p = strings.TrimPrefix(filepath.ToSlash(p), filepath.ToSlash(filepath.VolumeName(p)))
+		p = strings.TrimPrefix(p, "/")
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			return p[:i]
+		}
+		return p
+	}
+	return filepath.VolumeName(a) == filepath.VolumeName(b) && top(a) != "" && top(a) == top(b)
 }
 
 // LoadPaths expands args and loads every file, in parallel.

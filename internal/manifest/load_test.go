@@ -343,6 +343,9 @@ func TestDecodeIntoFieldError(t *testing.T) {
 	if got := DecodeError(err); got != "field volumes[1].fc.lun: cannot use a string where an integer is expected" {
 		t.Errorf("message %q", got)
 	}
+	if p, msg := fe.Under(ParsePath("spec")); p.String() != "spec.volumes[1].fc.lun" || msg != "field spec.volumes[1].fc.lun: cannot use a string where an integer is expected" {
+		t.Errorf("under spec: %s %q", p, msg)
+	}
 	// A map value of the wrong type: the key inside the map.
 	var meta yaml.Node
 	if err := yaml.Unmarshal([]byte("name: a\nlabels:\n  ok: x\n  bad: [1]\n"), &meta); err != nil {
@@ -351,5 +354,19 @@ func TestDecodeIntoFieldError(t *testing.T) {
 	err = DecodeInto(meta.Content[0], &metav1.ObjectMeta{})
 	if !errors.As(err, &fe) || fe.Path.String() != "labels.bad" || fe.Line != 4 {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// Paths beside the working directory are shown relative to it, like the
+// "../other" argument that named them; unrelated absolute paths stay.
+func TestDisplayPathOutsideBase(t *testing.T) {
+	for _, c := range [][3]string{
+		{"/work/repo/sub", "/work/repo/other/x.yaml", "../other/x.yaml"},
+		{"/work/repo", "/work/repo/a/b.yaml", "a/b.yaml"},
+		{"/home/u/repo", "/etc/x.yaml", "/etc/x.yaml"},
+	} {
+		if got := DisplayPath(c[1], c[0]); got != c[2] {
+			t.Errorf("DisplayPath(%s, %s) = %s, want %s", c[1], c[0], got, c[2])
+		}
 	}
 }

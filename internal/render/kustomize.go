@@ -146,7 +146,7 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 	}
 
 	var total int
-	for i, kr := range m.Resources() {
+	for _, kr := range m.Resources() {
 		origin, _ := kr.GetOrigin()
 		// Straight from kustomize's tree, sharing what other overlays
 		// rendered alike (no YAML text in between).
@@ -156,7 +156,7 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			return fail(0, "rendered output is over the %d-byte limit", r.opt.maxOutput())
 		}
 		srcFile := b.sourceFile(origin)
-		lr := manifest.LoadNode(r.display(srcFile), i, node, r.opt.Manifest)
+		lr := manifest.LoadNode(r.display(srcFile), 0, node, r.opt.Manifest)
 		for _, e := range lr.Errors {
 			// Lines of the rendered stream mean nothing to the user.
 			e.Line = 0

@@ -184,3 +184,45 @@ func TestPatchMismatchNamesPatchLine(t *testing.T) {
 		}
 	}
 }
+
+// Overlays of one base share the trees of what they render alike (the
+// CRDs), and kustomize's build annotations are gone from them.
+func TestOverlaysShareRenderedTrees(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, "crds/kustomization.yaml", "resources:\n  - crd.yaml\n")
+	write(t, "crds/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object}\n")
+	write(t, "base/kustomization.yaml", "resources:\n  - ../crds\n  - cm.yaml\n")
+	write(t, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n")
+	for _, o := range []string{"a", "b"} {
+		write(t, "overlays/"+o+"/kustomization.yaml", "namespace: "+o+"\nnamePrefix: "+o+"-\nresources:\n  - ../../base\n")
+	}
+	res := Load([]string{"."}, Options{})
+	noErrors(t, res)
+	var crds, cms []*manifest.Object
+	for _, o := range res.Objects {
+		switch o.Kind {
+		case "CustomResourceDefinition":
+			crds = append(crds, o)
+		case "ConfigMap":
+			cms = append(cms, o)
+		}
+		if len(o.Annotations) != 0 || o.Get(manifest.ParsePath("metadata.annotations")) != nil {
+			t.Errorf("%s %s keeps annotations %v", o.Kind, o.Name, o.Annotations)
+		}
+	}
+	if len(crds) != 2 || len(cms) != 2 {
+		t.Fatalf("crds %d configmaps %d", len(crds), len(cms))
+	}
+	spec := manifest.ParsePath("spec")
+	if crds[0].Get(spec) != crds[1].Get(spec) {
+		t.Error("the two overlays' CRD specs are separate copies")
+	}
+	if cms[0].Get(manifest.ParsePath("data")) != cms[1].Get(manifest.ParsePath("data")) || cms[0].Name == cms[1].Name {
+		t.Errorf("configmaps %s %s: data not shared, or names not per overlay", cms[0].Name, cms[1].Name)
+	}
+	// Positions still point at each source.
+	if got := where(cms[1], manifest.ParsePath("data.a")); got != "base/cm.yaml:6:3" {
+		t.Errorf("data.a at %s", got)
+	}
+}

@@ -14,14 +14,18 @@ const stdinName = "<stdin>"
 const stdinArtifact = "stdin"
 
 // checkoutPath turns a finding's file into the path SARIF URIs and
-// GitHub annotations use: relative to the working directory (the
-// checkout, or %SRCROOT%), also for inputs outside it ("../x/a.yaml"),
-// so results never carry a machine's absolute file:// path. Paths on
+// GitHub annotations use ("" when it names no file): relative to the
+// working directory (the checkout, or %SRCROOT%), also for inputs outside
+// it ("../x/a.yaml"), so results never carry a machine's absolute
+// file:// path. Paths on
 // another volume stay as they are. cwd is the working directory ("" when
 // unknown).
 func checkoutPath(file, cwd string) string {
 	if file == stdinName {
 		return stdinArtifact
+	}
+	if strings.HasPrefix(file, "<") && strings.HasSuffix(file, ">") {
+		return "" // "<command line>" and the like: not a file
 	}
 	if cwd == "" || !filepath.IsAbs(file) {
 		return file

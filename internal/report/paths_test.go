@@ -26,7 +26,7 @@ func TestReportPathsRelativeToWorkingDirectory(t *testing.T) {
 		{RuleID: "r", Severity: finding.High, Message: "m", Location: finding.Location{File: "<stdin>", Line: 7, Column: 1}},
 		{RuleID: "r", Severity: finding.High, Message: "m", Location: finding.Location{File: "in/place.yaml", Line: 1, Column: 1}},
 	}}
-	res.Summary.Errors = []finding.InputError{{File: outside, Line: 2, Message: "bad"}}
+	res.Summary.Errors = []finding.InputError{{File: outside, Line: 2, Message: "bad"}, {File: "<command line>", Message: "usage"}}
 	for format, wants := range map[string][]string{
 		"sarif":  {`"uri": "../x/a%20b.yaml"`, `"uri": "stdin"`, `"uri": "in/place.yaml"`},
 		"github": {"file=../x/a b.yaml,line=3", "file=stdin,line=7", "file=in/place.yaml,line=1", "file=../x/a b.yaml,line=2"},
@@ -41,7 +41,7 @@ func TestReportPathsRelativeToWorkingDirectory(t *testing.T) {
 				t.Errorf("%s lacks %s:\n%s", format, w, out)
 			}
 		}
-		for _, bad := range []string{"file://", "%3Cstdin", "<stdin>", tmp} {
+		for _, bad := range []string{"file://", "%3Cstdin", "<stdin>", "%3Ccommand", "file=<command", tmp} {
 			if strings.Contains(out, bad) {
 				t.Errorf("%s holds %s:\n%s", format, bad, out)
 			}

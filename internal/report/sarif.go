@@ -171,8 +171,8 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 	inv := sarifInvocation{ExecutionSuccessful: len(res.Summary.Errors) == 0}
 	for _, e := range sortedErrors(res.Summary.Errors) {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: nonEmpty(e.Message, "input error")}}
-		if e.File != "" {
-			pl := &sarifPhysicalLocation{ArtifactLocation: artifactLocation(checkoutPath(e.File, cwd), baseID)}
+		if file := checkoutPath(e.File, cwd); file != "" {
+			pl := &sarifPhysicalLocation{ArtifactLocation: artifactLocation(file, baseID)}
 			if e.Line > 0 {
 				pl.Region = &sarifRegion{StartLine: e.Line}
 			}
@@ -208,9 +208,9 @@ func sarifResultFor(f *finding.Finding, index map[string]int, baseID, cwd string
 	if len(loc.LogicalLocations) > 0 {
 		r.Properties.Object = f.Object.String()
 	}
-	if f.Location.File != "" {
+	if file := checkoutPath(f.Location.File, cwd); file != "" {
 		loc.PhysicalLocation = &sarifPhysicalLocation{
-			ArtifactLocation: artifactLocation(checkoutPath(f.Location.File, cwd), baseID),
+			ArtifactLocation: artifactLocation(file, baseID),
 			Region:           regionFor(f.Location),
 		}
 	} else if len(loc.LogicalLocations) > 0 {
