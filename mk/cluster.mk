@@ -53,7 +53,7 @@ $(ETCD):
 	@$(abspath $@) --version | head -1
 
 test-cluster: kube-apiserver etcd
-	KUBECTL_SECURE_REQUIRE_TOOLS=1 $(CLUSTER_GO) -C $(CLUSTER_ROOT) test -count=1 ./internal/cluster/... ./plugin/ -run 'Cluster|Scan'
+	KUBECTL_SECURE_REQUIRE_TOOLS=1 $(CLUSTER_GO) -C $(CLUSTER_ROOT) test -count=1 ./internal/cluster/... ./plugin/ -run 'Cluster|Scan|WhoCan'
 
 ## bench-scan: scan vs `kubectl get … -A -o json` on 10,000 pods (README "scan").
 # KUBECTL_SECURE_BENCH_PODS=1000 for a quick run.

@@ -55,9 +55,13 @@ func flagCompletions(c *cobra.Command) map[string]cobra.CompletionFunc {
 	switch c.Name() {
 	case "version", "verify":
 		outputs = []string{"text", "json"}
-	case "scan":
-		// Rules whose findings the cluster source makes itself.
-		rules = append(rules, cluster.Rules()...)
+	}
+	if c.Name() != "scan" {
+		// Rules whose findings only the cluster source makes (`rules`
+		// lists them) are no flag value elsewhere.
+		rules = slices.DeleteFunc(slices.Clone(rules), func(r finding.RuleInfo) bool {
+			return slices.ContainsFunc(cluster.Rules(), func(c finding.RuleInfo) bool { return c.ID == r.ID })
+		})
 	}
 	return map[string]cobra.CompletionFunc{
 		"enable":       completeRuleIDList(rules),

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,60 @@ kind: Secret
 metadata: {name: db, namespace: scan-shop}
 stringData: {password: hunter2-never-read}
 ---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup, namespace: scan-ops}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: backup, image: "busybox:1.36", securityContext: {runAsUser: 0}}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: scan-shop}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      hostPID: true
+      containers: [{name: db, image: "postgres:17"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: scan-ci-admin}
+subjects: [{kind: ServiceAccount, name: ci, namespace: scan-shop}]
+roleRef: {kind: ClusterRole, name: cluster-admin, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: scan-config-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: scan-everyone-reads-config}
+subjects: [{kind: Group, name: "system:authenticated", apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: scan-config-reader, apiGroup: rbac.authorization.k8s.io}
+---
+# Matches only a resource the tests never create: the API server never
+# calls it.
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: scan-policy}
+webhooks:
+- name: policy.scan.example.com
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {name: policy, namespace: scan-ops, path: /validate}}
+  rules: [{apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [widgets]}]
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: pod-reader, namespace: scan-shop}
@@ -95,6 +150,9 @@ rules:
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -103,7 +161,20 @@ subjects:
 - {kind: User, name: limited, apiGroup: rbac.authorization.k8s.io}
 roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
 `)
-		deploy, ds := objs[2], objs[3]
+		deploy, ds, cron, sts := objs[2], objs[3], objs[6], objs[7]
+		job := srv.Create(t, fmt.Sprintf(`
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: backup-2960
+  namespace: scan-ops
+  ownerReferences: [{apiVersion: batch/v1, kind: CronJob, name: backup, uid: %s, controller: true}]
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: backup, image: "busybox:1.36", securityContext: {runAsUser: 0}}]
+`, cron.GetUID()))[0]
 		rs := srv.Create(t, fmt.Sprintf(`
 apiVersion: apps/v1
 kind: ReplicaSet
@@ -125,7 +196,11 @@ spec:
 		pod := func(ns, name, ownerKind, ownerName, ownerUID, container, spec, image, imageID string) {
 			owner := ""
 			if ownerUID != "" {
-				owner = fmt.Sprintf("\n  ownerReferences: [{apiVersion: apps/v1, kind: %s, name: %s, uid: %s, controller: true}]", ownerKind, ownerName, ownerUID)
+				apiVersion := "apps/v1"
+				if ownerKind == "Job" {
+					apiVersion = "batch/v1"
+				}
+				owner = fmt.Sprintf("\n  ownerReferences: [{apiVersion: %s, kind: %s, name: %s, uid: %s, controller: true}]", apiVersion, ownerKind, ownerName, ownerUID)
 			}
 			fmt.Fprintf(&pods, `---
 apiVersion: v1
@@ -148,6 +223,8 @@ status:
 		agentSpec := "  hostNetwork: true\n  hostPID: true\n  containers:\n  - name: agent\n    image: registry.example/agent:2.0\n    resources: {limits: {cpu: 100m, memory: 64Mi}}"
 		pod("scan-ops", "agent-x1", "DaemonSet", "agent", string(ds.GetUID()), "agent", agentSpec, "registry.example/agent:2.0", "registry.example/agent@"+digest("x"))
 		pod("scan-ops", "agent-x2", "DaemonSet", "agent", string(ds.GetUID()), "agent", agentSpec, "registry.example/agent:2.0", "registry.example/agent@"+digest("x"))
+		pod("scan-ops", "backup-2960-q", "Job", "backup-2960", string(job.GetUID()), "backup", "  restartPolicy: Never\n  containers:\n  - name: backup\n    image: busybox:1.36\n    securityContext: {runAsUser: 0}", "busybox:1.36", "busybox@"+digest("d"))
+		pod("scan-shop", "db-0", "StatefulSet", "db", string(sts.GetUID()), "db", "  hostPID: true\n  containers:\n  - name: db\n    image: postgres:17", "postgres:17", "postgres@"+digest("p"))
 		pod("scan-ops", "debug", "", "", "", "shell", "  hostIPC: true\n  containers:\n  - name: shell\n    image: busybox:1.36", "busybox:1.36", "busybox@"+digest("d"))
 		srv.Create(t, pods.String())
 	})
@@ -246,7 +323,7 @@ func TestScanReportsOnOwners(t *testing.T) {
 		}
 		key := f.Object.Kind + "/" + f.Object.Namespace + "/" + f.Object.Name
 		got[key] = append(got[key], f.RuleID)
-		if f.Object.Kind == "ReplicaSet" || (f.Object.Kind == "Pod" && f.Object.Name != "debug") {
+		if f.Object.Kind == "ReplicaSet" || f.Object.Kind == "Job" || (f.Object.Kind == "Pod" && f.Object.Name != "debug") {
 			t.Errorf("%s reported on %s: owned objects are reported on their owner", f.RuleID, key)
 		}
 		if key == "Deployment/scan-shop/web" && f.RuleID == "privileged-container" && !strings.Contains(f.Message, "(3 running replicas)") {
@@ -258,6 +335,24 @@ func TestScanReportsOnOwners(t *testing.T) {
 		"DaemonSet/scan-ops/agent":  {"host-network", "host-pid", "host-path-sensitive"},
 		"Pod/scan-ops/debug":        {"host-ipc", "memory-limit-missing"},
 		"Secret/scan-shop/ci-token": {"legacy-service-account-token"},
+		"CronJob/scan-ops/backup":   {"run-as-root"},
+		"StatefulSet/scan-shop/db":  {"host-pid"},
+	} {
+		for _, r := range rules {
+			if !slices.Contains(got[key], r) {
+				t.Errorf("%s: missing %s (got %v)", key, r, got[key])
+			}
+		}
+	}
+	// Cluster-scoped: RBAC and admission.
+	for _, f := range rep.Findings {
+		key := f.Object.Kind + "/" + f.Object.Name
+		got[key] = append(got[key], f.RuleID)
+	}
+	for key, rules := range map[string][]string{
+		"ClusterRoleBinding/scan-ci-admin":              {"rbac-cluster-admin-binding"},
+		"ClusterRoleBinding/scan-everyone-reads-config": {"rbac-authenticated-binding"},
+		"ValidatingWebhookConfiguration/scan-policy":    {"webhook-fail-open"},
 	} {
 		for _, r := range rules {
 			if !slices.Contains(got[key], r) {
@@ -327,13 +422,29 @@ func TestScanLimitedUserNotEvaluated(t *testing.T) {
 	if !found {
 		t.Errorf("the readable pods were not checked: %+v", rep.Findings)
 	}
+	// Its own namespace could not be listed, but it could be read (get):
+	// the namespace's rules ran on it.
+	nsChecked := false
+	for _, f := range rep.Findings {
+		nsChecked = nsChecked || (f.Object.Kind == "Namespace" && f.Object.Name == "scan-shop")
+	}
+	if !nsChecked {
+		t.Errorf("the caller's own namespace was not checked")
+	}
+	// With -n, that namespace is the whole scope of "namespaces".
+	only, _, _ := scanJSON(t, "--kubeconfig", kc, "-n", "scan-shop")
+	for _, n := range only.Summary.NotEvaluated {
+		if n.Resource == "namespaces" {
+			t.Errorf("-n scan-shop: namespaces not evaluated although scan-shop was read: %+v", n)
+		}
+	}
 	if code := func() int { _, _, c := scanJSON(t, "--kubeconfig", kc, "--require-full-coverage"); return c }(); code != ExitCodeError {
 		t.Errorf("--require-full-coverage with scopes not read: exit %d, want 2", code)
 	}
 
 	// Nothing readable: exit 2, and no format says there is nothing wrong.
 	nothing := srv.Kubeconfig(t, clustertest.LimitedUser, "scan-ops")
-	for _, format := range []string{"text", "markdown", "sarif"} {
+	for _, format := range []string{"text", "markdown", "sarif", "github"} {
 		out, errOut, code := run(t, "", "", nil, "scan", "--no-config", "--kubeconfig", nothing, "-o", format)
 		if code != ExitCodeError || !strings.Contains(errOut, "nothing could be read") {
 			t.Errorf("%s: exit %d, stderr %q; want 2, nothing could be read", format, code, errOut)
@@ -415,5 +526,33 @@ func TestScanCompletion(t *testing.T) {
 	out, _, _ = run(t, "", "", nil, "__complete", "scan", "--kubeconfig", kc, "-n", "scan-")
 	if !strings.Contains(out, "scan-shop\n") || !strings.Contains(out, "scan-ops\n") || strings.Contains(out, "default\n") {
 		t.Errorf("namespace completion:\n%s", out)
+	}
+}
+
+// An unreachable cluster is an input error (exit 2) naming the server,
+// and the token is never printed.
+func TestScanUnreachableServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	const token = "s3cr3t-token-value"
+	out, errOut, code := run(t, "", "", nil, "scan", "--no-config", "--server", "https://"+addr, "--token", token, "--request-timeout", "5s")
+	if code != ExitCodeError || !strings.Contains(errOut, addr) {
+		t.Errorf("exit %d, stderr %q; want 2 naming %s", code, errOut, addr)
+	}
+	if strings.Contains(out+errOut, token) {
+		t.Errorf("the token was printed:\n%s\n%s", out, errOut)
+	}
+	if !strings.Contains(out, "not evaluated: the cluster") {
+		t.Errorf("the report does not say that nothing was evaluated:\n%s", out)
+	}
+	// JSON names it too, and still matches the schema.
+	js, _, _ := run(t, "", "", nil, "scan", "--no-config", "--server", "https://"+addr, "--token", token, "-o", "json")
+	validateReportSchema(t, []byte(js))
+	if !strings.Contains(js, `"resource": "*"`) {
+		t.Errorf("JSON lacks the not-evaluated cluster:\n%s", js)
 	}
 }

@@ -7,6 +7,20 @@
 // The verbs it uses are get and list, plus create of
 // selfsubjectaccessreviews (asking is not writing); the scan tests prove it
 // from the API server's audit log.
+//
+// The pieces, from low to high level:
+//
+//   - Client (New): Discover (preferred versions), Access and Allowed
+//     (SelfSubjectAccessReviews), List (one scope, paged, streamed; an
+//     expired continue token restarts it without repeats), Get,
+//     NamespaceNames, KubeletConfig.
+//   - Lister: Plan (discovery + access → what will and will not be read)
+//     and Stream (every readable scope, in order, to a callback).
+//   - Source: scan's pipeline.Source over ScanResources — owners absorb
+//     their pods, running images become findings, what was not read
+//     becomes finding.NotEvaluated.
+//
+// internal/cluster/clustertest runs a real kube-apiserver for tests.
 package cluster
 
 import (

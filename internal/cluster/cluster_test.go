@@ -2,13 +2,16 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/cluster/clustertest"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
@@ -87,5 +90,26 @@ roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
 		if !notRead[k] {
 			t.Errorf("not read: want %s among %v", k, notRead)
 		}
+	}
+}
+
+// The scan source reports its progress to a terminal's writer: kinds
+// listed, objects so far, elapsed, and a final count.
+func TestClusterScanProgress(t *testing.T) {
+	srv := clustertest.Shared(t)
+	var progress strings.Builder
+	src := &cluster.Source{Client: newClient(t, srv, clustertest.AdminUser), Progress: &progress}
+	res := src.Load(context.Background(), func(*manifest.Object) {})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	out := progress.String()
+	for _, want := range []string{"listing namespaces: ", "listing clusterroles.rbac.authorization.k8s.io: ", " objects, ", "s\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%q", want, out)
+		}
+	}
+	if !strings.Contains(out, fmt.Sprintf("read %d objects in ", len(res.Objects)+src.Edges().Uncounted)) {
+		t.Errorf("progress does not end with the count of objects read:\n%q", out)
 	}
 }

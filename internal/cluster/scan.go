@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	authv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
@@ -98,8 +99,8 @@ type owner struct {
 	// where.
 	images  map[string]templateImage
 	running int
-	// reported holds running-image findings already made, so each is
-	// made once per owner, container and image.
+	// reported holds running-image findings and digests already
+	// recorded, so each is recorded once per owner, container and image.
 	reported map[string]bool
 }
 
@@ -127,11 +128,17 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	}
 	plan, err := l.Plan(ctx, want)
 	if err != nil {
+		// Nothing is known, so nothing was evaluated: every format says so.
 		res.Errors = append(res.Errors, finding.InputError{File: s.Server, Message: err.Error()})
+		all := make([]string, 0, len(s.Rules))
+		for _, r := range s.Rules {
+			all = append(all, r.ID)
+		}
+		s.edges.NotEvaluated = []finding.NotEvaluated{{Resource: "*", Reason: err.Error(), Rules: all}}
 		return res
 	}
 	s.plan = plan
-	st := &scanState{src: s, owners: map[string]*owner{}, digests: map[string]bool{}}
+	st := &scanState{src: s, owners: map[string]*owner{}}
 	err = l.Stream(ctx, plan, func(it *Item) error {
 		s.read++
 		if s.observe != nil {
@@ -145,6 +152,11 @@ func (s *Source) Load(ctx context.Context, visit func(*manifest.Object)) *manife
 	})
 	if err != nil {
 		res.Errors = append(res.Errors, finding.InputError{File: s.Server, Message: err.Error()})
+	}
+	for _, o := range s.ownNamespaces(ctx, plan) {
+		s.read++
+		res.Objects = append(res.Objects, o)
+		visit(o)
 	}
 	if s.Kubelet {
 		for _, o := range s.kubeletConfigs(ctx, plan) {
@@ -240,11 +252,10 @@ func (s *Source) rulesFor(categories []string) []string {
 
 // scanState follows owners while objects stream by.
 type scanState struct {
-	src     *Source
-	owners  map[string]*owner // by UID
-	raws    []engine.Raw
-	images  []pipeline.ImageRef
-	digests map[string]bool
+	src    *Source
+	owners map[string]*owner // by UID
+	raws   []engine.Raw
+	images []pipeline.ImageRef
 }
 
 // take decides what happens to one listed object: returned to be
@@ -345,8 +356,10 @@ func (st *scanState) runningImages(ow *owner, pod *manifest.Object, status *yaml
 					st.raws = append(st.raws, engine.NewRaw(&RunningImageNoDigest, top.obj, want.path, finding.Location{}, name,
 						fmt.Sprintf("container %q runs %s with no image digest in pod %s's status: what runs cannot be verified", name, nonEmpty(manifest.ScalarString(cs, "image"), podImages[name].image), pod.Name)))
 				}
-			} else if !st.digests[digest] {
-				st.digests[digest] = true
+			} else if k := "digest\x00" + name + "\x00" + digest; !top.reported[k] {
+				// Once per owner and container: the verifier checks each
+				// distinct digest once however many owners run it.
+				top.reported[k] = true
 				st.images = append(st.images, pipeline.ImageRef{Object: top.obj, Ref: digest, Path: want.path, Container: name})
 			}
 			// The pod's own spec says which image it was created from;
@@ -449,6 +462,44 @@ func templateImages(o *manifest.Object) map[string]templateImage {
 		if len(out) > 0 {
 			return out
 		}
+	}
+	return out
+}
+
+// ownNamespaces gets the Namespace objects of the namespaces scanned
+// when namespaces cannot be listed: a user with a role in their own
+// namespace may usually get it, and its labels (Pod Security) count.
+// With -n the namespaces read are the whole scope, so "namespaces" is no
+// longer "not evaluated"; otherwise only these were read.
+func (s *Source) ownNamespaces(ctx context.Context, plan *Plan) []*manifest.Object {
+	at := slices.IndexFunc(plan.NotRead, func(n NotRead) bool { return n.Resource == "namespaces" && n.Namespace == "" })
+	names := s.Namespaces.Only
+	if len(names) == 0 {
+		names = s.Namespaces.Fallback
+	}
+	if at < 0 || len(names) == 0 {
+		return nil
+	}
+	var out []*manifest.Object
+	for _, ns := range names {
+		// A namespace's own object is authorized within it (as the API
+		// server does for GET /api/v1/namespaces/NS).
+		ok, _, err := s.Client.Allowed(ctx, authv1.ResourceAttributes{Verb: "get", Resource: "namespaces", Namespace: ns, Name: ns})
+		if err != nil || !ok {
+			continue
+		}
+		body, err := s.Client.Get(ctx, "/api/v1/namespaces", ns)
+		if err != nil {
+			continue
+		}
+		o, err := manifest.FromJSON(body, manifest.RemoteOptions{APIVersion: "v1", Kind: "Namespace", Drop: []string{"status"}})
+		if err != nil {
+			continue
+		}
+		out = append(out, o)
+	}
+	if len(s.Namespaces.Only) > 0 && len(out) == len(names) {
+		plan.NotRead = slices.Delete(plan.NotRead, at, at+1)
 	}
 	return out
 }

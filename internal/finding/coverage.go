@@ -8,7 +8,7 @@ import "fmt"
 // "none found".
 type NotEvaluated struct {
 	// Resource as kubectl names it: "pods", "deployments.apps",
-	// "nodes/proxy".
+	// "nodes/proxy"; "*" when the cluster could not be read at all.
 	Resource string `json:"resource"`
 	// Namespace is "" for cluster-scoped resources or every namespace,
 	// "*" for namespaces that could not even be enumerated.
@@ -19,6 +19,10 @@ type NotEvaluated struct {
 
 // Where renders the resource and its namespace for reports.
 func (n NotEvaluated) Where() string {
+	switch {
+	case n.Resource == "*":
+		return "the cluster"
+	}
 	switch n.Namespace {
 	case "":
 		return n.Resource

@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"unicode/utf8"
 
@@ -44,8 +45,14 @@ func FromJSON(data []byte, opt RemoteOptions) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.ws(); p.i != len(p.data) {
+		return nil, p.errorf("data after the object")
+	}
 	return p.toObject(n)
 }
+
+// jsonNumber is JSON's number grammar (RFC 8259).
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // FromJSONList builds the items of a list (a page) as an API server
 // returns it; items never exist as decoded Go values, only as trees.
@@ -256,7 +263,11 @@ func (p *jsonParser) value(depth int) (*yaml.Node, error) {
 		if float {
 			tag = "!!float"
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(p.data[start:p.i])}, nil
+		num := string(p.data[start:p.i])
+		if !jsonNumber.MatchString(num) {
+			return nil, p.errorf("invalid number %q", num)
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: num}, nil
 	default:
 		return nil, p.errorf("unexpected %q", c)
 	}
@@ -337,7 +348,8 @@ func (p *jsonParser) key() (string, error) {
 	}
 	for p.i < len(p.data) {
 		c := p.data[p.i]
-		if c == '\\' {
+		if c == '\\' || c < 0x20 {
+			// Escapes and errors: the careful path.
 			p.i = start
 			return p.str()
 		}
@@ -439,10 +451,8 @@ func (p *jsonParser) skip(depth int) error {
 				if p.i == start {
 					return p.errorf("unexpected %q", p.data[p.i])
 				}
-				if _, err := strconv.ParseFloat(string(p.data[start:p.i]), 64); err != nil {
-					if w := string(p.data[start:p.i]); w != "true" && w != "false" && w != "null" {
-						return p.errorf("invalid literal %q", w)
-					}
+				if w := string(p.data[start:p.i]); w != "true" && w != "false" && w != "null" && !jsonNumber.MatchString(w) {
+					return p.errorf("invalid literal %q", w)
 				}
 				return nil
 			}
@@ -457,13 +467,31 @@ func (p *jsonParser) skipStr() (int, error) {
 		return 0, p.errorf("want a string")
 	}
 	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case '\\':
-			p.i += 2
+		switch c := p.data[p.i]; {
+		case c == '\\':
+			if p.i+1 >= len(p.data) {
+				return 0, p.errorf("unterminated string")
+			}
+			switch p.data[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i += 2
+			case 'u':
+				if p.i+6 > len(p.data) {
+					return 0, p.errorf("unterminated string")
+				}
+				if _, err := strconv.ParseUint(string(p.data[p.i+2:p.i+6]), 16, 16); err != nil {
+					return 0, p.errorf("invalid escape")
+				}
+				p.i += 6
+			default:
+				return 0, p.errorf("invalid escape")
+			}
 			continue
-		case '"':
+		case c == '"':
 			p.i++
 			return p.i, nil
+		case c < 0x20:
+			return 0, p.errorf("control character in string")
 		}
 		p.i++
 	}

@@ -63,9 +63,43 @@ func TestFromJSONListDropsAndPages(t *testing.T) {
 }
 
 func TestFromJSONRejectsBrokenInput(t *testing.T) {
-	for _, in := range []string{``, `{`, `{"a":}`, `{"a":tru}`, `[1]`, `{"a":"\x01"}`, `{"metadata":{"managedFields":[}}`, strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200)} {
+	for _, in := range []string{``, `{`, `{"a":}`, `{"a":tru}`, `[1]`, `{"a":01}`, `{"a":1-2}`, `{"a":-}`, `{} {}`, `{"a":"\x01"}`, `{"metadata":{"managedFields":[}}`, strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200)} {
 		if _, err := FromJSON([]byte(in), RemoteOptions{APIVersion: "v1", Kind: "Pod"}); err == nil {
 			t.Errorf("%.40q: no error", in)
 		}
 	}
+}
+
+// Any bytes: FromJSON never panics, and what it accepts as JSON decodes
+// to what encoding/json decodes (without managedFields).
+func FuzzFromJSON(f *testing.F) {
+	f.Add([]byte(remotePod))
+	f.Add([]byte(`{"metadata":{"name":"x","managedFields":[1,{"a":"\u00e9"}]},"a":[1.5e3,-2,true,null,"\"q\""]}`))
+	f.Add([]byte(`{"kind":"X","apiVersion":"v1","metadata":{"name":"\ud83d\ude00"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := FromJSON(data, RemoteOptions{APIVersion: "v1", Kind: "Pod"})
+		if err != nil {
+			return
+		}
+		var want map[string]any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("accepted what encoding/json rejects (%v)", err)
+		}
+		if md, ok := want["metadata"].(map[string]any); ok {
+			delete(md, "managedFields")
+		}
+		if _, ok := want["apiVersion"].(string); !ok || want["apiVersion"] == "" {
+			want["apiVersion"] = "v1"
+		}
+		if _, ok := want["kind"].(string); !ok || want["kind"] == "" {
+			want["kind"] = "Pod"
+		}
+		var got map[string]any
+		if err := DecodeInto(o.Node, &got); err != nil {
+			t.Fatalf("tree does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded\n%v\nwant\n%v", got, want)
+		}
+	})
 }

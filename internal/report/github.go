@@ -36,6 +36,9 @@ func writeGitHub(w io.Writer, res *finding.Result, _ Options) error {
 	for _, e := range sortedErrors(res.Summary.Errors) {
 		ew.printf("%s\n", workflowCommand("error", annotationProps(finding.Location{File: e.File, Line: e.Line}, "input error"), nonEmpty(e.Message, "input error")))
 	}
+	for _, n := range res.Summary.NotEvaluated {
+		ew.printf("%s\n", workflowCommand("warning", annotationProps(finding.Location{}, "not evaluated"), notEvaluatedLine(n)))
+	}
 	ew.printf("%s: %s\n", sanitize(toolName(res)), summaryLine(res, fs))
 	return ew.err
 }

@@ -215,8 +215,7 @@ func summaryLine(res *finding.Result, fs []finding.Finding) string {
 func objectLabel(f finding.Finding) string {
 	var parts []string
 	// Say what the message does not already say.
-	// A file-less finding (a cluster's) is already placed at its object.
-	if obj := f.Object.String(); (f.Object.Kind != "" || f.Object.Name != "") && !strings.Contains(f.Message, obj) && f.Location.File != "" {
+	if obj := f.Object.String(); (f.Object.Kind != "" || f.Object.Name != "") && !strings.Contains(f.Message, obj) {
 		parts = append(parts, obj)
 	}
 	if c := fmt.Sprintf("container %q", f.Container); f.Container != "" && !strings.Contains(f.Message, c) {

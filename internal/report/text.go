@@ -92,7 +92,9 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 		}
 		ew.printf("%s: %s %s %s", p.paint(sanitize(textPosition(f)), ansiBold), p.severity(f.Severity),
 			p.paint(sanitize(f.RuleID), ansiCyan), indentLines(f.Message, indent))
-		if label := objectLabel(f); label != "" {
+		// A file-less finding (a cluster's) is already placed at its
+		// object and container.
+		if label := objectLabel(f); label != "" && f.Location.File != "" {
 			ew.printf(" %s", p.paint("("+sanitize(label)+")", ansiDim))
 		}
 		ew.printf("\n")
