@@ -273,8 +273,12 @@ func scanPrefix(p string) (start bool, depth int) {
 			start = true
 		case start && (c == '-' || c == '?') && spaced:
 		case start && (c == '&' || c == '!'):
+			// An anchor or tag: a node may start only after its space.
 			for i+1 < len(p) && !isSpace(p[i+1]) {
 				i++
+			}
+			if i+1 == len(p) {
+				start = false
 			}
 		default:
 			start = false
