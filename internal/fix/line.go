@@ -24,8 +24,8 @@ func parseEntry(line string, at int, want string) (entry, error) {
 	if strings.Contains(line, "{{") {
 		return e, refuse("the line holds a template expression")
 	}
-	if at < 0 || at >= len(line) {
-		return e, refuse("the position is past the end of the line")
+	if at < 0 || at >= len(line) || isSpace(line[at]) {
+		return e, refuse("no key at the position")
 	}
 	start, depth := scanPrefix(line[:at])
 	if !start {
