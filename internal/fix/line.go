@@ -24,10 +24,14 @@ func parseEntry(line string, at int, want string) (entry, error) {
 	if strings.Contains(line, "{{") {
 		return e, refuse("the line holds a template expression")
 	}
-	if at < 0 || at >= len(line) {
-		return e, refuse("the position is past the end of the line")
+	if at < 0 || at >= len(line) || isSpace(line[at]) {
+		return e, refuse("no key at the position")
 	}
-	e.flow = inFlow(line[:at])
+	start, depth := scanPrefix(line[:at])
+	if !start {
+		return e, refuse("the position is inside a scalar or a comment")
+	}
+	e.flow = depth > 0
 	i := at
 	quotedKey := false
 	switch line[i] {
@@ -239,24 +243,46 @@ func scanQuoted(line string, i int) (v string, end int, ok bool) {
 	return "", 0, false
 }
 
-// inFlow reports whether prefix leaves a flow collection open.
-func inFlow(prefix string) bool {
-	depth := 0
-	for i := 0; i < len(prefix); i++ {
-		switch c := prefix[i]; c {
-		case '"', '\'':
-			if _, end, ok := scanQuoted(prefix, i); ok {
-				i = end - 1
+// scanPrefix reads line[:len(p)] as YAML far enough to say whether a
+// node may start right after it (not inside a plain scalar such as
+// "a{b" or "a, b", nor in a comment) and how deep in flow collections
+// that is.
+func scanPrefix(p string) (start bool, depth int) {
+	start = true
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		spaced := i+1 < len(p) && isSpace(p[i+1])
+		switch {
+		case isSpace(c):
+		case c == '#' && (i == 0 || isSpace(p[i-1])):
+			return false, depth
+		case start && (c == '"' || c == '\''):
+			_, end, ok := scanQuoted(p, i)
+			if !ok {
+				return false, depth
 			}
-		case '{', '[':
+			i, start = end-1, false
+		case start && (c == '{' || c == '['):
 			depth++
-		case '}', ']':
+		case depth > 0 && c == ',':
+			start = true
+		case depth > 0 && (c == '}' || c == ']'):
 			depth--
-		case '#':
-			if i == 0 || isSpace(prefix[i-1]) {
-				return false
+			start = false
+		case c == ':' && (spaced || depth > 0 && !start):
+			start = true
+		case start && (c == '-' || c == '?') && spaced:
+		case start && (c == '&' || c == '!'):
+			// An anchor or tag: a node may start only after its space.
+			for i+1 < len(p) && !isSpace(p[i+1]) {
+				i++
 			}
+			if i+1 == len(p) {
+				start = false
+			}
+		default:
+			start = false
 		}
 	}
-	return depth > 0
+	return start, depth
 }
