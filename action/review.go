@@ -152,7 +152,16 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 		}
 	}
 
-	// New comments, most severe first, up to the limit.
+	// New comments, most severe first, up to the limit. The limit counts
+	// this tool's comments still standing for current findings, so that
+	// a rerun does not post the overflow of the run before.
+	budget := r.MaxComments
+	for i := range out.Kept {
+		f := &out.Kept[i]
+		if posted[commentKey(f.Location.File, f.Location.Line, f.Fingerprint)] {
+			budget--
+		}
+	}
 	var draft []*draftComment
 	planned := map[string]bool{}
 	for i := range out.Kept {
@@ -164,7 +173,7 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 		case posted[key]:
 			out.Already++
 		case planned[key]:
-		case len(draft) >= r.MaxComments:
+		case len(draft) >= budget:
 			out.NotInline = append(out.NotInline, NotInline{f, whyOverLimit})
 		default:
 			planned[key] = true
