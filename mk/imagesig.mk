@@ -57,7 +57,7 @@ cosign-clean:
 	rm -f $(COSIGN_V2) $(COSIGN_V3)
 
 test-imagesig: cosign
-	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/... ./plugin/ -run 'Verify|Imagesig|Policy|Match|Cosign'
+	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/... ./plugin/ -run 'Verify|Imagesig|Policy|Match|Cosign|TUF|Notation'
 
 bench-imagesig:
 	$(IMAGESIG_GO) -C $(IMAGESIG_ROOT) test ./internal/imagesig/ -run '^$$' -bench 'BenchmarkVerifyMany|BenchmarkTUFWarmCache' -benchtime 5x

@@ -1,14 +1,12 @@
 package plugin
 
 import (
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/report"
 )
@@ -39,7 +37,7 @@ func registerCompletions(root *cobra.Command) {
 				if len(args) > 0 {
 					return nil, cobra.ShellCompDirectiveNoFileComp
 				}
-				return completeRuleIDs(nil, toComplete)
+				return completeRuleIDs(ruleInfos(), nil, toComplete)
 			}
 		}
 		for _, sub := range c.Commands() {
@@ -53,23 +51,22 @@ func registerCompletions(root *cobra.Command) {
 func flagCompletions(c *cobra.Command) map[string]cobra.CompletionFunc {
 	severities := severityNames()
 	outputs := report.Formats()
+	rules := ruleInfos()
 	switch c.Name() {
 	case "version", "verify":
 		outputs = []string{"text", "json"}
+	case "scan":
+		// Rules whose findings the cluster source makes itself.
+		rules = append(rules, cluster.Rules()...)
 	}
 	return map[string]cobra.CompletionFunc{
-		"enable":       completeRuleIDList,
-		"disable":      completeRuleIDList,
+		"enable":       completeRuleIDList(rules),
+		"disable":      completeRuleIDList(rules),
 		"tag":          completeRuleTags,
 		"output":       completeValues(outputs...),
 		"fail-on":      completeValues(append(severities, "none")...),
 		"min-severity": completeValues(severities...),
 		"color":        completeValues("auto", "always", "never"),
-		// Kubeconfig names, for commands that talk to a cluster
-		// (genericclioptions.ConfigFlags' --context, --cluster, --user).
-		"context": completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Contexts)) }),
-		"cluster": completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.Clusters)) }),
-		"user":    completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Sorted(maps.Keys(c.AuthInfos)) }),
 	}
 }
 
@@ -103,11 +100,11 @@ func ruleInfos() []finding.RuleInfo {
 	return o.infos
 }
 
-// completeRuleIDs offers the rule IDs starting with toComplete, titles as
-// descriptions, leaving out those in skip.
-func completeRuleIDs(skip []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+// completeRuleIDs offers the IDs of rules starting with toComplete,
+// titles as descriptions, leaving out those in skip.
+func completeRuleIDs(rules []finding.RuleInfo, skip []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	var out []cobra.Completion
-	for _, r := range ruleInfos() {
+	for _, r := range rules {
 		if strings.HasPrefix(r.ID, toComplete) && !slices.Contains(skip, r.ID) {
 			out = append(out, cobra.CompletionWithDesc(r.ID, r.Title))
 		}
@@ -117,19 +114,21 @@ func completeRuleIDs(skip []string, toComplete string) ([]cobra.Completion, cobr
 
 // completeRuleIDList completes the last element of a comma-separated
 // list of rule IDs (--enable a,b), keeping what comes before it.
-func completeRuleIDList(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	i := strings.LastIndexByte(toComplete, ',')
-	if i < 0 {
-		return completeRuleIDs(nil, toComplete)
+func completeRuleIDList(rules []finding.RuleInfo) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		i := strings.LastIndexByte(toComplete, ',')
+		if i < 0 {
+			return completeRuleIDs(rules, nil, toComplete)
+		}
+		prefix := toComplete[:i+1]
+		ids, dir := completeRuleIDs(rules, strings.Split(toComplete[:i], ","), toComplete[i+1:])
+		for j := range ids {
+			// A description would be shown for the whole list; leave it out.
+			id, _, _ := strings.Cut(ids[j], "\t")
+			ids[j] = prefix + id
+		}
+		return ids, dir | cobra.ShellCompDirectiveNoSpace
 	}
-	prefix := toComplete[:i+1]
-	ids, dir := completeRuleIDs(strings.Split(toComplete[:i], ","), toComplete[i+1:])
-	for j := range ids {
-		// A description would be shown for the whole list; leave it out.
-		id, _, _ := strings.Cut(ids[j], "\t")
-		ids[j] = prefix + id
-	}
-	return ids, dir | cobra.ShellCompDirectiveNoSpace
 }
 
 func completeRuleTags(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -139,21 +138,4 @@ func completeRuleTags(c *cobra.Command, args []string, toComplete string) ([]cob
 	}
 	slices.Sort(tags)
 	return completeValues(slices.Compact(tags)...)(c, args, toComplete)
-}
-
-// completeKubeconfig completes names from the kubeconfig the command
-// would use: --kubeconfig when given, else $KUBECONFIG or ~/.kube/config.
-// It reads the file only; no cluster is contacted.
-func completeKubeconfig(names func(*clientcmdapi.Config) []string) cobra.CompletionFunc {
-	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		if f := c.Flags().Lookup("kubeconfig"); f != nil {
-			rules.ExplicitPath = f.Value.String()
-		}
-		cfg, err := rules.Load()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return completeValues(names(cfg)...)(c, args, toComplete)
-	}
 }

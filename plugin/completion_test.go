@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/report"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
@@ -54,7 +53,7 @@ func ruleIDs(t *testing.T, prefix string) []string {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, r := range append(reg.Infos(), pipeline.ImageSignatureInfo) {
+	for _, r := range append(append(reg.Infos(), pipeline.ImageSignatureInfo), cluster.Rules()...) {
 		if strings.HasPrefix(r.ID, prefix) {
 			ids = append(ids, r.ID)
 		}
@@ -104,6 +103,16 @@ func TestCompleteRuleIDs(t *testing.T) {
 		t.Errorf("an ID already listed is offered again: %d of %d", len(got), len(all))
 	}
 
+	// scan also knows the rules its cluster source reports.
+	wantScan := all
+	for _, r := range cluster.Rules() {
+		wantScan = append(wantScan, r.ID)
+	}
+	slices.Sort(wantScan)
+	if got, _ := complete(t, nil, "scan", "--disable", ""); !slices.Equal(sorted(got), wantScan) || len(wantScan) == len(all) {
+		t.Errorf("scan --disable: %v, want %v", got, wantScan)
+	}
+
 	// `rules` takes one ID.
 	if got, _ := complete(t, nil, "rules", "privileged-container", ""); len(got) != 0 {
 		t.Errorf("rules with an ID offers more: %v", got)
@@ -125,6 +134,8 @@ func TestCompleteFlagValues(t *testing.T) {
 		{[]string{"lint", "--fail-on", ""}, []string{"low", "medium", "high", "critical", "none"}},
 		{[]string{"lint", "--min-severity", ""}, []string{"low", "medium", "high", "critical"}},
 		{[]string{"lint", "--color", ""}, []string{"auto", "always", "never"}},
+		{[]string{"scan", "-o", ""}, report.Formats()},
+		{[]string{"scan", "--fail-on", "h"}, []string{"high"}},
 	} {
 		got, dir := complete(t, nil, c.args...)
 		if !slices.Equal(got, c.want) || dir != cobra.ShellCompDirectiveNoFileComp {
@@ -140,57 +151,6 @@ func TestCompleteFlagValues(t *testing.T) {
 	for _, want := range []string{"completion", "lint", "rules", "verify", "version"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("commands %v lack %s", got, want)
-		}
-	}
-}
-
-// A command that talks to a cluster (as scan does, with cli-runtime's
-// --kubeconfig/--context/--cluster/--user) completes kubeconfig names
-// from the file, without contacting the cluster.
-func TestCompleteKubeconfigNames(t *testing.T) {
-	kubeconfig := filepath.Join(t.TempDir(), "config")
-	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters:
-- name: prod-cluster
-  cluster: {server: "https://192.0.2.1:6443"}
-- name: dev-cluster
-  cluster: {server: "https://192.0.2.2:6443"}
-users:
-- name: alice
-  user: {token: not-printed}
-contexts:
-- name: prod
-  context: {cluster: prod-cluster, user: alice}
-- name: dev
-  context: {cluster: dev-cluster, user: alice}
-current-context: dev
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("KUBECONFIG", kubeconfig)
-	newRoot := func() *cobra.Command {
-		root := newRootCmd(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, func(string) string { return "" })
-		cluster := &cobra.Command{Use: "cluster-cmd", Run: func(*cobra.Command, []string) {}}
-		for _, f := range []string{"kubeconfig", "context", "cluster", "user"} {
-			cluster.Flags().String(f, "", "")
-		}
-		root.AddCommand(cluster)
-		registerCompletions(root)
-		return root
-	}
-	for _, c := range []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"cluster-cmd", "--context", ""}, []string{"dev", "prod"}},
-		{[]string{"cluster-cmd", "--context", "p"}, []string{"prod"}},
-		{[]string{"cluster-cmd", "--cluster", ""}, []string{"dev-cluster", "prod-cluster"}},
-		{[]string{"cluster-cmd", "--user", ""}, []string{"alice"}},
-		{[]string{"cluster-cmd", "--kubeconfig", filepath.Join(t.TempDir(), "missing"), "--context", ""}, nil},
-	} {
-		if got, _ := complete(t, newRoot(), c.args...); !slices.Equal(got, c.want) {
-			t.Errorf("%q: %v, want %v", c.args, got, c.want)
 		}
 	}
 }

@@ -62,8 +62,9 @@ func (o *LintOptions) fixThenFinish(out *pipeline.Outcome, run func() (*pipeline
 // applyFixes writes the edits of findings to disk and prints them.
 func applyFixes(errOut io.Writer, findings []finding.Finding) (int, error) {
 	var edits []fix.Edit
+	read := fix.Cached(os.ReadFile)
 	for _, f := range findings {
-		if e, ok := fix.For(f, os.ReadFile); ok {
+		if e, ok := fix.For(f, read); ok {
 			edits = append(edits, e)
 		}
 	}

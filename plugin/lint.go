@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/config"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/render"
@@ -123,8 +124,14 @@ func (o *LintOptions) Validate() error {
 		return usageError("--max-file-size must be positive")
 	}
 	ropt, err := o.Render.Options()
+	if err == nil {
+		err = o.Render.Resolve(&ropt, o.policy, o.Policy.KubernetesVersion)
+	}
 	if err != nil {
 		return usageError("%v", err)
+	}
+	for _, w := range o.Render.Deprecations() {
+		fmt.Fprintln(o.ErrOut, "Warning:", w)
 	}
 	o.render = ropt
 	return o.Verify.Validate(o.policy)
@@ -192,8 +199,9 @@ func finish(streams genericiooptions.IOStreams, getenv Env, output OutputFlags, 
 }
 
 // completePolicy reads the config file (flag, env, or discovered) and
-// validates the policy flags against it.
-func completePolicy(f *PolicyFlags, getenv Env) (*pipeline.Policy, error) {
+// validates the policy flags against it; extra documents rules whose
+// findings the source makes itself (scan's).
+func completePolicy(f *PolicyFlags, getenv Env, extra ...finding.RuleInfo) (*pipeline.Policy, error) {
 	reg, err := pipeline.NewRegistry()
 	if err != nil {
 		return nil, err
@@ -204,11 +212,13 @@ func completePolicy(f *PolicyFlags, getenv Env) (*pipeline.Policy, error) {
 		if file == "" {
 			file = getenv(EnvConfig)
 		}
-		if cfg, err = pipeline.LoadConfig(file, ".", reg); err != nil {
+		if cfg, err = pipeline.LoadConfig(file, ".", reg, extra...); err != nil {
 			return nil, runError(err)
 		}
 	}
-	p, err := pipeline.NewPolicy(reg, cfg, f.Input())
+	in := f.Input()
+	in.ExtraRules = extra
+	p, err := pipeline.NewPolicy(reg, cfg, in)
 	return p, runError(err)
 }
 

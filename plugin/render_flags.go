@@ -5,10 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-	"helm.sh/helm/v3/pkg/chartutil"
-
+	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/render"
+	"github.com/spf13/pflag"
 )
 
 // RenderFlags control how kustomizations and Helm charts are rendered.
@@ -25,6 +24,8 @@ type RenderFlags struct {
 	APIVersions   []string
 	AllowRemote   bool
 	RenderTimeout time.Duration
+	Exclude       []string
+	NoGitignore   bool
 }
 
 // AddFlags registers the render flags. --namespace has no -n shorthand:
@@ -36,7 +37,13 @@ func (f *RenderFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.SetFile, "set-file", nil, "set Helm values from files (repeatable; key=path)")
 	fs.StringVar(&f.ReleaseName, "release-name", render.DefaultReleaseName, "Helm release name charts are rendered with")
 	fs.StringVar(&f.Namespace, "namespace", render.DefaultNamespace, "namespace charts are rendered into (.Release.Namespace)")
-	fs.StringVar(&f.KubeVersion, "kube-version", "", "Kubernetes version for .Capabilities.KubeVersion when rendering charts (e.g. 1.31.0)")
+	// One target version for rendering and rules: --kubernetes-version
+	// (a policy flag). --kube-version, Helm's name, stays as an alias.
+	// (Not pflag's MarkDeprecated: cobra prints its notice to standard
+	// output, into a JSON or SARIF report.)
+	fs.StringVar(&f.KubeVersion, "kube-version", "", "deprecated alias of --kubernetes-version")
+	fs.StringArrayVar(&f.Exclude, "exclude", nil, "skip paths matching this gitignore-style pattern in directory walks (repeatable; e.g. examples/, '**/profiles/*.yaml')")
+	fs.BoolVar(&f.NoGitignore, "no-gitignore", false, "also walk files that the repository's .gitignore files ignore")
 	fs.StringArrayVar(&f.APIVersions, "api-versions", nil, "API versions added to .Capabilities.APIVersions when rendering charts (repeatable, comma-separated)")
 	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "let kustomize fetch remote bases and resources (git, http); off by default so untrusted input cannot reach out")
 	fs.DurationVar(&f.RenderTimeout, "render-timeout", render.DefaultTimeout, "time limit for rendering each kustomization or chart")
@@ -49,8 +56,13 @@ func (f *RenderFlags) Options() (render.Options, error) {
 		return render.Options{}, fmt.Errorf("--render-timeout must not be negative")
 	}
 	if f.KubeVersion != "" {
-		if _, err := chartutil.ParseKubeVersion(f.KubeVersion); err != nil {
-			return render.Options{}, fmt.Errorf("--kube-version %q: %w", f.KubeVersion, err)
+		if _, err := render.ParseKubernetesVersion(f.KubeVersion); err != nil {
+			return render.Options{}, fmt.Errorf("--kube-version: %w", err)
+		}
+	}
+	for _, e := range f.Exclude {
+		if strings.TrimSpace(e) == "" {
+			return render.Options{}, fmt.Errorf("--exclude: empty pattern")
 		}
 	}
 	for _, flag := range []struct {
@@ -92,5 +104,49 @@ func (f *RenderFlags) Options() (render.Options, error) {
 		},
 		AllowRemote: f.AllowRemote,
 		Timeout:     f.RenderTimeout,
+		Exclude:     excludeRules(f.Exclude, ""),
+		NoGitignore: f.NoGitignore,
 	}, nil
+}
+
+// Resolve completes render options with the policy: the one target
+// Kubernetes version (--kubernetes-version, its alias --kube-version, or
+// the config's kubernetesVersion; charts are rendered for it and rules
+// judge by it) and the config's exclude: patterns. kubernetesVersionFlag
+// is the --kubernetes-version flag's value.
+func (f *RenderFlags) Resolve(o *render.Options, p *pipeline.Policy, kubernetesVersionFlag string) error {
+	if f.KubeVersion != "" {
+		if kubernetesVersionFlag != "" && kubernetesVersionFlag != f.KubeVersion {
+			return fmt.Errorf("--kube-version %s and --kubernetes-version %s disagree: give only --kubernetes-version", f.KubeVersion, kubernetesVersionFlag)
+		}
+		p.Settings.KubernetesVersion = f.KubeVersion
+	}
+	o.Helm.KubeVersion = ""
+	if kv := p.Settings.KubernetesVersion; kv != "" {
+		full, err := render.ParseKubernetesVersion(kv)
+		if err != nil {
+			return fmt.Errorf("--kubernetes-version: %w", err)
+		}
+		o.Helm.KubeVersion = full
+	}
+	if p.Config != nil {
+		o.Exclude = append(excludeRules(p.Config.Exclude, p.Config.Dir()), o.Exclude...)
+	}
+	return nil
+}
+
+// Deprecations are the notices for deprecated flags that were given.
+func (f *RenderFlags) Deprecations() []string {
+	if f.KubeVersion != "" {
+		return []string{"--kube-version is deprecated: use --kubernetes-version (it also sets .Capabilities.KubeVersion for charts)"}
+	}
+	return nil
+}
+
+func excludeRules(patterns []string, dir string) []render.ExcludeRule {
+	var out []render.ExcludeRule
+	for _, p := range patterns {
+		out = append(out, render.ExcludeRule{Pattern: p, Dir: dir})
+	}
+	return out
 }

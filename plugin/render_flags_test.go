@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +98,111 @@ func TestRenderFlagsValidate(t *testing.T) {
 		if _, err := f.Options(); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// The target Kubernetes version is one flag for rules and rendering;
+// --kube-version is its deprecated alias; unknown versions are refused.
+func TestLintKubernetesVersionFlags(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"chart/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+		// Version-gated as charts commonly are.
+		"chart/templates/cj.yaml": "{{- if semverCompare \">=1.21-0\" .Capabilities.KubeVersion.Version }}\napiVersion: batch/v1\n{{- else }}\napiVersion: batch/v1beta1\n{{- end }}\nkind: CronJob\nmetadata:\n  name: x\nspec:\n  schedule: \"@daily\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: c\n              image: busybox:1.36\n",
+	})
+	removed := func(out string) bool { return strings.Contains(out, "removed-api") }
+	// Default: the newest version, so the chart takes its batch/v1 branch.
+	out, _, _ := run(t, dir, "", nil, "lint", "--no-config", "--enable", "removed-api", "chart")
+	if removed(out) {
+		t.Errorf("default version rendered a removed API:\n%s", out)
+	}
+	for _, flag := range []string{"--kubernetes-version", "--kube-version"} {
+		out, errOut, _ := run(t, dir, "", nil, "lint", "--no-config", "--enable", "removed-api", flag, "1.20", "chart")
+		if strings.Contains(out, "removed-api") {
+			t.Errorf("%s 1.20: batch/v1beta1 is not removed in 1.20:\n%s", flag, out)
+		}
+		if !strings.Contains(out, "no findings") {
+			t.Errorf("%s 1.20: %s%s", flag, out, errOut)
+		}
+		if flag == "--kube-version" && !strings.Contains(errOut, "deprecated") {
+			t.Errorf("no deprecation notice: %q", errOut)
+		}
+	}
+	for _, args := range [][]string{{"--kubernetes-version", "1.99"}, {"--kube-version", "1.99"}, {"--kube-version", "1.30", "--kubernetes-version", "1.31"}} {
+		_, errOut, code := run(t, dir, "", nil, append([]string{"lint", "--no-config", "chart"}, args...)...)
+		if code != 2 || !strings.Contains(errOut, "Error:") {
+			t.Errorf("%v: code %d %s", args, code, errOut)
+		}
+	}
+}
+
+// Linting a chart that names objects with random functions twice gives
+// byte-identical JSON (apart from the time it took).
+func TestLintDeterministicWithGenerators(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"chart/Chart.yaml":              "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+		"chart/templates/test-pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-test-{{ randAlphaNum 5 | lower }}\n  annotations:\n    id: {{ uuidv4 }}\n    at: {{ now | quote }}\nspec:\n  containers:\n    - name: t\n      image: busybox\n      securityContext:\n        privileged: true\n",
+		"chart/templates/secret.yaml":   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s-{{ randAlpha 4 | lower }}\ndata:\n  password: {{ randAlphaNum 20 | b64enc }}\n  key: {{ genPrivateKey \"ecdsa\" | b64enc }}\n",
+	})
+	elapsed := regexp.MustCompile(`"elapsedSeconds":\s*[0-9.e+-]+`)
+	var outs [2]string
+	for i := range outs {
+		out, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "-o", "json", "chart")
+		if code == 2 {
+			t.Fatalf("code 2: %s", errOut)
+		}
+		outs[i] = elapsed.ReplaceAllString(out, "")
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("runs differ:\n%s\n---\n%s", outs[0], outs[1])
+	}
+	if !strings.Contains(outs[0], "release-name-test-xxxxx") {
+		t.Errorf("no seeded name in\n%s", outs[0])
+	}
+}
+
+// --exclude (repeatable) and the config's exclude: keep paths out of
+// walks; .gitignore is honoured unless --no-gitignore; Helm values with
+// no chart are an error.
+func TestLintExcludeFlags(t *testing.T) {
+	priv := func(name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\nspec:\n  containers:\n    - name: c\n      image: busybox:1.36\n      securityContext:\n        privileged: true\n"
+	}
+	dir := writeFiles(t, map[string]string{
+		".git/HEAD":                      "ref: refs/heads/main\n",
+		".gitignore":                     "build/\n",
+		"build/out.yaml":                 priv("build"),
+		"app/pod.yaml":                   priv("app"),
+		"examples/broken.yaml":           "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+		"make/tmpl.yaml":                 "{{ .Values.x }}: [\n",
+		"profiles/p.yaml":                priv("profile"),
+		"cfgdir/.kubectl-secure.yaml":    "exclude:\n  - ../profiles/\n",
+		"cfgdir/placeholder/README.yaml": "{}\n",
+	})
+	args := []string{"lint", "--no-config", "--enable", "privileged-container", "-o", "json"}
+	objects := func(out string) string {
+		var names []string
+		for _, n := range []string{"build", "app", "profile"} {
+			if strings.Contains(out, `"name": "`+n+`"`) || strings.Contains(out, `"name":"`+n+`"`) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	out, errOut, code := run(t, dir, "", nil, append(args, "--exclude", "examples/", "--exclude", "make/**", ".")...)
+	if code != 1 || objects(out) != "app profile" {
+		t.Errorf("code %d objects %q\n%s%s", code, objects(out), out, errOut)
+	}
+	out, _, _ = run(t, dir, "", nil, append(args, "--exclude", "examples/", "--exclude", "make/**", "--no-gitignore", ".")...)
+	if objects(out) != "build app profile" {
+		t.Errorf("--no-gitignore: objects %q", objects(out))
+	}
+	// The config's patterns are relative to the config file.
+	out, _, _ = run(t, dir, "", nil, "lint", "--config", filepath.Join(dir, "cfgdir", ".kubectl-secure.yaml"), "--enable", "privileged-container", "-o", "json", "--exclude", "examples/", "--exclude", "make/", ".")
+	if objects(out) != "app" {
+		t.Errorf("config exclude: objects %q\n%s", objects(out), out)
+	}
+	_, errOut, code = run(t, dir, "", nil, "lint", "--no-config", "--set", "a=b", "app")
+	if code != 2 || !strings.Contains(errOut, "no Helm chart") {
+		t.Errorf("--set without chart: code %d %s", code, errOut)
 	}
 }

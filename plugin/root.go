@@ -49,9 +49,11 @@ column of the field to change.`,
 	})
 	cmd.AddCommand(
 		NewCmdLint(streams, getenv),
+		NewCmdScan(streams, getenv),
 		NewCmdRules(streams),
 		NewCmdVerify(streams),
 		NewCmdVersion(streams),
+		NewCmdWhoCan(streams, getenv),
 		NewCmdAction(streams, getenv),
 	)
 	registerCompletions(cmd)

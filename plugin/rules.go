@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/pipeline"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
@@ -61,8 +62,9 @@ func (o *RulesOptions) Complete(args []string) error {
 		return fmt.Errorf("building rule registry: %w", err)
 	}
 	// The registry's rules, plus image-signature, which --verify-images
-	// reports from the edge rather than through the engine.
-	o.infos = append(reg.Infos(), pipeline.ImageSignatureInfo)
+	// reports from the edge rather than through the engine, and scan's
+	// rules about what is running.
+	o.infos = append(append(reg.Infos(), pipeline.ImageSignatureInfo), cluster.Rules()...)
 	sort.Slice(o.infos, func(i, j int) bool { return o.infos[i].ID < o.infos[j].ID })
 	return nil
 }

@@ -60,7 +60,9 @@ func NewCmdVerify(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE...",
 		Short: "Verify container image signatures and attestations (sigstore/cosign, Notary Project/notation)",
-		Long: `Verify that container images are signed, offline except for the registry.
+		Long: `Verify that container images are signed. Only the registry is contacted
+(and, for keyless verification without --trusted-root, sigstore's TUF mirror
+when its cache is cold or a day old).
 
 Each image is resolved to its digest; the signature must cover that digest.
 Both storage formats cosign writes are read: the legacy sha256-<hex>.sig tag
@@ -85,7 +87,9 @@ notation's layout or PEM root certificates. Authorities of both kinds may be
 given together: any one of them verifying the image is enough.
 
 Exit status: 0 when every image verified, 1 when any did not (unsigned, wrong
-signer, invalid, unreachable), 2 for usage errors.`,
+signer, invalid, unreachable), 2 for usage errors and for a trust root that
+could not be obtained (TUF metadata expired, tampered or rolled back, or the
+mirror unreachable with no valid cache).`,
 		Example: `  # Key-based
   kubectl secure verify --key cosign.pub ghcr.io/org/app:1.2.3
 

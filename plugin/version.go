@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -26,7 +27,8 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := VersionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+			bi, _ := debug.ReadBuildInfo()
+			info := versionInfo(version, commit, date, bi)
 			switch output {
 			case "json":
 				enc := json.NewEncoder(streams.Out)
@@ -41,4 +43,26 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
+}
+
+// versionInfo is what the build stamped with -ldflags (make build, make
+// dist). Unstamped builds fill in what Go records: the module version for
+// `go install …@v1.2.3`, the commit and its time for a build in a checkout.
+func versionInfo(version, commit, date string, bi *debug.BuildInfo) VersionInfo {
+	info := VersionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi == nil {
+		return info
+	}
+	if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		info.Version = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && info.Commit == "unknown":
+			info.Commit = s.Value
+		case s.Key == "vcs.time" && info.Date == "unknown":
+			info.Date = s.Value
+		}
+	}
+	return info
 }

@@ -46,11 +46,26 @@ type File struct {
 	DangerousCapabilities []string `yaml:"dangerousCapabilities"`
 	// ImageVerification is the signature policy for --verify-images.
 	ImageVerification *imagesig.PolicyConfig `yaml:"imageVerification"`
+	// Exclude lists gitignore-style patterns, relative to the config
+	// file's directory, of paths directory walks skip (like --exclude).
+	Exclude []string `yaml:"exclude"`
 
 	// Path is where the file was read from ("" when none was found).
 	Path string `yaml:"-"`
 	// lines remembers where rule IDs were written, for error messages.
 	ruleLines map[string]int
+}
+
+// Dir is the directory relative paths in the file are taken from (its
+// own directory; "" when no file was read).
+func (c *File) Dir() string {
+	if c == nil || c.Path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(filepath.Dir(c.Path)); err == nil {
+		return abs
+	}
+	return filepath.Dir(c.Path)
 }
 
 // Rules enables, disables and re-grades rules.

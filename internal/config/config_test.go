@@ -22,16 +22,20 @@ images:
 sensitiveHostPaths: [/data]
 dangerousCapabilities: [BPF]
 imageVerification:
+  tuf: {mirror: "https://tuf.example.com", root: tuf/root.json}
   images:
     - glob: "ghcr.io/acme/**"
       authorities:
         - key: cosign.pub
+        - keyless: {identity: i, issuer: s}
+        - notation: {trustStore: [a.pem, b.pem], trustPolicy: trustpolicy.json, crl: acme.crl}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.KubernetesVersion != "1.33" || cfg.Rules.Severity["b-rule"] != "low" || len(cfg.Exemptions) != 1 ||
-		cfg.Exemptions[0].Line() != 7 || cfg.SensitiveHostPaths[0] != "/data" || cfg.ImageVerification == nil {
+		cfg.Exemptions[0].Line() != 7 || cfg.SensitiveHostPaths[0] != "/data" || cfg.ImageVerification == nil ||
+		cfg.ImageVerification.TUF.Mirror != "https://tuf.example.com" || len(cfg.ImageVerification.Images[0].Authorities[2].Notation.TrustStore) != 2 {
 		t.Errorf("parsed %+v", cfg)
 	}
 	known := func(id string) bool { return id == "a-rule" || id == "b-rule" }
@@ -52,6 +56,9 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"exemptions:\n  - rule: '['\n    reason: r\n", `c.yaml:2: bad glob "["`},
 		{"imageVerification:\n  images: []\n", "c.yaml:1: imageVerification: image verification policy: images is empty"},
 		{"a: [\n", "c.yaml: line 1: did not find expected node content"},
+		{"\nimageVerification:\n  tuf: {mirror: 'http://tuf.example.com'}\n  images: [{glob: a, authorities: [{key: k}]}]\n", "c.yaml:2: imageVerification: image verification policy: tuf: TUF mirror \"http://tuf.example.com\": only https"},
+		{"imageVerification:\n  images: [{glob: a, authorities: [{notation: {trustStore: s}}]}]\n", "c.yaml:1: imageVerification: image verification policy: images[0] (a): authorities[0]: notation needs trustStore and trustPolicy"},
+		{"imageVerification:\n  images:\n    - glob: a\n      authorities: [{notation: {trustStore: s, trustPolicy: p, keys: k}}]\n", `c.yaml: line 4: unknown key "keys"`},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -79,5 +86,23 @@ func TestFindWalksParents(t *testing.T) {
 	}
 	if got := Find(deep); got != want {
 		t.Errorf("Find(%s) = %q, want %q", deep, got, want)
+	}
+}
+
+func TestParseExclude(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, ".kubectl-secure.yaml")
+	if err := os.WriteFile(p, []byte("exclude:\n  - examples/\n  - \"**/profiles/*.yaml\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Exclude, " ") != "examples/ **/profiles/*.yaml" || cfg.Dir() != dir {
+		t.Errorf("exclude %v dir %s", cfg.Exclude, cfg.Dir())
+	}
+	if _, err := Parse("c.yaml", []byte("exclude: examples\n")); err == nil {
+		t.Error("a scalar exclude accepted")
 	}
 }

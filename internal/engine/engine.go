@@ -46,6 +46,7 @@ type objResult struct {
 type Collector struct {
 	e        *Engine
 	perObj   []*Rule
+	prepare  []*Rule // set-level rules with a Prepare step
 	keepW    bool
 	mu       sync.Mutex
 	results  map[*manifest.Object]*objResult
@@ -63,6 +64,9 @@ func (e *Engine) NewCollector() *Collector {
 			c.perObj = append(c.perObj, r)
 		} else {
 			c.keepW = c.keepW || r.NeedsWorkloads
+			if r.Prepare != nil {
+				c.prepare = append(c.prepare, r)
+			}
 		}
 	}
 	return c
@@ -109,6 +113,10 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 	for _, rule := range c.perObj {
 		ctx.rule = rule
 		rule.Check(ctx, o)
+	}
+	for _, rule := range c.prepare {
+		ctx.rule = rule
+		rule.Prepare(ctx, o)
 	}
 	// Kept until the run ends: without append's spare capacity.
 	res.raws = slices.Clone(ctx.out)

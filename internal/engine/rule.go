@@ -30,6 +30,13 @@ type Rule struct {
 	// pod-level fields with their positions — so memory stays flat on
 	// large inputs.
 	NeedsWorkloads bool
+	// Prepare, on a set-level rule, runs on every object during the
+	// per-object pass, while the object is whole, and may leave a small
+	// note for CheckSet (Context.Note, SetContext.Note). It lets a
+	// set-level rule use per-object results (a pod's Pod Security level)
+	// without NeedsWorkloads keeping every workload in memory. It does not
+	// report.
+	Prepare CheckFunc
 }
 
 var ruleID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -70,6 +77,8 @@ func validateRule(rule *Rule) error {
 		return fmt.Errorf("rule %q: invalid severity", rule.ID)
 	case (rule.Check == nil) == (rule.CheckSet == nil):
 		return fmt.Errorf("rule %q: exactly one of Check and CheckSet must be set", rule.ID)
+	case rule.Prepare != nil && rule.CheckSet == nil:
+		return fmt.Errorf("rule %q: Prepare is only for set-level rules", rule.ID)
 	}
 	return nil
 }

@@ -41,6 +41,8 @@ type objectCache struct {
 	done bool
 	w    *Workload
 	err  error
+	// notes left by Prepare steps, by rule.
+	notes map[*Rule]any
 }
 
 func (oc *objectCache) workload(o *manifest.Object) *Workload {

@@ -180,8 +180,10 @@ type Summary struct {
 	Suppressed int            `json:"suppressed"`
 	BySeverity map[string]int `json:"bySeverity"`
 	Errors     []InputError   `json:"errors"`
-	Elapsed    time.Duration  `json:"-"`
-	FailOn     Severity       `json:"failOn"`
+	// NotEvaluated lists what a cluster scan could not read (scan only).
+	NotEvaluated []NotEvaluated `json:"notEvaluated,omitempty"`
+	Elapsed      time.Duration  `json:"-"`
+	FailOn       Severity       `json:"failOn"`
 }
 
 // Result is everything a printer needs.
@@ -193,6 +195,9 @@ type Result struct {
 	// describe rules with no results too.
 	Rules   []RuleInfo
 	Summary Summary
+	// PodSecurity is the Pod Security readiness table, when the run
+	// asked for it (scan); nil otherwise.
+	PodSecurity []PodSecurityNamespace
 }
 
 // CountBySeverity fills Summary.BySeverity from Findings.

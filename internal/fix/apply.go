@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Apply applies edits to files on disk: grouped per file, one write per
@@ -45,8 +46,12 @@ func applyFile(file, root string, edits []Edit) ([]Edit, error) {
 	if !onDisk(file) {
 		return nil, fmt.Errorf("%s: not a file on disk", file)
 	}
-	// Write through symlinks, not over them.
-	if p, err := filepath.EvalSymlinks(path); err == nil {
+	// Write through symlinks, not over them, and only into the tree
+	// being fixed: a link in a checkout must not steer a write elsewhere.
+	if p, err := filepath.EvalSymlinks(path); err == nil && p != filepath.Clean(path) {
+		if !inside(root, p) {
+			return nil, fmt.Errorf("%s: a symlink to %s, outside the directory being fixed; not writing there", file, p)
+		}
 		path = p
 	}
 	src, err := os.ReadFile(path)
@@ -164,4 +169,21 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return nil
+}
+
+// inside reports whether path lies in dir ("" for the working directory),
+// symlinks in dir resolved.
+func inside(dir, path string) bool {
+	if dir == "" {
+		dir = "."
+	}
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	if r, err := filepath.EvalSymlinks(d); err == nil {
+		d = r
+	}
+	rel, err := filepath.Rel(d, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

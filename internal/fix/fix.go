@@ -13,7 +13,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
+	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
@@ -83,6 +86,32 @@ func token(s string) string {
 	return strings.TrimSpace(s[:end])
 }
 
+// At reports whether e rewrites the line loc points at, so that a review
+// comment there can carry it as a suggestion (an edit that follows a Helm
+// value into its values file is elsewhere).
+func (e Edit) At(loc finding.Location) bool { return e.File == loc.File && e.Line == loc.Line }
+
+// Cached wraps read so that each file is read once: For reads the file of
+// every finding, and findings crowd into few files.
+func Cached(read func(path string) ([]byte, error)) func(path string) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	var mu sync.Mutex
+	seen := map[string]result{}
+	return func(p string) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := seen[p]; ok {
+			return r.b, r.err
+		}
+		b, err := read(p)
+		seen[p] = result{b, err}
+		return b, err
+	}
+}
+
 // Suggestion is the body of a GitHub suggestion block that applies e to
 // the commented line (the caller wraps it in ```suggestion fences).
 func Suggestion(e Edit) string { return e.New + "\n" }
@@ -127,18 +156,23 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 	to := fx.value(f)
 	fieldKey := fx.key()
 	line := lines[f.Location.Line-1].text
-	if strings.HasPrefix(f.Origin, "helm ") {
-		if ref, ok := valuesNote(f.Message); ok {
-			// The value comes from a values file: change it there, never
-			// the template.
-			return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
-		}
-	}
 	at := byteOffset(line, f.Location.Column)
 	key := fieldKey
+	if strings.HasPrefix(f.Origin, "helm ") {
+		if ref, ok := valuesNote(f.Message); ok {
+			if !sameFile(ref.file, file) {
+				// The value comes from a values file: change it there,
+				// never the template.
+				return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
+			}
+			// Already on the values line (the Action reviews Helm
+			// findings there): the key is the values key.
+			key = ref.key[len(ref.key)-1]
+		}
+	}
 	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {
 		// A JSON 6902 operation: "value:" sets the field its "path:" names.
-		if err := checkJSONOp(src, f.Location.Line, f.Location.Column, fieldKey); err != nil {
+		if err := checkJSONOp(lines, f.Location.Line, at, fieldKey); err != nil {
 			return Edit{}, err
 		}
 		key = "value"
@@ -148,6 +182,14 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 		return Edit{}, fmt.Errorf("%s:%d: %w", file, f.Location.Line, err)
 	}
 	return Edit{File: file, Line: f.Location.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
+}
+
+// sameFile reports whether a values note's file (as lint displayed it,
+// possibly absolute) is the finding's file (possibly made relative to a
+// repository).
+func sameFile(note, file string) bool {
+	note, file = path.Clean(filepath.ToSlash(note)), path.Clean(filepath.ToSlash(file))
+	return note == file || strings.HasSuffix(note, "/"+file)
 }
 
 // onDisk reports whether a finding's file names a file rather than

@@ -42,6 +42,9 @@ func TestForCRLF(t *testing.T) {
 	if e != want {
 		t.Fatalf("got %+v\nwant %+v", e, want)
 	}
+	if !e.At(finding.Location{File: "pod.yaml", Line: 9, Column: 1}) || e.At(finding.Location{File: "pod.yaml", Line: 8}) {
+		t.Fatal("At does not compare file and line")
+	}
 	if got := Suggestion(e); got != want.New+"\n" {
 		t.Fatalf("Suggestion = %q", got)
 	}
@@ -158,6 +161,13 @@ func TestApply(t *testing.T) {
 	if err := os.Symlink("b.yaml", filepath.Join(dir, "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
+	outside := filepath.Join(t.TempDir(), "elsewhere.yaml")
+	if err := os.WriteFile(outside, []byte("hostNetwork: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "out.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	sc := "  sc: {privileged: true, allowPrivilegeEscalation: true} # keep"
 	edits := []Edit{
 		{File: "a.yaml", Line: 2, Old: "  hostPID: true", New: "  hostPID: false", RuleID: "host-pid"},
@@ -171,10 +181,18 @@ func TestApply(t *testing.T) {
 		// Through a symlink: the target is rewritten, the link stays.
 		{File: "link.yaml", Line: 1, Old: "hostNetwork: true", New: "hostNetwork: false", RuleID: "host-network"},
 		{File: "missing.yaml", Line: 1, Old: "a: 1", New: "a: 2", RuleID: "x"},
+		// A symlink out of the tree: refused.
+		{File: "out.yaml", Line: 1, Old: "hostNetwork: true", New: "hostNetwork: false", RuleID: "host-network"},
 	}
 	applied, err := Apply(edits, dir)
 	if err == nil || !strings.Contains(err.Error(), "a.yaml:4: line changed since it was linted") || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Fatalf("want errors for the stale edit and the missing file, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "out.yaml: a symlink to") {
+		t.Fatalf("want an error for the symlink out of the tree, got %v", err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "hostNetwork: true\n" {
+		t.Fatalf("the file outside the tree was rewritten: %q", b)
 	}
 	var got []string
 	for _, e := range applied {
@@ -238,6 +256,97 @@ func TestForFollowsValues(t *testing.T) {
 		}
 		if e.String() != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.tmpl, e, tc.want)
+		}
+	}
+}
+
+// A JSON 6902 operation's "value:" is rewritten only when the operation
+// adds or replaces the finding's field, in a patch file or inlined in a
+// kustomization.
+func TestJSONOp(t *testing.T) {
+	const inline = `patches:
+  - target: {kind: Deployment}
+    patch: |-
+      - op: replace
+        path: /spec/template/spec/hostNetwork
+        value: true   # on purpose
+      - op: add
+        path: /spec/template/spec/hostPID
+        value: true
+`
+	for _, tc := range []struct {
+		name, src string
+		line, col int
+		want      string // the new line, "" for a refusal
+	}{
+		{"file", "- op: add\n  path: /spec/hostNetwork\n  value: true\n", 3, 3, "  value: false"},
+		{"value first", "- value: true\n  op: replace\n  path: \"/spec/template/spec/hostNetwork\"\n", 1, 3, "- value: false"},
+		{"nested lines between", "- op: add\n  path: /spec/hostNetwork\n  # why\n\n  value: true\n- op: remove\n  path: /spec/hostPID\n", 5, 3, "  value: false"},
+		{"inline in a kustomization", inline, 6, 9, "        value: false  # on purpose"},
+		{"next operation's path is not ours", inline, 9, 9, ""},
+		{"remove", "- op: test\n  path: /spec/hostNetwork\n  value: true\n", 3, 3, ""},
+		{"another field", "- op: add\n  path: /spec/hostIPC\n  value: true\n", 3, 3, ""},
+		{"no operation", "value: true\n", 1, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := finding.Finding{RuleID: "host-network", Path: "spec.template.spec.hostNetwork", Origin: "kustomize overlay",
+				Location: finding.Location{File: "p.yaml", Line: tc.line, Column: tc.col}}
+			e, err := explain(f, memFS(map[string]string{"p.yaml": tc.src}))
+			switch {
+			case tc.want == "" && err == nil:
+				t.Fatalf("got %s, want a refusal", e)
+			case tc.want != "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && e.New != tc.want:
+				t.Fatalf("got %q, want %q", e.New, tc.want)
+			}
+		})
+	}
+}
+
+func TestCachedReadsOnce(t *testing.T) {
+	n := 0
+	read := Cached(func(p string) ([]byte, error) {
+		n++
+		if p == "missing" {
+			return nil, fs.ErrNotExist
+		}
+		return []byte(p), nil
+	})
+	for range 3 {
+		if b, err := read("a"); err != nil || string(b) != "a" {
+			t.Fatalf("read a: %q %v", b, err)
+		}
+		if _, err := read("missing"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("read missing: %v", err)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d reads, want 2", n)
+	}
+}
+
+// The Action moves a Helm finding to the values line its note names; the
+// edit is then that line's.
+func TestForOnTheValuesLine(t *testing.T) {
+	files := map[string]string{"chart/values.yaml": "image:\n  pullPolicy: IfNotPresent # default\nsc: {privileged: true}\n"}
+	for _, tc := range []struct {
+		f    finding.Finding
+		want string
+	}{
+		{finding.Finding{RuleID: "image-pull-policy", Path: "spec.containers[0].imagePullPolicy", Message: `container "app" pulls the floating image "nginx" only if not present: nodes run whatever copy they cached (image.pullPolicy from /work/repo/chart/values.yaml)`,
+			Location: finding.Location{File: "chart/values.yaml", Line: 2, Column: 3}}, "chart/values.yaml:2: pullPolicy: IfNotPresent → Always"},
+		{finding.Finding{RuleID: "privileged-container", Path: "spec.containers[0].securityContext.privileged", Message: `container "app" runs privileged (sc.privileged from chart/values.yaml)`,
+			Location: finding.Location{File: "chart/values.yaml", Line: 3, Column: 6}}, "chart/values.yaml:3: privileged: true → false"},
+	} {
+		tc.f.Origin = "helm chart chart (release r)"
+		e, err := explain(tc.f, memFS(files))
+		if err != nil {
+			t.Errorf("%s: %v", tc.f.RuleID, err)
+			continue
+		}
+		if e.String() != tc.want || !e.At(tc.f.Location) {
+			t.Errorf("%s: got %s, want %s", tc.f.RuleID, e, tc.want)
 		}
 	}
 }

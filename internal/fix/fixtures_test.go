@@ -145,9 +145,9 @@ func TestFixtures(t *testing.T) {
 					}
 				}
 			}
-			for _, row := range fix.Fixable() {
-				if !rulesSeen[row[0]] {
-					t.Errorf("fixable rule %s has no case in testdata/%s", row[0], name)
+			for _, row := range fix.Rules() {
+				if !rulesSeen[row.Rule] {
+					t.Errorf("fixable rule %s has no case in testdata/%s", row.Rule, name)
 				}
 			}
 

@@ -40,6 +40,10 @@ func parseEntry(line string, at int, want string) (entry, error) {
 		// "key": value, is JSON (a .json manifest): its values end at a comma.
 		e.flow = e.flow || line[at] == '"'
 	default:
+		// A plain key cannot start with an indicator (tags, anchors, …).
+		if strings.IndexByte("!&*|>%@`#,[]{}", line[i]) >= 0 || strings.IndexByte("-?:", line[i]) >= 0 && (i+1 == len(line) || isSpace(line[i+1])) {
+			return e, refuse("no plain key at the position")
+		}
 		j := i
 		for j < len(line) && !(line[j] == ':' && (j+1 == len(line) || isSpace(line[j+1]) || e.flow && strings.IndexByte(",}]", line[j+1]) >= 0)) {
 			if e.flow && strings.IndexByte(",{}[]", line[j]) >= 0 || line[j] == '#' && j > i && isSpace(line[j-1]) {

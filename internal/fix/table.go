@@ -54,16 +54,22 @@ var table = []fix{
 	{rule: "image-pull-policy", suffix: "imagePullPolicy", kind: enumKind, choose: pullPolicy},
 }
 
-// Fixable lists the rules with a one-line fix, each with the field (path
-// suffix) it rewrites and the value it writes: the table docs/fix.md shows.
-func Fixable() [][3]string {
-	out := make([][3]string, 0, len(table))
+// Fixable is one row of the fix table, as docs/fix.md shows it.
+type Fixable struct {
+	// Rule is the rule ID, Field the path suffix rewritten ([] for any
+	// sequence item), Value what is written (Markdown).
+	Rule, Field, Value string
+}
+
+// Rules lists the rules with a one-line fix and what each writes.
+func Rules() []Fixable {
+	out := make([]Fixable, 0, len(table))
 	for _, fx := range table {
-		to := "`" + fx.to + "`"
-		if fx.rule == "image-pull-policy" {
-			to = "`IfNotPresent` for an image pinned by digest or version tag, else `Always`"
+		v := "`" + fx.to + "`"
+		if fx.choose != nil {
+			v = "`IfNotPresent` for an image pinned by digest or version tag, else `Always`"
 		}
-		out = append(out, [3]string{fx.rule, fx.suffix, to})
+		out = append(out, Fixable{Rule: fx.rule, Field: fx.suffix, Value: v})
 	}
 	return out
 }

@@ -70,7 +70,7 @@ func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool,
 	if !ok {
 		return Edit{}, refuse("%s is not a chart template", f.Location.File)
 	}
-	if path.Base(path.Dir(dir)) == "charts" && ref.file != path.Join(dir, "values.yaml") {
+	if path.Base(path.Dir(dir)) == "charts" && !sameFile(ref.file, path.Join(dir, "values.yaml")) {
 		return Edit{}, refuse("the subchart value comes from %s, where its key is not known", ref.file)
 	}
 	src, err := read(ref.file)
@@ -114,42 +114,64 @@ func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool,
 	return Edit{File: ref.file, Line: key.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
 }
 
-// checkJSONOp accepts a "value:" key at line:col of a JSON 6902 patch only
-// when its operation adds or replaces a path ending in field.
-func checkJSONOp(src []byte, line, col int, field string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return refuse("parsing the patch: %v", err)
+// checkJSONOp accepts a "value:" key at line ln, byte offset at, of a
+// JSON 6902 patch only when its operation adds or replaces a path ending
+// in field. It reads the operation's sibling keys from the text, so that a
+// patch inlined in a kustomization's block scalar is read alike.
+func checkJSONOp(lines []srcLine, ln, at int, field string) error {
+	op := map[string]string{}
+	// sibling classifies line i: an entry of the same mapping (first
+	// marks the item's "- " line), a line below it (nested, blank or a
+	// comment), or the end of the mapping.
+	sibling := func(i int) (same, first, end bool) {
+		t := lines[i].text
+		if strings.TrimSpace(t) == "" || strings.HasPrefix(strings.TrimSpace(t), "#") {
+			return false, false, false
+		}
+		if len(t) <= at {
+			return false, false, true
+		}
+		switch pre := strings.TrimSpace(t[:at]); {
+		case pre == "" && t[at] == ' ':
+			return false, false, false
+		case pre == "":
+			return true, false, false
+		case pre == "-":
+			return true, true, false
+		}
+		return false, false, true
 	}
-	op := findOp(&doc, line, col)
-	if op == nil {
-		return refuse("no JSON patch operation at the position")
+	record := func(i int) {
+		if e, err := parseEntry(lines[i].text, at, ""); err == nil {
+			op[e.key] = e.value
+		}
 	}
-	kind := manifest.ScalarString(op, "op")
-	path := manifest.ScalarString(op, "path")
-	if kind != "add" && kind != "replace" || !strings.HasSuffix(path, "/"+field) {
-		return refuse("the JSON patch operation %s %s does not set %s", kind, path, field)
-	}
-	return nil
-}
-
-// findOp returns the mapping whose "value" key sits at line:col.
-func findOp(n *yaml.Node, line, col int) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Value == "value" && k.Line == line && k.Column == col {
-				return n
+	if _, first, _ := sibling(ln - 1); !first {
+		for i := ln - 2; i >= 0; i-- {
+			same, first, end := sibling(i)
+			if end {
+				break
+			}
+			if same {
+				record(i)
+			}
+			if first {
+				break
 			}
 		}
 	}
-	for _, c := range n.Content {
-		if m := findOp(c, line, col); m != nil {
-			return m
+	for i := ln; i < len(lines); i++ {
+		same, first, end := sibling(i)
+		if end || first {
+			break
 		}
+		if same {
+			record(i)
+		}
+	}
+	kind, path := op["op"], op["path"]
+	if kind != "add" && kind != "replace" || !strings.HasSuffix(path, "/"+field) {
+		return refuse("the JSON patch operation %q %q does not set %s", kind, path, field)
 	}
 	return nil
 }

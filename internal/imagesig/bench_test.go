@@ -3,7 +3,6 @@ package imagesig_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,17 +123,8 @@ func BenchmarkVerifyMany(b *testing.B) {
 // mirror: a cold run fetches and verifies the metadata and the trusted root;
 // a run with a warm cache must make no request (mirror-requests/warm-run 0).
 func BenchmarkTUFWarmCache(b *testing.B) {
-	ss := ist.NewSigstore(b)
-	trJSON, err := os.ReadFile(ss.WriteTrustedRoot(b, b.TempDir(), false))
-	if err != nil {
-		b.Fatal(err)
-	}
-	reg := ist.NewRegistry(b)
-	img := reg.PushImage(b, "app:v1")
-	reg.PushBundleReferrer(b, img, ss.AttestBundle(b, ciIdentity, ciIssuer, ist.Statement(img, signPred, "")), signPred)
-	repo := ist.NewTUFRepo(b, trJSON)
-	pol := imagesig.Policy{Authorities: []imagesig.Authority{{Identity: ciIdentity, Issuer: ciIssuer,
-		TUF: imagesig.TUF{Mirror: repo.URL, Root: repo.WriteRoot(b, b.TempDir())}}}}
+	f := newTUFFixture(b)
+	img, repo, pol := f.img, f.repo, f.policy()
 	ctx := context.Background()
 	cache := filepath.Join(b.TempDir(), "tuf")
 	before := repo.Requests()

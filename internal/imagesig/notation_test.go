@@ -52,6 +52,15 @@ func (f *notationFixture) policy(t *testing.T, level string, identities ...strin
 	return imagesig.Policy{Authorities: []imagesig.Authority{{Notation: &imagesig.Notation{TrustStore: []string{f.store}, TrustPolicy: tp}}}}
 }
 
+// expectWarned expects a verified result with exactly one warning, about what.
+func expectWarned(t *testing.T, r imagesig.Result, what string) {
+	t.Helper()
+	expectVerified(t, r)
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], what) {
+		t.Fatalf("warnings = %q, want one about %q", r.Warnings, what)
+	}
+}
+
 func TestNotationVerify(t *testing.T) {
 	f := newNotationFixture(t)
 	v := newVerifier()
@@ -84,11 +93,7 @@ func TestNotationVerify(t *testing.T) {
 		f.reg.SignNotation(t, img, other.Leaf(t, ntnOrg, ntnCN, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), ist.NotationCOSE)
 		expectFail(t, v.Verify(ctx, img.String(), strict), imagesig.KindWrongSigner, "untrusted root")
 		// Audit only logs authenticity: verified, with the failure as a warning.
-		r := v.Verify(ctx, img.String(), f.policy(t, "audit"))
-		expectVerified(t, r)
-		if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "authenticity") {
-			t.Fatalf("warnings = %q", r.Warnings)
-		}
+		expectWarned(t, v.Verify(ctx, img.String(), f.policy(t, "audit")), "notation authenticity check failed, only logged at level audit")
 	})
 
 	t.Run("identity not in trustedIdentities", func(t *testing.T) {
@@ -101,16 +106,12 @@ func TestNotationVerify(t *testing.T) {
 
 	t.Run("expired signing certificate", func(t *testing.T) {
 		img := f.reg.PushImage(t, "app:expired")
-		leaf := f.ca.Leaf(t, ntnOrg, ntnCN, time.Now().Add(-time.Hour), time.Now().Add(2*time.Second))
+		leaf := f.ca.Leaf(t, ntnOrg, ntnCN, time.Now().Add(-time.Hour), time.Now().Add(3*time.Second)) // room to sign on a loaded machine
 		f.reg.SignNotation(t, img, leaf, ist.NotationJWS)
 		time.Sleep(time.Until(leaf.Chain[0].NotAfter) + 1100*time.Millisecond)
 		expectFail(t, v.Verify(ctx, img.String(), strict), imagesig.KindInvalid, "expired or not yet valid and no trusted timestamp")
 		// Permissive only logs it.
-		r := v.Verify(ctx, img.String(), f.policy(t, "permissive"))
-		expectVerified(t, r)
-		if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "authenticTimestamp") {
-			t.Fatalf("warnings = %q", r.Warnings)
-		}
+		expectWarned(t, v.Verify(ctx, img.String(), f.policy(t, "permissive")), "notation authenticTimestamp check failed, only logged at level permissive")
 	})
 
 	t.Run("signature of another manifest", func(t *testing.T) {
@@ -156,11 +157,7 @@ func TestNotationVerify(t *testing.T) {
 		expectFail(t, v.Verify(ctx, img.String(), withCRL("strict", f.leaf.Chain[0])), imagesig.KindInvalid,
 			`revoked: certificate "CN=release signer,O=acme,ST=WA,C=US" (serial `+f.leaf.Chain[0].SerialNumber.String()+") revoked")
 		// Permissive only logs revocation.
-		r := v.Verify(ctx, img.String(), withCRL("permissive", f.leaf.Chain[0]))
-		expectVerified(t, r)
-		if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "revoked") {
-			t.Fatalf("warnings = %q", r.Warnings)
-		}
+		expectWarned(t, v.Verify(ctx, img.String(), withCRL("permissive", f.leaf.Chain[0])), "notation revocation check failed, only logged at level permissive")
 	})
 
 	t.Run("no signature", func(t *testing.T) {
@@ -172,6 +169,31 @@ func TestNotationVerify(t *testing.T) {
 		img := f.reg.PushImage(t, "other:v1")
 		f.reg.SignNotation(t, img, f.leaf, ist.NotationJWS)
 		expectFail(t, v.Verify(ctx, img.String(), strict), imagesig.KindUsage, "has no statement whose registryScopes cover")
+	})
+}
+
+// Registries without the referrers API (notation writes the referrers tag
+// fallback) and multi-arch indexes signed per platform.
+func TestNotationRegistryShapes(t *testing.T) {
+	ctx := context.Background()
+	v := newVerifier()
+	t.Run("referrers tag fallback", func(t *testing.T) {
+		f := newNotationFixture(t)
+		reg := ist.NewRegistry(t, ist.WithoutReferrersAPI())
+		f.reg = reg
+		img := reg.PushImage(t, "app:v1")
+		reg.SignNotation(t, img, f.leaf, ist.NotationCOSE)
+		expectVerified(t, v.Verify(ctx, reg.Ref("app:v1"), f.policy(t, "strict")))
+	})
+	t.Run("platform manifest of an unsigned index", func(t *testing.T) {
+		f := newNotationFixture(t)
+		idx, plats := f.reg.PushIndex(t, "app:multi")
+		f.reg.SignNotation(t, plats["linux/amd64"], f.leaf, ist.NotationJWS)
+		r := v.Verify(ctx, f.reg.Ref("app:multi"), f.policy(t, "strict"))
+		expectVerified(t, r)
+		if r.Digest != idx.DigestStr() || r.SignedObject != "platform manifest linux/amd64" || r.SignedDigest != plats["linux/amd64"].DigestStr() {
+			t.Fatalf("unexpected %+v", r)
+		}
 	})
 }
 

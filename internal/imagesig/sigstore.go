@@ -124,7 +124,7 @@ func (v *Verifier) trustedRoot(a Authority) (*root.TrustedRoot, error) {
 		})
 	}
 	return v.roots.get("tuf:"+a.TUF.mirror()+"\x00"+a.TUF.Root, func() (*root.TrustedRoot, error) {
-		return fetchTUFTrustedRoot(a.TUF, v.tufCache, v.tufMaxAge, v.timeout, v.userAgent)
+		return v.fetchTUFTrustedRoot(a.TUF)
 	})
 }
 

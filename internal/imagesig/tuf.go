@@ -91,12 +91,13 @@ func (t TUF) mirror() string {
 }
 
 // fetchTUFTrustedRoot returns the trusted root from the TUF repository t,
-// verified from its initial root, through the cache in cacheDir. Cached
-// metadata younger than maxAge is used without a request; older, the mirror
-// is asked and, only when it cannot be reached, unexpired cached metadata is
-// used. Expired, tampered or rolled-back metadata is an error, never a
-// fallback.
-func fetchTUFTrustedRoot(t TUF, cacheDir string, maxAge time.Duration, timeout time.Duration, userAgent string) (*root.TrustedRoot, error) {
+// verified from its initial root, through the cache in v.tufCache. Cached
+// metadata younger than v.tufMaxAge is used without a request; older, the
+// mirror is asked and, only when it cannot be reached, unexpired cached
+// metadata is used. Expired, tampered or rolled-back metadata is an error,
+// never a fallback.
+func (v *Verifier) fetchTUFTrustedRoot(t TUF) (*root.TrustedRoot, error) {
+	cacheDir, maxAge := v.tufCache, v.tufMaxAge
 	mirror := t.mirror()
 	initial := tuf.DefaultRoot()
 	if t.Root != "" {
@@ -123,9 +124,10 @@ func fetchTUFTrustedRoot(t TUF, cacheDir string, maxAge time.Duration, timeout t
 	opts.CachePath = cachePath
 	opts.RepositoryBaseURL = mirror
 	f := fetcher.NewDefaultFetcher()
-	f.SetHTTPUserAgent(userAgent)
-	f.SetHTTPClient(&http.Client{Timeout: timeout, Transport: &guardTransport{
-		next: http.DefaultTransport.(*http.Transport).Clone(), allowLoopback: true,
+	f.SetHTTPUserAgent(v.userAgent)
+	// The same guard as for registries: no plain HTTP but to loopback.
+	f.SetHTTPClient(&http.Client{Timeout: v.timeout, Transport: &guardTransport{
+		next: http.DefaultTransport.(*http.Transport).Clone(), allowLoopback: v.httpLoopback,
 	}})
 	opts.Fetcher = f
 

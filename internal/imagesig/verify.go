@@ -165,7 +165,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, t v1.Descripto
 		defer wg.Done()
 		descs, err := v.referrers(ctx, target)
 		if err != nil {
-			bundleErr, ntnErr = err, err
+			bundleErr = err // the listing serves notation too: reported once
 			return
 		}
 		var inner sync.WaitGroup
@@ -196,9 +196,6 @@ func (v *Verifier) verifyDigest(ctx context.Context, r *resolved, t v1.Descripto
 		}()
 	}
 	wg.Wait()
-	if !useNotation {
-		ntnErr = nil
-	}
 	fetchErr := errors.Join(sigErr, bundleErr, attErr, ntnErr)
 
 	nSigs := 0

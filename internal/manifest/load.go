@@ -358,6 +358,20 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 	return res
 }
 
+// LoadNode builds the objects of one document given as a node tree (a
+// renderer's output), with the checks loading applies to text: nesting
+// depth, duplicate keys, List items. The tree is only read, so it may be
+// shared between objects; file names the objects' source.
+func LoadNode(file string, doc int, root *yaml.Node, opt Options) *Result {
+	res := &Result{}
+	if root == nil {
+		return res
+	}
+	p := finishChunk(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}, docChunk{file: file, doc: doc, startLine: 1}, opt, true)
+	res.Objects, res.Errors, res.Skipped = p.objects, p.errs, p.skipped
+	return res
+}
+
 // checkText rejects binary input: NUL bytes or invalid UTF-8 near the start.
 func checkText(data []byte) error {
 	head := data
@@ -668,13 +682,19 @@ func parseChunk(c docChunk, opt Options) (p parsed) {
 		}
 	}
 	defer func() { p.slab = slab }()
-	root := Resolve(&doc)
+	return finishChunk(&doc, c, opt, fast)
+}
+
+// finishChunk checks a parsed document and builds its objects. fast is
+// set when the tree can hold no aliases.
+func finishChunk(doc *yaml.Node, c docChunk, opt Options, fast bool) (p parsed) {
+	root := Resolve(doc)
 	if root == nil {
 		return parsed{}
 	}
 	off := c.startLine - 1
 	var dups []finding.InputError
-	if d := fixup(&doc, off, 0, opt.maxDepth(), c.file, &dups); d > opt.maxDepth() {
+	if d := fixup(doc, off, 0, opt.maxDepth(), c.file, &dups); d > opt.maxDepth() {
 		return parsed{errs: []finding.InputError{{File: c.file, Line: c.startLine, Message: fmt.Sprintf("document %d is nested deeper than %d levels; not a manifest", c.doc+1, opt.maxDepth())}}}
 	}
 	p.errs = dups
@@ -771,7 +791,9 @@ func fixup(n *yaml.Node, off, depth, maxDepth int, file string, dups *[]finding.
 	if n == nil {
 		return depth
 	}
-	n.Line += off
+	if off != 0 {
+		n.Line += off // (only then: shared trees are never written)
+	}
 	if depth > maxDepth {
 		return depth
 	}

@@ -24,13 +24,16 @@ var ImageSignatureInfo = finding.RuleInfo{
 	Title:    "Image signature not verified",
 	Severity: finding.High,
 	Category: "supply-chain",
-	Tags:     []string{"images", "supply-chain", "sigstore"},
+	Tags:     []string{"images", "supply-chain", "sigstore", "notation"},
 	Rationale: "An image that is unsigned, signed by an unexpected identity, or whose signature does not cover its digest " +
 		"may not be what your CI built: a compromised registry or a moved tag runs someone else's code.",
-	Remediation: "Sign the image in CI (cosign sign) with the key or keyless identity that the imageVerification policy in " +
-		".kubectl-secure.yaml names, and deploy it by the digest that was signed.",
-	Example:    "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n            issuer: https://token.actions.githubusercontent.com\n            trustedRoot: sigstore/trusted_root.json\n",
-	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "docs/verify.md"},
+	Remediation: "Sign the image in CI (cosign sign, or notation sign) with the key, keyless identity or certificate that the " +
+		"imageVerification policy in .kubectl-secure.yaml names, and deploy it by the digest that was signed.",
+	Example: "imageVerification:\n  images:\n    - glob: \"ghcr.io/acme/**\"\n      authorities:\n        - keyless:\n" +
+		"            identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n" +
+		"            issuer: https://token.actions.githubusercontent.com\n" +
+		"        - notation:\n            trustStore: notation/truststore\n            trustPolicy: notation/trustpolicy.json\n",
+	References: []string{"https://docs.sigstore.dev/cosign/verifying/verify/", "https://notaryproject.dev/docs/", "docs/verify.md"},
 }
 
 // VerifyOptions turn on image signature verification.

@@ -41,6 +41,10 @@ type Options struct {
 	ToolVersion string
 	// Now is the clock (tests inject one); nil means time.Now.
 	Now func() time.Time
+	// PodSecurity builds the Pod Security readiness table
+	// (Result.PodSecurity): per namespace, the level enforced, the
+	// strictest one its pods satisfy and what blocks the next.
+	PodSecurity bool
 }
 
 // Outcome is a finished run.
@@ -70,7 +74,13 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			return nil, err
 		}
 	}
-	eng := &engine.Engine{Registry: p.Registry, Settings: p.Settings, Disabled: p.Disabled}
+	disabled := p.Disabled
+	var psa *podSecurityTable
+	if opt.PodSecurity {
+		psa = newPodSecurityTable(&p.Settings)
+		disabled = psa.engineDisabled(src, disabled)
+	}
+	eng := &engine.Engine{Registry: p.Registry, Settings: p.Settings, Disabled: disabled}
 	collector := eng.NewCollector()
 	visit := collector.Visit
 	images := &imageCollector{seen: map[*manifest.Object]bool{}}
@@ -80,8 +90,26 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			collector.Visit(obj)
 		}
 	}
+	if psa != nil {
+		visit = psa.observe(src, visit)
+	}
 	loaded := src.Load(ctx, visit)
-	if verify {
+	var podSecurity []finding.PodSecurityNamespace
+	if psa != nil {
+		podSecurity = psa.finish(loaded.Objects)
+	}
+	var edges Edges
+	if es, ok := src.(EdgeSource); ok {
+		if e := es.Edges(); e != nil {
+			edges = *e
+		}
+	}
+	if verify && edges.Images != nil {
+		images.uses = images.uses[:0]
+		for _, r := range edges.Images {
+			images.uses = append(images.uses, imageUse{obj: r.Object, ref: r.Ref, path: r.Path, loc: r.Object.Locate(r.Path), container: r.Container})
+		}
+	} else if verify {
 		for _, obj := range loaded.Objects {
 			if !images.seen[obj] {
 				images.visit(obj)
@@ -89,8 +117,12 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 		}
 	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
+	raws = append(raws, edges.Findings...)
+	if psa != nil {
+		raws = append(raws, psa.raws(p, podSecurity)...)
+	}
 	inputErrs := append(loaded.Errors, ruleErrs...)
-	objects := len(loaded.Objects)
+	objects := len(loaded.Objects) + edges.Uncounted
 	// From here on only the findings matter: let the objects go before
 	// the result is built (they are most of the memory left).
 	loaded.Objects = nil
@@ -131,13 +163,20 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 		Findings:    engine.Findings(raws),
 		Rules:       p.RuleInfos(verify),
 		Summary: finding.Summary{
-			Files:      len(loaded.Files),
-			Objects:    objects,
-			Skipped:    len(loaded.Skipped),
-			Suppressed: suppressed,
-			Errors:     inputErrs,
-			FailOn:     p.FailOn,
+			Files:        len(loaded.Files),
+			Objects:      objects,
+			Skipped:      len(loaded.Skipped),
+			Suppressed:   suppressed,
+			Errors:       inputErrs,
+			NotEvaluated: edges.NotEvaluated,
+			FailOn:       p.FailOn,
 		},
+		PodSecurity: podSecurity,
+	}
+	if edges.Decorate != nil {
+		for i := range res.Findings {
+			edges.Decorate(&res.Findings[i])
+		}
 	}
 	res.CountBySeverity()
 	res.Summary.Elapsed = now().Sub(start)

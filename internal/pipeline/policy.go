@@ -25,17 +25,23 @@ type PolicyInput struct {
 	// else the newest known.
 	KubernetesVersion string
 	Disable, Enable   []string
+	// ExtraRules document rules whose findings come from the source
+	// rather than the engine (a cluster's running images): they can be
+	// disabled, enabled and configured like any other.
+	ExtraRules []finding.RuleInfo
 }
 
 // Policy is a validated, ready-to-run PolicyInput: the registry, what
 // runs, at which severity, what fails.
 type Policy struct {
-	Config    *config.File
-	Registry  *engine.Registry
-	Settings  engine.Settings
-	Disabled  map[string]bool
-	Severity  map[string]finding.Severity
-	Baseline  map[string]bool
+	Config   *config.File
+	Registry *engine.Registry
+	Settings engine.Settings
+	Disabled map[string]bool
+	Severity map[string]finding.Severity
+	Baseline map[string]bool
+	// Extra documents the source's own rules (PolicyInput.ExtraRules).
+	Extra     []finding.RuleInfo
 	MinSev    finding.Severity
 	FailOn    finding.Severity
 	FailNever bool
@@ -53,8 +59,8 @@ func usagef(format string, args ...any) error {
 
 // LoadConfig reads the config file: path if given, else the first of
 // config.FileNames in dir or a parent; none found is an empty config.
-// Unknown rule IDs in it are usage errors.
-func LoadConfig(path, dir string, reg *engine.Registry) (*config.File, error) {
+// Unknown rule IDs in it (neither in reg nor extra) are usage errors.
+func LoadConfig(path, dir string, reg *engine.Registry, extra ...finding.RuleInfo) (*config.File, error) {
 	if path == "" {
 		path = config.Find(dir)
 	}
@@ -65,7 +71,7 @@ func LoadConfig(path, dir string, reg *engine.Registry) (*config.File, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := cfg.CheckRuleIDs(knownRule(reg)); err != nil {
+	if err := cfg.CheckRuleIDs(knownRule(reg, extra...)); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	return cfg, nil
@@ -80,9 +86,12 @@ func NewRegistry() (*engine.Registry, error) {
 	return reg, nil
 }
 
-func knownRule(reg *engine.Registry) func(string) bool {
+func knownRule(reg *engine.Registry, extra ...finding.RuleInfo) func(string) bool {
 	return func(id string) bool {
 		_, ok := reg.Get(id)
+		for _, r := range extra {
+			ok = ok || r.ID == id
+		}
 		return ok || id == ImageSignatureRuleID
 	}
 }
@@ -92,7 +101,7 @@ func NewPolicy(reg *engine.Registry, cfg *config.File, in PolicyInput) (*Policy,
 	if cfg == nil {
 		cfg = &config.File{}
 	}
-	p := &Policy{Config: cfg, Registry: reg}
+	p := &Policy{Config: cfg, Registry: reg, Extra: in.ExtraRules}
 	failOn := in.FailOn
 	if failOn == "" {
 		failOn = cfg.FailOn
@@ -119,7 +128,7 @@ func NewPolicy(reg *engine.Registry, cfg *config.File, in PolicyInput) (*Policy,
 	}
 	p.MinSev = s
 
-	known := knownRule(reg)
+	known := knownRule(reg, in.ExtraRules...)
 	p.Disabled = map[string]bool{}
 	for _, id := range append(append([]string{}, cfg.Rules.Disable...), in.Disable...) {
 		if !known(id) {
@@ -143,6 +152,11 @@ func NewPolicy(reg *engine.Registry, cfg *config.File, in PolicyInput) (*Policy,
 		}
 		if !on[ImageSignatureRuleID] {
 			p.Disabled[ImageSignatureRuleID] = true
+		}
+		for _, r := range in.ExtraRules {
+			if !on[r.ID] {
+				p.Disabled[r.ID] = true
+			}
 		}
 	}
 	p.Severity = map[string]finding.Severity{}
@@ -191,6 +205,14 @@ func (p *Policy) RuleInfos(verifyImages bool) []finding.RuleInfo {
 	var out []finding.RuleInfo
 	if verifyImages && !p.Disabled[ImageSignatureRuleID] {
 		out = append(out, ImageSignatureInfo)
+	}
+	for _, info := range p.Extra {
+		if !p.Disabled[info.ID] {
+			if s, ok := p.Severity[info.ID]; ok {
+				info.Severity = s
+			}
+			out = append(out, info)
+		}
 	}
 	for _, r := range p.Registry.Rules() {
 		if !p.Disabled[r.ID] {

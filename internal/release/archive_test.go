@@ -24,19 +24,27 @@ var (
 	mtimeLocal = mtimeUTC.In(time.FixedZone("UTC+5:30", 5*3600+1800))
 )
 
-func TestWriteTarGz(t *testing.T) {
+// packTwice packs testEntries with the same mtime in two time zones,
+// checks both are byte-identical, and returns the archive.
+func packTwice(t *testing.T, write func(io.Writer, []Entry, time.Time) error) []byte {
+	t.Helper()
 	var a, b bytes.Buffer
-	if err := WriteTarGz(&a, testEntries, mtimeUTC); err != nil {
+	if err := write(&a, testEntries, mtimeUTC); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteTarGz(&b, testEntries, mtimeLocal); err != nil {
+	if err := write(&b, testEntries, mtimeLocal); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("two packings of the same entries differ")
 	}
+	return a.Bytes()
+}
 
-	zr, err := gzip.NewReader(bytes.NewReader(a.Bytes()))
+func TestWriteTarGz(t *testing.T) {
+	archive := packTwice(t, WriteTarGz)
+
+	zr, err := gzip.NewReader(bytes.NewReader(archive))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,17 +84,8 @@ func TestWriteTarGz(t *testing.T) {
 }
 
 func TestWriteZip(t *testing.T) {
-	var a, b bytes.Buffer
-	if err := WriteZip(&a, testEntries, mtimeUTC); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteZip(&b, testEntries, mtimeLocal); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("two packings of the same entries differ")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(a.Bytes()), int64(a.Len()))
+	archive := packTwice(t, WriteZip)
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
 	if err != nil {
 		t.Fatal(err)
 	}

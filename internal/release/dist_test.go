@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,6 +109,9 @@ func TestDist(t *testing.T) {
 				t.Errorf("build setting %s = %q, want %q", k, settings[k], v)
 			}
 		}
+		if v, ok := settings["vcs.revision"]; ok {
+			t.Errorf("the binary carries Go's VCS stamp (vcs.revision=%s), which depends on the checkout's state", v)
+		}
 		if strings.Contains(string(mustRead(t, bin)), root) {
 			t.Errorf("the binary contains the build directory %s", root)
 		}
@@ -138,25 +142,30 @@ func TestDist(t *testing.T) {
 
 		// The caveat's command, run as written, makes `kubectl secure <TAB>`
 		// work through kubectl's plugin completion.
-		var m krewPlugin
-		if err := yaml.Unmarshal(mustRead(t, manifest), &m); err != nil {
-			t.Fatal(err)
-		}
-		var install string
-		for _, l := range strings.Split(m.Spec.Caveats, "\n") {
-			if l = strings.TrimSpace(l); strings.HasPrefix(l, "cp ") {
-				install = l
+		t.Run("completion", func(t *testing.T) {
+			var m krewPlugin
+			if err := yaml.Unmarshal(mustRead(t, manifest), &m); err != nil {
+				t.Fatal(err)
 			}
-		}
-		sh := exec.Command("sh", "-c", install)
-		sh.Env = k.env
-		if out, err := sh.CombinedOutput(); install == "" || err != nil {
-			t.Fatalf("caveat command %q: %v\n%s", install, err, out)
-		}
-		out, err = k.kubectl(t, nil, "__complete", "secure", "lint", "--fail-on", "")
-		if err != nil || !strings.HasPrefix(out, "low\nmedium\nhigh\ncritical\nnone\n:4\n") {
-			t.Errorf("kubectl __complete secure lint --fail-on '': %v\n%s", err, out)
-		}
+			var install string
+			for _, l := range strings.Split(m.Spec.Caveats, "\n") {
+				if l = strings.TrimSpace(l); strings.HasPrefix(l, "cp ") {
+					install = l
+				}
+			}
+			sh := exec.Command("sh", "-c", install)
+			sh.Env = k.env
+			if out, err := sh.CombinedOutput(); install == "" || err != nil {
+				t.Fatalf("caveat command %q: %v\n%s", install, err, out)
+			}
+			if minor := kubectlMinor(t, k); minor < 26 {
+				t.Skipf("kubectl 1.%d completes plugins from 1.26 on", minor)
+			}
+			out, err := k.kubectl(t, nil, "__complete", "secure", "lint", "--fail-on", "")
+			if err != nil || !strings.HasPrefix(out, "low\nmedium\nhigh\ncritical\nnone\n:4\n") {
+				t.Errorf("kubectl __complete secure lint --fail-on '': %v\n%s", err, out)
+			}
+		})
 
 		if out, err := k.kubectl(t, nil, "krew", "uninstall", "secure"); err != nil {
 			t.Fatalf("krew uninstall: %v\n%s", err, out)
@@ -215,4 +224,21 @@ func extract(t *testing.T, archive, name string) string {
 		}
 		return out
 	}
+}
+
+// kubectlMinor is the minor version of the sandbox's kubectl client.
+func kubectlMinor(t *testing.T, k *krewSandbox) int {
+	t.Helper()
+	out, err := k.kubectl(t, nil, "version", "--client", "-o", "json")
+	var v struct {
+		ClientVersion struct{ Minor string } `json:"clientVersion"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("kubectl version: %v\n%s", err, out)
+	}
+	minor, err := strconv.Atoi(strings.TrimRight(v.ClientVersion.Minor, "+"))
+	if err != nil {
+		t.Fatalf("kubectl minor version %q: %v", v.ClientVersion.Minor, err)
+	}
+	return minor
 }

@@ -236,14 +236,16 @@ func LDFlags(version, commit, date string) string {
 	return fmt.Sprintf("-s -w -X %[1]s/plugin.version=%[2]s -X %[1]s/plugin.commit=%[3]s -X %[1]s/plugin.date=%[4]s", Module, version, commit, date)
 }
 
-// build compiles ./cmd/kubectl-secure for p: static (no cgo) and with
-// -trimpath, so the binary does not depend on where it was built.
+// build compiles ./cmd/kubectl-secure for p: static (no cgo), with
+// -trimpath so the binary does not depend on where it was built, and
+// without Go's VCS stamp, which would change with untracked files in the
+// checkout (the version data comes through LDFlags instead).
 func (o *Options) build(ctx context.Context, p Platform, out string) error {
 	goCmd := o.Go
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags", LDFlags(o.Version, o.Commit, o.Date), "-o", out, "./cmd/"+Name)
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-buildvcs=false", "-ldflags", LDFlags(o.Version, o.Commit, o.Date), "-o", out, "./cmd/"+Name)
 	cmd.Dir = o.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch, "GOTOOLCHAIN=local")
 	if b, err := cmd.CombinedOutput(); err != nil {

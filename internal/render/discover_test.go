@@ -109,3 +109,67 @@ func writeTarGz(t *testing.T, p string, files map[string]string) {
 		}
 	}
 }
+
+// Walks honour --exclude (gitignore syntax, relative to its directory)
+// and the repository's .gitignore files (from the top of the work tree,
+// deeper files first), unless turned off; named files are always read.
+func TestWalkExcludesAndGitignore(t *testing.T) {
+	tmp := t.TempDir()
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
+	}
+	if err := os.Mkdir(filepath.Join(tmp, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(tmp, ".gitignore"), "# generated output\ngenerated/\n*.tmpl.yaml\n!keep.tmpl.yaml\n")
+	write(t, filepath.Join(tmp, "deploy", ".gitignore"), "local.yaml\n")
+	for _, f := range []string{"deploy/app.yaml", "deploy/local.yaml", "deploy/x.tmpl.yaml", "deploy/keep.tmpl.yaml",
+		"generated/out.yaml", "examples/ex.yaml", "deploy/examples/ex2.yaml", "deploy/profiles/a/p.yaml", "deploy/profiles/top.yaml", "other/o.yaml"} {
+		write(t, filepath.Join(tmp, f), cm(strings.NewReplacer("/", "-", ".", "-").Replace(f)))
+	}
+	names := func(res *manifest.Result) string {
+		var out []string
+		for _, o := range res.Objects {
+			out = append(out, o.File)
+		}
+		return strings.Join(out, " ")
+	}
+	base := Options{Manifest: manifest.Options{BaseDir: tmp}}
+	opt := base
+	opt.Exclude = []ExcludeRule{{Pattern: "examples/"}, {Pattern: "deploy/profiles/**/*.yaml"}, {Pattern: "o.yaml", Dir: filepath.Join(tmp, "other")}}
+	for _, arg := range []string{tmp, filepath.Join(tmp, "deploy")} {
+		res := Load([]string{arg}, opt)
+		noErrors(t, res)
+		// (a/**/b also matches a/b, as in git)
+		want := "deploy/app.yaml deploy/keep.tmpl.yaml"
+		if got := names(res); got != want {
+			t.Errorf("lint %s: %s\nwant %s", arg, got, want)
+		}
+	}
+	// The same with --no-render: plain YAML walks filter alike.
+	opt.Disabled = true
+	if got := names(Load([]string{tmp}, opt)); got != "deploy/app.yaml deploy/keep.tmpl.yaml" {
+		t.Errorf("--no-render: %s", got)
+	}
+	// --no-gitignore: only the exclude rules apply.
+	opt = base
+	opt.NoGitignore = true
+	opt.Exclude = []ExcludeRule{{Pattern: "**/examples"}}
+	if got := names(Load([]string{tmp}, opt)); got != "deploy/app.yaml deploy/keep.tmpl.yaml deploy/local.yaml deploy/profiles/a/p.yaml deploy/profiles/top.yaml deploy/x.tmpl.yaml generated/out.yaml other/o.yaml" {
+		t.Errorf("--no-gitignore: %s", got)
+	}
+	// A file named explicitly is read even when ignored.
+	if got := names(Load([]string{filepath.Join(tmp, "generated", "out.yaml")}, base)); got != "generated/out.yaml" {
+		t.Errorf("explicit: %s", got)
+	}
+}
+
+// Helm values flags without any chart among the inputs are a mistake.
+func TestHelmValuesWithoutChart(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+	res := Load([]string{tmp}, Options{Manifest: manifest.Options{BaseDir: tmp}, Helm: HelmOptions{Set: []string{"a=b"}}})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "no Helm chart") || len(res.Objects) != 1 {
+		t.Fatalf("errors %v objects %d", res.Errors, len(res.Objects))
+	}
+}

@@ -218,6 +218,28 @@ func (c *chartRender) valuesSource(ch *chartInfo, key []string) string {
 	return ""
 }
 
+// sourceRank orders values keys by the precedence of what set them: the
+// user's flags and files (later higher) above the charts' values.yaml,
+// and those above a key nothing sets (-1).
+func (c *chartRender) sourceRank(ch *chartInfo, key []string) int {
+	full := append(append([]string{}, ch.prefix...), key...)
+	if c.user != nil {
+		for i := len(c.user.sources) - 1; i >= 0; i-- {
+			if _, ok := lookupValues(c.user.sources[i].vals, full); ok {
+				return 1 + len(ch.chain) + i
+			}
+		}
+	}
+	for i := len(ch.chain) - 1; i >= 0; i-- {
+		anc := ch.chain[i]
+		if _, ok := lookupValues(c.chartDefaults(anc.c), full[len(anc.prefix):]); ok {
+			// A parent's values.yaml overrides its subchart's.
+			return 1 + len(ch.chain) - 1 - i
+		}
+	}
+	return -1
+}
+
 // renderChart renders a chart directory or archive with Helm's engine.
 func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	res := &manifest.Result{}
@@ -311,6 +333,8 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	// Which template lines executed, for positions (see helmtrace.go).
+	trace := traceChart(ch, rv, out)
 	// The second render that tells generated fields apart; a failure
 	// only means nothing is marked.
 	var variant map[string]string
@@ -397,7 +421,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			}
 			lo, hi := tf.segmentFor(segs, ndocs, o.Doc, o.Kind, kindSeen[o.Kind])
 			kindSeen[o.Kind]++
-			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node}
+			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node, trace: trace, out: k, doc: o.Doc}
 			o.Origin = origin
 			res.Objects = append(res.Objects, o)
 		}
@@ -560,6 +584,7 @@ func (c *chartRender) index(ch *chart.Chart, parent *chartInfo, prefix []string,
 			display = ch.Name() + "/" + t.Name
 		}
 		tf := parseTemplate(t.Name, file, display, string(t.Data))
+		tf.full = ch.ChartFullPath() + "/" + t.Name
 		ci.templates[t.Name] = tf
 		for n, b := range tf.defines {
 			if _, dup := c.defines[n]; !dup || parent == nil {
@@ -679,22 +704,47 @@ func hasActions(tf *tmplFile, s [2]int) bool {
 // after it, and joins them again with plain separators for the YAML
 // loader.
 func helmDocuments(text string) []byte {
+	docs := splitHelmDocs(text)
+	var b bytes.Buffer
+	b.Grow(len(text) + 4*len(docs))
+	for i, d := range docs {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.WriteString(d)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// splitHelmDocs returns the documents Helm's splitter finds, in order,
+// without those holding only comments (so that document numbers agree
+// with the loader's).
+func splitHelmDocs(text string) []string {
 	docs := releaseutil.SplitManifests(text)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)
 	}
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	var b bytes.Buffer
-	b.Grow(len(text) + 4*len(keys))
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString("---\n")
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if docHasContent(docs[k]) {
+			out = append(out, docs[k])
 		}
-		b.WriteString(docs[k])
-		b.WriteByte('\n')
 	}
-	return b.Bytes()
+	return out
+}
+
+// docHasContent reports whether a document has a line that is neither
+// blank nor a comment.
+func docHasContent(d string) bool {
+	for _, l := range strings.Split(d, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return true
+		}
+	}
+	return false
 }
 
 // segmentFor picks the template segment that produced rendered document

@@ -24,8 +24,9 @@ func TestHelmChartValuesOverride(t *testing.T) {
 		// naming the values key and file.
 		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.privileged", "helm/web/templates/deployment.yaml:28:13", "securityContext.privileged from helm/web/values-debug.yaml"},
 		{"Deployment", "web-web", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation", "helm/web/templates/deployment.yaml:28:13", "securityContext.allowPrivilegeEscalation from helm/web/values-debug.yaml"},
-		// A literal key written under a values condition.
-		{"Deployment", "web-web", "spec.template.spec.hostNetwork", "helm/web/templates/deployment.yaml:18:7", "hostNetwork from helm/web/values-debug.yaml"},
+		// A literal key written under a values condition: the condition is
+		// why it is written, not where its value comes from.
+		{"Deployment", "web-web", "spec.template.spec.hostNetwork", "helm/web/templates/deployment.yaml:18:7", "written under the condition hostNetwork (set in helm/web/values-debug.yaml)"},
 		// toYaml of "." inside with .Values.podSecurityContext.
 		{"Deployment", "web-web", "spec.template.spec.securityContext.runAsNonRoot", "helm/web/templates/deployment.yaml:22:9", "podSecurityContext.runAsNonRoot from helm/web/values.yaml"},
 		// A missing field: its deepest existing ancestor.
@@ -193,4 +194,83 @@ func TestHelmErrorsReadable(t *testing.T) {
 	if len(res.Errors) != 1 || res.Errors[0].File != "bad-values.yaml" || res.Errors[0].Line != 2 || !strings.Contains(res.Errors[0].Message, "YAML syntax error") {
 		t.Fatalf("errors %v", res.Errors)
 	}
+}
+
+// Positions follow the branch that executed: a key written in both
+// branches of an if/else points at the branch that rendered it, also
+// inside a helper and when the value comes from an action.
+func TestHelmPositionsFollowExecutedBranch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "br")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: br\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "a: false\nnet: true\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "br.sc" -}}
+{{- if .Values.a }}
+privileged: false
+{{- else }}
+privileged: true
+{{- end }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+{{- if .Values.a }}
+  hostNetwork: false
+{{- else }}
+  hostNetwork: true
+{{- end }}
+{{- if .Values.a }}
+  hostPID: {{ .Values.a }}
+{{- else }}
+  hostPID: {{ .Values.net }}
+{{- end }}
+  containers:
+    - name: c
+      image: busybox:1.36
+      securityContext:
+        {{- include "br.sc" . | nindent 8 }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "p", "spec.hostNetwork", "br/templates/pod.yaml:9:3", ""},
+		{"Pod", "p", "spec.hostPID", "br/templates/pod.yaml:14:3", ""},
+		{"Pod", "p", "spec.containers[0].securityContext.privileged", "br/templates/_helpers.tpl:5:1", ""},
+	})
+}
+
+// The values key named is the one that produced the value: the one set
+// with the highest precedence when several build it, the helper's when a
+// helper writes it.
+func TestHelmValuesKeyThatProducedValue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "img")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: img\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "image:\n  repository: nginx\n  tag: \"1.27\"\nsidecar:\n  repository: envoy\n  tag: v1\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), "{{- define \"img.sidecar\" -}}\n{{ .Values.sidecar.repository }}:{{ .Values.sidecar.tag }}\n{{- end }}\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: app
+      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+    - name: sidecar
+      image: {{ include "img.sidecar" . }}
+`)
+	opt := Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}, Helm: HelmOptions{Set: []string{"image.tag=latest", "sidecar.tag=latest"}}}
+	res := Load([]string{dir}, opt)
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "p", "spec.containers[0].image", "img/templates/pod.yaml:8:7", "image.tag from --set image.tag=latest"},
+		{"Pod", "p", "spec.containers[1].image", "img/templates/_helpers.tpl:2:34", "sidecar.tag from --set sidecar.tag=latest"},
+	})
+	// Without --set, values.yaml sets both: the first is named.
+	opt.Helm.Set = nil
+	res = Load([]string{dir}, opt)
+	checkLocations(t, res, []locCase{
+		{"Pod", "p", "spec.containers[0].image", "img/templates/pod.yaml:8:7", "image.repository from img/values.yaml"},
+	})
 }

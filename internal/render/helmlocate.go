@@ -16,8 +16,10 @@ type hit struct {
 	tf    *tmplFile
 	span  lineSpan
 	depth int
-	// values is the values key the field came from, when known.
+	// values is the values key the field came from, when known; cond
+	// means it is only the condition the field is written under.
 	values []string
+	cond   bool
 }
 
 // structural reports whether a line writes YAML structure literally.
@@ -132,6 +134,32 @@ type helmLocator struct {
 	tf       *tmplFile
 	lo, hi   int // the template lines of this object's document
 	rendered *yaml.Node
+	// trace says which template lines executed for document doc of the
+	// rendered template out (nil when unknown).
+	trace *execTrace
+	out   string
+	doc   int
+}
+
+// findKey finds the line writing key at level in [lo, hi) of tf: the
+// first that executed for this document when the trace knows (the
+// else-branch's key, not the if-branch's), else the first written.
+func (l *helmLocator) findKey(tf *tmplFile, lo, hi, level int, key string) int {
+	first := -1
+	for j := lo; j < hi; j++ {
+		ln := &tf.lines[j]
+		if ln.key != key || ln.keyCol != level || (ln.item && j != lo) {
+			continue
+		}
+		ran, known := l.trace.ran(l.out, l.doc, tf.full, j)
+		if !known || ran {
+			return j
+		}
+		if first < 0 {
+			first = j
+		}
+	}
+	return first
 }
 
 // Locate implements manifest.Locator.
@@ -150,7 +178,12 @@ func (l *helmLocator) Explain(p manifest.Path) string {
 	}
 	if h.values != nil {
 		if src := l.c.valuesSource(l.ch, h.values); src != "" {
-			parts = append(parts, fmt.Sprintf("%s from %s", dotted(h.values), src))
+			if h.cond {
+				// Not where the value comes from: why it is written.
+				parts = append(parts, fmt.Sprintf("written under the condition %s (set in %s)", dotted(h.values), src))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s from %s", dotted(h.values), src))
+			}
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -202,18 +235,61 @@ func (l *helmLocator) find(p manifest.Path) hit {
 	_, rdepth := manifest.Walk(l.rendered, p)
 	h := l.search(l.tf, l.lo, l.hi, -1, p, 0, rdepth, start, 0)
 	if h.values == nil && h.span.line != nil && h.depth == len(p) && len(p) > 0 {
-		// A literal key: name the values behind its value or condition.
+		// A literal key: name the values behind its value — the one with
+		// the highest precedence when several build it ("{{ .repo }}:{{
+		// .tag }}" with --set tag=…) — or, failing that, the condition it
+		// is written under.
+		best := -2
 		for _, a := range h.span.line.actions {
-			if a.values != nil && a.col > h.span.line.keyCol && (a.kind == emitValue || a.kind == emitTpl || a.kind == emitToYaml) {
-				h.values = a.values
-				break
+			if a.col <= h.span.line.keyCol {
+				continue
+			}
+			switch {
+			case a.values != nil && (a.kind == emitValue || a.kind == emitTpl || a.kind == emitToYaml):
+				if r := l.c.sourceRank(l.ch, a.values); r > best {
+					best, h.values = r, a.values
+				}
+			case a.kind == emitInclude && a.define != "" && h.values == nil:
+				// The value comes from a helper: point at the helper's line
+				// that reads the values.
+				if hh, ok := l.helperValue(a.define); ok {
+					return hh
+				}
 			}
 		}
 		if h.values == nil && len(h.span.line.conds) > 0 {
 			h.values = h.span.line.conds[len(h.span.line.conds)-1]
+			h.cond = true
 		}
 	}
 	return h
+}
+
+// helperValue finds, in the body of helper name, the value action with
+// the highest-precedence source, and returns its position.
+func (l *helmLocator) helperValue(name string) (hit, bool) {
+	def, ok := l.c.defines[name]
+	if !ok {
+		return hit{}, false
+	}
+	var h hit
+	best := -2
+	for j := def.lo; j < def.hi && j < len(def.file.lines); j++ {
+		line := &def.file.lines[j]
+		if ran, known := l.trace.ran(l.out, l.doc, def.file.full, j); known && !ran {
+			continue
+		}
+		for _, a := range line.actions {
+			if a.values == nil || a.kind != emitValue {
+				continue
+			}
+			if r := l.c.sourceRank(l.ch, a.values); r > best {
+				best = r
+				h = hit{tf: def.file, span: lineSpan{line: line, col: a.col, end: a.end}, values: a.values}
+			}
+		}
+	}
+	return h, best > -2
 }
 
 const maxIncludeHops = 8
@@ -229,7 +305,7 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 		if e.Index < 0 {
 			li := -1
 			if level >= 0 {
-				li = tf.findKey(lo, hi, level, e.Key)
+				li = l.findKey(tf, lo, hi, level, e.Key)
 			}
 			if li < 0 {
 				break

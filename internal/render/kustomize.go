@@ -83,13 +83,12 @@ type kustBuild struct {
 	tree *kustTree
 	opt  *Options
 	disp func(string) string
-	docs map[string][]*yaml.Node
 }
 
 func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
 	res := &manifest.Result{}
 	abs, _ := filepath.Abs(dir)
-	b := &kustBuild{dir: abs, tree: r.tree, opt: r.opt, disp: r.display, docs: map[string][]*yaml.Node{}}
+	b := &kustBuild{dir: abs, tree: r.tree, opt: r.opt, disp: r.display}
 	b.root = r.tree.load(abs)
 	name := r.display(abs)
 	kfile := b.root.file
@@ -146,19 +145,18 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		return fail(0, "%s", msg)
 	}
 
-	var total int64
+	var total int
 	for i, kr := range m.Resources() {
 		origin, _ := kr.GetOrigin()
-		y, err := kr.AsYAML()
-		if err != nil {
-			return fail(0, "resource %d: %v", i+1, err)
-		}
-		total += int64(len(y))
-		if total > r.opt.maxOutput() {
+		// Straight from kustomize's tree, sharing what other overlays
+		// rendered alike (no YAML text in between).
+		node, n := r.nodes.convert(kr.YNode())
+		total += n
+		if int64(total) > r.opt.maxOutput()/16 {
 			return fail(0, "rendered output is over the %d-byte limit", r.opt.maxOutput())
 		}
 		srcFile := b.sourceFile(origin)
-		lr := manifest.LoadBytes(r.display(srcFile), y, r.opt.Manifest)
+		lr := manifest.LoadNode(r.display(srcFile), i, node, r.opt.Manifest)
 		for _, e := range lr.Errors {
 			// Lines of the rendered stream mean nothing to the user.
 			e.Line = 0
@@ -166,7 +164,6 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			res.Errors = append(res.Errors, e)
 		}
 		for _, o := range lr.Objects {
-			stripBuildAnnotations(o)
 			o.Locator = b.locator(origin, o)
 			o.Origin = "kustomize " + name
 			res.Objects = append(res.Objects, o)
@@ -295,41 +292,6 @@ func cleanKustomizeError(err error, dir string) string {
 	return msg
 }
 
-// stripBuildAnnotations removes the origin annotations from an object
-// (node and map), and the annotations key when nothing else is left.
-func stripBuildAnnotations(o *manifest.Object) {
-	delete(o.Annotations, originAnnotation)
-	delete(o.Annotations, transformationAnnotation)
-	if len(o.Annotations) == 0 {
-		o.Annotations = nil
-	}
-	_, md := manifest.MapGet(o.Node, "metadata")
-	if md == nil || md.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(md.Content); i += 2 {
-		if md.Content[i].Value != "annotations" {
-			continue
-		}
-		an := md.Content[i+1]
-		if an.Kind != yaml.MappingNode {
-			return
-		}
-		kept := an.Content[:0]
-		for j := 0; j+1 < len(an.Content); j += 2 {
-			if k := an.Content[j].Value; k == originAnnotation || k == transformationAnnotation {
-				continue
-			}
-			kept = append(kept, an.Content[j], an.Content[j+1])
-		}
-		an.Content = kept
-		if len(kept) == 0 {
-			md.Content = append(md.Content[:i], md.Content[i+2:]...)
-		}
-		return
-	}
-}
-
 // sourceFile is the user file an object came from (the kustomization
 // itself for generated objects).
 func (b *kustBuild) sourceFile(o *resource.Origin) string {
@@ -344,17 +306,10 @@ func (b *kustBuild) sourceFile(o *resource.Origin) string {
 	return b.root.file
 }
 
+// fileDocs returns the documents of a source file, parsed once per Load
+// however many overlays reach it (only read afterwards).
 func (b *kustBuild) fileDocs(p string) []*yaml.Node {
-	if d, ok := b.docs[p]; ok {
-		return d
-	}
-	data, err := b.tree.readFile(p)
-	var docs []*yaml.Node
-	if err == nil {
-		docs = decodeAll(data)
-	}
-	b.docs[p] = docs
-	return docs
+	return b.tree.fileDocs(p)
 }
 
 // locator builds the source locator of a rendered object.

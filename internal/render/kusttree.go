@@ -121,6 +121,8 @@ type genEntry struct {
 type kustTree struct {
 	mu      sync.Mutex
 	byDir   map[string]*kust
+	docsMu  sync.Mutex
+	docs    map[string][]*yaml.Node
 	sandbox func(string) error // nil: no restriction
 	maxSize int64
 }
@@ -158,6 +160,25 @@ func (t *kustTree) readFile(p string) ([]byte, error) {
 // load parses the kustomization in dir and, recursively, the local
 // kustomizations it refers to. It never fails: problems are left for
 // krusty to report, and remote references are recorded.
+// fileDocs returns the parsed documents of a source file, once per Load.
+func (t *kustTree) fileDocs(p string) []*yaml.Node {
+	t.docsMu.Lock()
+	defer t.docsMu.Unlock()
+	if d, ok := t.docs[p]; ok {
+		return d
+	}
+	data, err := t.readFile(p)
+	var docs []*yaml.Node
+	if err == nil {
+		docs = decodeAll(data)
+	}
+	if t.docs == nil {
+		t.docs = map[string][]*yaml.Node{}
+	}
+	t.docs[p] = docs
+	return docs
+}
+
 func (t *kustTree) load(dir string) *kust {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -67,6 +67,17 @@ type Options struct {
 	Log io.Writer
 	// Disabled treats every input as plain YAML (no rendering).
 	Disabled bool
+	// Exclude keeps matching paths out of directory walks (--exclude and
+	// the config's exclude:); NoGitignore stops walks from honouring the
+	// repository's .gitignore files. Paths named as arguments are always
+	// read.
+	Exclude     []ExcludeRule
+	NoGitignore bool
+}
+
+// HelmValuesGiven reports whether any -f/--set* flag was given.
+func (h *HelmOptions) HelmValuesGiven() bool {
+	return len(h.ValuesFiles)+len(h.Set)+len(h.SetString)+len(h.SetFile) > 0
 }
 
 func (o *Options) timeout() time.Duration {
@@ -125,6 +136,8 @@ type renderer struct {
 	user       *userValues
 	// skipped are inputs found but deliberately not rendered.
 	skipped []manifest.Skipped
+	// nodes shares rendered trees between kustomizations.
+	nodes *nodeCache
 }
 
 func (r *renderer) display(p string) string {
@@ -140,7 +153,7 @@ func (r *renderer) display(p string) string {
 // render error is an InputError naming the kustomization or chart and the
 // cause; everything else is still loaded.
 func Load(args []string, opt Options) *manifest.Result {
-	if opt.Disabled {
+	if opt.Disabled && len(opt.Exclude) == 0 && opt.NoGitignore {
 		return manifest.LoadPaths(args, opt.Manifest)
 	}
 	r := &renderer{opt: &opt, base: opt.Manifest.BaseDir}
@@ -151,7 +164,11 @@ func Load(args []string, opt Options) *manifest.Result {
 		r.base = abs
 	}
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
+	r.nodes = newNodeCache()
 	units, loose, errs := r.discover(args)
+	if opt.Helm.HelmValuesGiven() && !opt.Disabled && !hasChart(units) {
+		errs = append(errs, finding.InputError{File: "<command line>", Message: "-f/--values, --set, --set-string or --set-file given, but no Helm chart is among the inputs"})
+	}
 	out := &manifest.Result{Errors: errs, Skipped: r.skipped}
 	results := make([]*manifest.Result, len(units))
 	var wg sync.WaitGroup
@@ -253,6 +270,8 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 		if !st.IsDir() {
 			base := filepath.Base(a)
 			switch {
+			case r.opt.Disabled:
+				addLoose(a)
 			case isKustFileName(base):
 				addUnit(unit{kind: unitKustomize, path: filepath.Dir(abs)})
 			case base == "Chart.yaml":
@@ -275,6 +294,15 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 	}
 	sort.SliceStable(units, func(i, j int) bool { return units[i].path < units[j].path })
 	return r.dropComponents(units), loose, errs
+}
+
+func hasChart(units []unit) bool {
+	for _, u := range units {
+		if u.kind != unitKustomize {
+			return true
+		}
+	}
+	return false
 }
 
 // dropComponents removes kustomize Components from the units: a
@@ -325,14 +353,31 @@ func looksLikeChartArchive(p string) bool {
 // loaded as plain YAML.
 func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, errs []finding.InputError) {
 	var kdirs, files []string
+	filter := newWalkFilter(abs, r.opt.Exclude, r.base, !r.opt.NoGitignore)
 	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, finding.InputError{File: p, Message: manifest.PathErrorMessage(err)})
 			return nil
 		}
+		pabs := abs
+		if p != arg {
+			rel, _ := filepath.Rel(arg, p)
+			pabs = filepath.Join(abs, rel)
+			if filter.skip(pabs, d.IsDir()) {
+				r.opt.logf("skipping %s: excluded", p)
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+		}
 		if d.IsDir() {
 			if p != arg && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
+			}
+			filter.enter(pabs)
+			if r.opt.Disabled {
+				return nil
 			}
 			if isChartDir(p) {
 				cabs, _ := filepath.Abs(p)
@@ -345,7 +390,7 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			}
 			return nil
 		}
-		if isChartArchive(d.Name()) && d.Type().IsRegular() {
+		if isChartArchive(d.Name()) && d.Type().IsRegular() && !r.opt.Disabled {
 			// Packaged charts are rendered; those in a chart's charts/
 			// folder are dependencies and never reached (chart
 			// directories are not descended into).

@@ -69,6 +69,7 @@ type defineBody struct {
 // tmplFile is the outline of one template file.
 type tmplFile struct {
 	name    string // template name inside its chart ("templates/x.yaml")
+	full    string // Helm's full name ("web/charts/cache/templates/x.yaml")
 	file    string // absolute path on disk ("" inside an archive)
 	display string
 	lines   []tline

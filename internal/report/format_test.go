@@ -195,7 +195,7 @@ func TestTextPositionFallbacks(t *testing.T) {
 		{RuleID: "C", Severity: finding.Low, Message: "no col", Location: finding.Location{File: "f.yaml", Line: 4}},
 	}}
 	out := string(render(t, "text", res, Options{}))
-	for _, want := range []string{"Pod ns/p: low      A cluster", "f.yaml: low      B file only", "f.yaml:4: low      C no col"} {
+	for _, want := range []string{"Pod/ns/p: low      A cluster", "f.yaml: low      B file only", "f.yaml:4: low      C no col"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}

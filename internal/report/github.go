@@ -57,7 +57,7 @@ type prop struct{ key, value string }
 func annotationProps(l finding.Location, title string) []prop {
 	var ps []prop
 	if l.File != "" {
-		ps = append(ps, prop{"file", l.File})
+		ps = append(ps, prop{"file", checkoutPath(l.File, workingDir())})
 		if l.Line > 0 {
 			ps = append(ps, prop{"line", fmt.Sprint(l.Line)})
 			if l.Column > 0 {

@@ -23,6 +23,8 @@ type jsonReport struct {
 	Tool          jsonTool          `json:"tool"`
 	Summary       jsonSummary       `json:"summary"`
 	Findings      []finding.Finding `json:"findings"`
+	// PodSecurity is the Pod Security readiness table (scan).
+	PodSecurity []finding.PodSecurityNamespace `json:"podSecurity,omitempty"`
 }
 
 type jsonTool struct {
@@ -31,14 +33,15 @@ type jsonTool struct {
 }
 
 type jsonSummary struct {
-	Files          int                  `json:"files"`
-	Objects        int                  `json:"objects"`
-	Skipped        int                  `json:"skipped"`
-	Suppressed     int                  `json:"suppressed"`
-	BySeverity     jsonBySeverity       `json:"bySeverity"`
-	Errors         []finding.InputError `json:"errors"`
-	FailOn         *finding.Severity    `json:"failOn"`
-	ElapsedSeconds float64              `json:"elapsedSeconds"`
+	Files          int                    `json:"files"`
+	Objects        int                    `json:"objects"`
+	Skipped        int                    `json:"skipped"`
+	Suppressed     int                    `json:"suppressed"`
+	BySeverity     jsonBySeverity         `json:"bySeverity"`
+	Errors         []finding.InputError   `json:"errors"`
+	NotEvaluated   []finding.NotEvaluated `json:"notEvaluated,omitempty"`
+	FailOn         *finding.Severity      `json:"failOn"`
+	ElapsedSeconds float64                `json:"elapsedSeconds"`
 }
 
 // jsonBySeverity is a struct rather than a map so that all four keys are
@@ -68,9 +71,11 @@ func writeJSON(w io.Writer, res *finding.Result, _ Options) error {
 				Low:      counts[finding.Low],
 			},
 			Errors:         sortedErrors(res.Summary.Errors),
+			NotEvaluated:   res.Summary.NotEvaluated,
 			ElapsedSeconds: math.Round(res.Summary.Elapsed.Seconds()*1000) / 1000,
 		},
-		Findings: fs,
+		Findings:    fs,
+		PodSecurity: res.PodSecurity,
 	}
 	if doc.Summary.Errors == nil {
 		doc.Summary.Errors = []finding.InputError{}

@@ -43,7 +43,10 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 	errs := sortedErrors(res.Summary.Errors)
 
 	ew.printf("## %s report\n\n", escapeMarkdown(toolName(res)))
+	notEval := res.Summary.NotEvaluated
 	switch {
+	case len(fs) == 0 && len(errs) == 0 && len(notEval) > 0:
+		ew.printf("⚠️ **No findings in what could be read**%s\n", escapeMarkdown(strings.TrimPrefix(summaryLine(res, fs), "no findings")))
 	case len(fs) == 0 && len(errs) == 0:
 		ew.printf("✅ **No findings**%s\n", escapeMarkdown(strings.TrimPrefix(summaryLine(res, fs), "no findings")))
 	case len(fs) == 0:
@@ -58,6 +61,8 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 			ew.printf("\n❌ %s could not be read or rendered and went unchecked, so this check fails.\n", plural(len(errs), "input", "inputs"))
 		case res.Failing(t):
 			ew.printf("\n❌ Findings at or above **%s** severity fail this check.\n", t)
+		case len(notEval) > 0:
+			ew.printf("\n⚠️ No findings at or above **%s** severity in what could be read.\n", t)
 		default:
 			ew.printf("\n✅ No findings at or above **%s** severity.\n", t)
 		}
@@ -89,6 +94,9 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 				object += "<br>container " + codeCell(f.Container)
 			}
 			loc := "—"
+			if f.Location.File == "" && f.Path != "" {
+				loc = codeCell(fieldPath(f))
+			}
 			if f.Location.File != "" {
 				l := f.Location.File
 				if f.Location.Line > 0 {
@@ -104,6 +112,8 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 		}
 	}
 
+	writePodSecurityMarkdown(ew, res.PodSecurity)
+
 	if len(errs) > 0 {
 		ew.printf("\n### Input errors\n\n| Location | Error |\n| --- | --- |\n")
 		for _, e := range errs {
@@ -112,6 +122,13 @@ func writeMarkdown(w io.Writer, res *finding.Result, opts Options) error {
 				loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 			}
 			ew.printf("| %s | %s |\n", codeCell(nonEmpty(loc, "?")), escapeCell(e.Message))
+		}
+	}
+
+	if len(notEval) > 0 {
+		ew.printf("\n### Not evaluated\n\nThese could not be read, so the rules below did not run on them: no finding there means nothing was checked.\n\n| Resource | Namespace | Reason | Rules not run |\n| --- | --- | --- | --: |\n")
+		for _, n := range notEval {
+			ew.printf("| %s | %s | %s | %d |\n", codeCell(n.Resource), escapeCell(nonEmpty(n.Namespace, "(all)")), escapeCell(n.Reason), len(n.Rules))
 		}
 	}
 

@@ -190,7 +190,12 @@ func summaryLine(res *finding.Result, fs []finding.Finding) string {
 		}
 	}
 	s := res.Summary
-	fmt.Fprintf(&b, " in %s from %s", plural(s.Objects, "object", "objects"), plural(s.Files, "file", "files"))
+	if s.Files == 0 && s.Objects > 0 {
+		// A live cluster: there are no files.
+		fmt.Fprintf(&b, " in %s", plural(s.Objects, "object", "objects"))
+	} else {
+		fmt.Fprintf(&b, " in %s from %s", plural(s.Objects, "object", "objects"), plural(s.Files, "file", "files"))
+	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, ", %d skipped", s.Skipped)
 	}
@@ -200,6 +205,7 @@ func summaryLine(res *finding.Result, fs []finding.Finding) string {
 	if n := len(s.Errors); n > 0 {
 		b.WriteString(", " + plural(n, "error", "errors"))
 	}
+	b.WriteString(notEvaluatedSummary(s))
 	fmt.Fprintf(&b, " — %.2fs", s.Elapsed.Seconds())
 	return b.String()
 }
@@ -209,7 +215,8 @@ func summaryLine(res *finding.Result, fs []finding.Finding) string {
 func objectLabel(f finding.Finding) string {
 	var parts []string
 	// Say what the message does not already say.
-	if obj := f.Object.String(); (f.Object.Kind != "" || f.Object.Name != "") && !strings.Contains(f.Message, obj) {
+	// A file-less finding (a cluster's) is already placed at its object.
+	if obj := f.Object.String(); (f.Object.Kind != "" || f.Object.Name != "") && !strings.Contains(f.Message, obj) && f.Location.File != "" {
 		parts = append(parts, obj)
 	}
 	if c := fmt.Sprintf("container %q", f.Container); f.Container != "" && !strings.Contains(f.Message, c) {

@@ -167,11 +167,12 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 		run.OriginalURIBaseIDs = map[string]sarifArtifactLoc{srcRootBaseID: {URI: root}}
 	}
 
+	cwd := workingDir()
 	inv := sarifInvocation{ExecutionSuccessful: len(res.Summary.Errors) == 0}
 	for _, e := range sortedErrors(res.Summary.Errors) {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: nonEmpty(e.Message, "input error")}}
 		if e.File != "" {
-			pl := &sarifPhysicalLocation{ArtifactLocation: artifactLocation(e.File, baseID)}
+			pl := &sarifPhysicalLocation{ArtifactLocation: artifactLocation(checkoutPath(e.File, cwd), baseID)}
 			if e.Line > 0 {
 				pl.Region = &sarifRegion{StartLine: e.Line}
 			}
@@ -179,16 +180,17 @@ func writeSARIF(w io.Writer, res *finding.Result, opts Options) error {
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
+	inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, notEvaluatedNotifications(res.Summary)...)
 	run.Invocations = []sarifInvocation{inv}
 
 	// Results are encoded one at a time into the document: a large run is
 	// never held twice in memory.
 	run.Results = []sarifResult{}
 	return spliceArray(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}, `"results": []`, len(fs),
-		encodedItems(func(i int) any { return sarifResultFor(&fs[i], index, baseID) }))
+		encodedItems(func(i int) any { return sarifResultFor(&fs[i], index, baseID, cwd) }))
 }
 
-func sarifResultFor(f *finding.Finding, index map[string]int, baseID string) *sarifResult {
+func sarifResultFor(f *finding.Finding, index map[string]int, baseID, cwd string) *sarifResult {
 	r := &sarifResult{
 		RuleID:    f.RuleID,
 		RuleIndex: index[f.RuleID],
@@ -208,9 +210,12 @@ func sarifResultFor(f *finding.Finding, index map[string]int, baseID string) *sa
 	}
 	if f.Location.File != "" {
 		loc.PhysicalLocation = &sarifPhysicalLocation{
-			ArtifactLocation: artifactLocation(f.Location.File, baseID),
+			ArtifactLocation: artifactLocation(checkoutPath(f.Location.File, cwd), baseID),
 			Region:           regionFor(f.Location),
 		}
+	} else if len(loc.LogicalLocations) > 0 {
+		// A live cluster's object: a stable URI per object (cluster.go).
+		loc.PhysicalLocation = &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLoc{URI: objectURI(f.Object)}}
 	}
 	r.Locations = []sarifLocation{loc}
 	if f.Fingerprint != "" {

@@ -59,7 +59,7 @@ func textPosition(f finding.Finding) string {
 	switch {
 	case l.File == "":
 		if f.Object.Kind != "" || f.Object.Name != "" {
-			return f.Object.String()
+			return objectPosition(f)
 		}
 		return "<unknown>"
 	case l.Line <= 0:
@@ -133,12 +133,19 @@ func writeText(w io.Writer, res *finding.Result, opts Options) error {
 	if len(fs) > 0 || len(errs) > 0 {
 		ew.printf("\n")
 	}
+	writePodSecurityText(ew, p, res.PodSecurity)
+	for _, n := range res.Summary.NotEvaluated {
+		ew.printf("%s %s\n", p.paint("not evaluated:", ansiBold+ansiYellow), indentLines(notEvaluatedLine(n), indent))
+	}
+	if len(res.Summary.NotEvaluated) > 0 {
+		ew.printf("\n")
+	}
 	summary := summaryLine(res, fs)
 	failing := res.Summary.FailOn != finding.SeverityUnknown && res.Failing(res.Summary.FailOn)
 	switch {
 	case len(errs) > 0 || failing:
 		summary = p.paint(summary, ansiBold+ansiRed)
-	case len(fs) > 0:
+	case len(fs) > 0 || len(res.Summary.NotEvaluated) > 0:
 		summary = p.paint(summary, ansiBold+ansiYellow)
 	default:
 		summary = p.paint(summary, ansiBold+ansiGreen)

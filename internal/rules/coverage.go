@@ -151,25 +151,13 @@ func nsName(ns string) string {
 	return fmt.Sprintf("namespace %q", ns)
 }
 
-// nsReport is a namespace-level finding about some of its workloads.
-type nsReport struct {
-	// nsPath is where the finding points on the Namespace object.
-	nsPath manifest.Path
-	// onNamespace is the message of the one finding on the Namespace
-	// object, given the affected workloads that did not opt out.
-	onNamespace func(affected []*manifest.Object) string
-	// onWorkload is the message of the finding on one workload when the
-	// Namespace is not in the set.
-	onWorkload func(o *manifest.Object) string
-}
-
 // reportNamespace reports a namespace-level problem of the affected
-// workloads. With the Namespace object in the set: one finding on it,
-// listing every affected workload. Without: one finding per affected
-// workload, at its own metadata.name. Either way a workload whose ignore
-// annotation names the rule is left out, so that one workload's
-// annotation never silences the finding for the others.
-func reportNamespace(c *engine.SetContext, n *nsInfo, affected []*manifest.Object, r nsReport) {
+// workloads once: at nsPath on the Namespace object when it is in the
+// set, else at the metadata.name of the first affected workload. msg
+// gets the affected workloads to list. A workload whose ignore annotation
+// names the rule is left out (and never anchors the finding), so that one
+// workload's annotation never silences the finding for the others.
+func reportNamespace(c *engine.SetContext, n *nsInfo, affected []*manifest.Object, nsPath manifest.Path, msg func(affected []*manifest.Object) string) {
 	var kept []*manifest.Object
 	for _, o := range affected {
 		if !engine.Ignores(o, c.RuleID()) {
@@ -180,12 +168,10 @@ func reportNamespace(c *engine.SetContext, n *nsInfo, affected []*manifest.Objec
 		return
 	}
 	if n.ns != nil {
-		c.Report(n.ns, r.nsPath, r.onNamespace(kept))
+		c.Report(n.ns, nsPath, msg(kept))
 		return
 	}
-	for _, o := range kept {
-		c.Report(o, manifest.ParsePath("metadata.name"), r.onWorkload(o))
-	}
+	c.Report(kept[0], manifest.ParsePath("metadata.name"), msg(kept))
 }
 
 // namesOf lists every object: "Deployment web, Job migrate".
@@ -218,24 +204,11 @@ func unrestricted(n *nsInfo, labels map[string]string) string {
 	return ""
 }
 
-// netpolConsequence says what an unrestricted direction allows.
-var netpolConsequence = map[string]string{
-	"ingress and egress": "its pods accept traffic from, and send traffic to, anywhere",
-	"ingress":            "its pods accept traffic from any pod",
-	"egress":             "its pods can send traffic anywhere",
-}
-
 // missingObject reports a namespace without an object of kind.
-func missingObject(n *nsInfo, kind string) nsReport {
-	return nsReport{
-		nsPath: manifest.ParsePath("metadata.name"),
-		onNamespace: func(kept []*manifest.Object) string {
-			return fmt.Sprintf("%s has workloads but no %s (%s)", nsName(n.name), kind, namesOf(kept))
-		},
-		onWorkload: func(o *manifest.Object) string {
-			return fmt.Sprintf("%s of %s %s has no %s", nsName(n.name), o.Kind, o.Name, kind)
-		},
-	}
+func missingObject(c *engine.SetContext, n *nsInfo, kind string) {
+	reportNamespace(c, n, n.workloads, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
+		return fmt.Sprintf("%s has workloads but no %s (%s)", nsName(n.name), kind, namesOf(kept))
+	})
 }
 
 func coverageRule(ri finding.RuleInfo, check func(c *engine.SetContext, n *nsInfo, clusterPolicy bool)) *engine.Rule {
@@ -273,31 +246,25 @@ func coverageRules() []*engine.Rule {
 					dir[o] = d
 				}
 			}
-			reportNamespace(c, n, affected, nsReport{
-				nsPath: manifest.ParsePath("metadata.name"),
-				onNamespace: func(kept []*manifest.Object) string {
-					// Grouped by direction: "ingress and egress of
-					// Deployment a, Job b; egress of Deployment c".
-					var groups []string
-					for _, d := range []string{"ingress and egress", "ingress", "egress"} {
-						var objs []*manifest.Object
-						for _, o := range kept {
-							if dir[o] == d {
-								objs = append(objs, o)
-							}
-						}
-						if len(objs) > 0 {
-							groups = append(groups, d+" of "+namesOf(objs))
+			reportNamespace(c, n, affected, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
+				// Grouped by direction: "ingress and egress of
+				// Deployment a, Job b; egress of Deployment c".
+				var groups []string
+				for _, d := range []string{"ingress and egress", "ingress", "egress"} {
+					var objs []*manifest.Object
+					for _, o := range kept {
+						if dir[o] == d {
+							objs = append(objs, o)
 						}
 					}
-					if len(n.policies) == 0 {
-						return fmt.Sprintf("%s has no NetworkPolicy: %s unrestricted (no default deny)", nsName(n.name), strings.Join(groups, "; "))
+					if len(objs) > 0 {
+						groups = append(groups, d+" of "+namesOf(objs))
 					}
-					return fmt.Sprintf("%s has no NetworkPolicy restricting %s (no default deny)", nsName(n.name), strings.Join(groups, "; "))
-				},
-				onWorkload: func(o *manifest.Object) string {
-					return fmt.Sprintf("%s has no NetworkPolicy restricting %s of %s %s: %s (no default deny)", nsName(n.name), dir[o], o.Kind, o.Name, netpolConsequence[dir[o]])
-				},
+				}
+				if len(n.policies) == 0 {
+					return fmt.Sprintf("%s has no NetworkPolicy: %s unrestricted (no default deny)", nsName(n.name), strings.Join(groups, "; "))
+				}
+				return fmt.Sprintf("%s has no NetworkPolicy restricting %s (no default deny)", nsName(n.name), strings.Join(groups, "; "))
 			})
 		}),
 		coverageRule(finding.RuleInfo{
@@ -309,7 +276,7 @@ func coverageRules() []*engine.Rule {
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/resource-quotas/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
 			if !n.quota {
-				reportNamespace(c, n, n.workloads, missingObject(n, "ResourceQuota"))
+				missingObject(c, n, "ResourceQuota")
 			}
 		}),
 		coverageRule(finding.RuleInfo{
@@ -321,7 +288,7 @@ func coverageRules() []*engine.Rule {
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/limit-range/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
 			if !n.limitRange {
-				reportNamespace(c, n, n.workloads, missingObject(n, "LimitRange"))
+				missingObject(c, n, "LimitRange")
 			}
 		}),
 		coverageRule(finding.RuleInfo{
@@ -344,14 +311,11 @@ func coverageRules() []*engine.Rule {
 					return
 				}
 			}
-			reportNamespace(c, n, n.workloads, nsReport{
-				nsPath: at,
-				onNamespace: func(kept []*manifest.Object) string {
-					return fmt.Sprintf("%s %s (%s)", nsName(n.name), what, namesOf(kept))
-				},
-				onWorkload: func(o *manifest.Object) string {
-					return fmt.Sprintf("%s of %s %s is not in the linted set, so nothing shows it enforces a Pod Security Standard; add the Namespace with the %s label", nsName(n.name), o.Kind, o.Name, psaEnforceLabel)
-				},
+			reportNamespace(c, n, n.workloads, at, func(kept []*manifest.Object) string {
+				if n.ns == nil {
+					return fmt.Sprintf("%s is not in the linted set, so nothing shows it enforces a Pod Security Standard; add the Namespace with the %s label (%s)", nsName(n.name), psaEnforceLabel, namesOf(kept))
+				}
+				return fmt.Sprintf("%s %s (%s)", nsName(n.name), what, namesOf(kept))
 			})
 		}),
 	}

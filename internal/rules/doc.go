@@ -71,9 +71,11 @@
 // (the container's "- name:" line, the securityContext that lacks the
 // field). Set-level rules (RBAC bindings, namespace coverage, token
 // automounting) report at the binding subject, at the Namespace object's
-// metadata.name (one finding listing every affected workload) or, for a
-// namespace not in the set, at each affected workload's metadata.name, so
-// that a workload's ignore annotation silences its own finding only.
+// metadata.name or, for a namespace not in the set, at its first affected
+// workload's metadata.name: one finding listing every affected workload,
+// leaving out (and never anchored on) workloads whose ignore annotation
+// names the rule, so that one workload's annotation never silences the
+// others.
 //
 // # Cost
 //

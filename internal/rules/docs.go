@@ -19,6 +19,7 @@ var categories = []struct{ id, title string }{
 	{"coverage", "Namespace coverage"},
 	{"exposure", "Exposure"},
 	{"admission", "Admission control"},
+	{"nodes", "Nodes (kubelet)"},
 	{"api-versions", "API versions"},
 }
 

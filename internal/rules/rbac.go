@@ -93,22 +93,22 @@ func ruleHits(r *PolicyRule) []roleHit {
 			{[]string{"", "authentication.k8s.io"}, []string{"users", "groups", "serviceaccounts", "uids", "userextras/scopes"}, "impersonate"},
 		} {
 			if ms := r.Grants(e.groups, e.resources, []string{"*"}); len(ms) > 0 {
-				hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.Path("verbs", v.i), fmt.Sprintf("%s grants every verb on %s, which includes %s", ref, ms[0].Resource.v, e.verbs)})
+				hits = append(hits, roleHit{"rbac-escalate-bind-impersonate", r.Path("verbs", v.i), fmt.Sprintf("%s grants every verb on %s, which includes %s", ref, ms[0].Resource, e.verbs)})
 			}
 		}
 	}
 	reported := map[string]bool{} // one finding per rule and resources item
 	for _, pc := range permChecks {
 		for _, m := range r.Grants(pc.groups, pc.resources, pc.verbs) {
-			if reported[pc.rule+"\x00"+m.Resource.v] {
+			if reported[pc.rule+"\x00"+m.Resource] {
 				continue
 			}
-			reported[pc.rule+"\x00"+m.Resource.v] = true
-			v := m.Verb.v
+			reported[pc.rule+"\x00"+m.Resource] = true
+			v := m.Verb
 			if v == "*" {
 				v = "every verb"
 			}
-			hits = append(hits, roleHit{pc.rule, r.Path("resources", m.Resource.i), fmt.Sprintf("%s lets its subjects %s (%s on %s)", ref, pc.what, v, m.Resource.v)})
+			hits = append(hits, roleHit{pc.rule, r.Path("resources", m.ResourceIndex), fmt.Sprintf("%s lets its subjects %s (%s on %s)", ref, pc.what, v, m.Resource)})
 		}
 	}
 	return hits

@@ -14,6 +14,22 @@ package rules
 // Unlike the authorizer, "res/*" is also taken to mean every subresource
 // of res: it grants nothing in Kubernetes, but it is written with that
 // intent and is reported as such.
+//
+// Use:
+//
+//	rs := NewRBAC(objs) // Roles, ClusterRoles and bindings among objs
+//	grants, unresolved := rs.Grants(func(b *Binding, s Subject) bool {
+//		return s.Kind == "User" && s.Name == "alice"
+//	})
+//	for _, g := range grants {
+//		// g.Binding → g.Rule.Role (nil: built-in cluster-admin) → g.Rule,
+//		// in g.Namespace ("" = cluster-wide); g.Rule.Grants(groups,
+//		// resources, verbs) says where it grants a permission.
+//	}
+//
+// unresolved are the bindings to roles that are neither in objs nor
+// cluster-admin. ServiceAccountGrants does the same for a service
+// account's token, its groups included.
 
 import (
 	"strings"
@@ -67,6 +83,22 @@ type PolicyRule struct {
 	apiGroups, resources, verbs, resourceNames, nonResourceURLs []strItem
 }
 
+func values(items []strItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.v
+	}
+	return out
+}
+
+// APIGroups, Resources, Verbs, ResourceNames and NonResourceURLs are the
+// rule's lists as written.
+func (r *PolicyRule) APIGroups() []string       { return values(r.apiGroups) }
+func (r *PolicyRule) Resources() []string       { return values(r.resources) }
+func (r *PolicyRule) Verbs() []string           { return values(r.verbs) }
+func (r *PolicyRule) ResourceNames() []string   { return values(r.resourceNames) }
+func (r *PolicyRule) NonResourceURLs() []string { return values(r.nonResourceURLs) }
+
 // Path is the path of item i of field (apiGroups, resources, verbs, …) of
 // the rule inside its role.
 func (r *PolicyRule) Path(field string, i int) manifest.Path {
@@ -96,16 +128,12 @@ func (r *PolicyRule) AllVerbs() bool {
 }
 
 // Superuser reports whether the rule grants every verb on every resource
-// (in any order: "*" may sit among named resources), which is what
-// cluster-admin grants.
+// of every API group (in any order: "*" may sit among named resources or
+// groups), which is what cluster-admin grants.
 func (r *PolicyRule) Superuser() bool {
 	_, res := has(r.resources, "*")
-	return res && r.AllVerbs() && r.Unrestricted()
-}
-
-// matchGroup returns the apiGroups item matching group.
-func (r *PolicyRule) matchGroup(group string) (strItem, bool) {
-	return has(r.apiGroups, group, "*")
+	_, groups := has(r.apiGroups, "*")
+	return res && groups && r.AllVerbs() && r.Unrestricted()
 }
 
 // resourceMatches reports whether the resources item it grants
@@ -118,9 +146,13 @@ func resourceMatches(it, resource string) bool {
 	return isSub && (it == "*/"+sub || it == base+"/*")
 }
 
-// RuleMatch is where a rule grants a permission: its resources and verbs
-// items.
-type RuleMatch struct{ Resource, Verb strItem }
+// RuleMatch is where a rule grants a permission: the resources item (and
+// its index in the rule's resources) and the verbs item that grant it.
+type RuleMatch struct {
+	Resource      string
+	ResourceIndex int
+	Verb          string
+}
 
 // Grants reports where the rule grants one of verbs on one of resources
 // of one of groups: every resources item that does, with the first
@@ -143,7 +175,7 @@ func (r *PolicyRule) Grants(groups, resources, verbs []string) []RuleMatch {
 	for _, it := range r.resources {
 		for _, rs := range resources {
 			if resourceMatches(it.v, rs) {
-				out = append(out, RuleMatch{it, verb})
+				out = append(out, RuleMatch{Resource: it.v, ResourceIndex: it.i, Verb: verb.v})
 				break
 			}
 		}
@@ -380,21 +412,25 @@ func (s *RBAC) Grants(match func(b *Binding, sub Subject) bool) (grants, unresol
 	return grants, unresolved
 }
 
-// ServiceAccountGrants returns the rules a service account's token
-// carries: bindings naming the account, and bindings to the groups every
-// service account token (of the namespace) belongs to. direct reports
-// whether some binding names the account itself, which shows that the
+// ServiceAccountGrants returns the rules the token of service account
+// ns/name carries: bindings naming the account in that namespace, and
+// bindings to the groups every service account token (of the namespace)
+// belongs to. direct reports whether some binding names an account of
+// that name in the namespace — or, when either namespace is unknown
+// (objects without metadata.namespace), in any — which shows that the
 // workload is meant to call the API.
 func (s *RBAC) ServiceAccountGrants(ns, name string) (grants, unresolved []Grant, direct bool) {
 	grants, unresolved = s.Grants(func(b *Binding, sub Subject) bool {
 		switch sub.Kind {
 		case "ServiceAccount":
-			if sub.Name == name && (b.SANamespace(sub) == ns || b.SANamespace(sub) == "" || ns == "") {
-				direct = true
-				return true
+			if sub.Name != name {
+				return false
 			}
+			sns := b.SANamespace(sub)
+			direct = direct || sns == ns || sns == "" || ns == ""
+			return sns == ns
 		case "Group":
-			return sub.Name == "system:serviceaccounts" || sub.Name == "system:authenticated" || sub.Name == "system:serviceaccounts:"+ns
+			return sub.Name == "system:serviceaccounts" || sub.Name == "system:authenticated" || ns != "" && sub.Name == "system:serviceaccounts:"+ns
 		}
 		return false
 	})

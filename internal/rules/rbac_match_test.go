@@ -79,7 +79,7 @@ subjects: [{kind: ServiceAccount, name: web}]
 	if !grants[1].Rule.Superuser() || grants[0].Rule.Superuser() {
 		t.Errorf("superuser: %v %v", grants[0].Rule.Superuser(), grants[1].Rule.Superuser())
 	}
-	if ms := grants[0].Rule.Grants([]string{""}, []string{"pods"}, []string{"get", "list"}); len(ms) != 1 || ms[0].Resource.v != "pods" || ms[0].Verb.v != "get" {
+	if ms := grants[0].Rule.Grants([]string{""}, []string{"pods"}, []string{"get", "list"}); len(ms) != 1 || ms[0].Resource != "pods" || ms[0].Verb != "get" || grants[0].Rule.Resources()[ms[0].ResourceIndex] != "pods" {
 		t.Errorf("matches %+v", ms)
 	}
 	if ms := grants[0].Rule.Grants([]string{""}, []string{"secrets"}, []string{"get"}); len(ms) != 0 {

@@ -41,6 +41,11 @@ func All() []*engine.Rule {
 	all = append(all, coverageRules()...)
 	all = append(all, exposureRules()...)
 	all = append(all, admissionRules()...)
+	// What a whole cluster (or repository) shows: Pod Security readiness.
+	all = append(all, podSecurityReadinessRules()...)
+	all = append(all, kubeletRules()...) // CIS 4.2, from kubelet config files or /configz
+	all = append(all, clusterConfigRules()...)
+	all = append(all, rbacEscalationRule()) // effective RBAC per subject
 	return all
 }
 

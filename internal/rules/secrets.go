@@ -239,6 +239,7 @@ var (
 	sensitiveEndings = []string{
 		"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 		"secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "authkey",
+		"accountkey", "storagekey", "sharedkey", "hmackey", "licensekey", "clientkey", "sshkey",
 		"credential", "credentials", "connectionstring",
 	}
 	// notSecretLast are last words of names that refer to a secret, or
@@ -340,6 +341,9 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 			if v == nil || v.Kind != yaml.ScalarNode {
 				continue
 			}
+			if o.IsGenerated(manifest.Path{}.Key("data", k.Value)) {
+				continue
+			}
 			if what, ok := check(k.Value, v.Value); ok {
 				hits = append(hits, secretHit{manifest.Path{}.Key("data", k.Value), fmt.Sprintf("key %q of %s", k.Value, o.Ref()), what, strong})
 			}
@@ -354,6 +358,9 @@ func scanLiterals(c *engine.Context, o *manifest.Object, strong bool) []secretHi
 		ct := &w.Containers[i]
 		for j, e := range ct.Container.Env {
 			if e.Value == "" || e.ValueFrom != nil || !strong && !sensitiveKey(e.Name) {
+				continue
+			}
+			if len(o.Generated) > 0 && o.IsGenerated(ct.Path.Key("env").Item(j, e.Name).Key("value")) {
 				continue
 			}
 			if what, ok := check(e.Name, e.Value); ok {
@@ -435,37 +442,6 @@ const (
 	gradeLiteral                    // a literal credential
 )
 
-// generatedValues is implemented by the Locator of a rendered object
-// whose renderer knows which values it generated itself at render time
-// (Helm's randAlphaNum, randAscii, genCA, genPrivateKey, genSignedCert,
-// uuidv4, derivePassword, ...): those are not committed secrets.
-type generatedValues interface {
-	Generated(p manifest.Path) bool
-}
-
-// generatedShape matches what Helm's generator functions emit: random
-// alphanumeric strings (randAlphaNum), UUIDs (uuidv4) and PEM blocks
-// (genCA, genPrivateKey, genSignedCert).
-var generatedShape = regexp.MustCompile(`^(?:[A-Za-z0-9]{8,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?s)-----BEGIN [A-Z ]+-----.*-----END [A-Z ]+-----\s*)$`)
-
-// generated reports whether the value at p of a rendered object was made
-// by the renderer rather than written by the user. Renderers that know
-// say so (generatedValues); for other Helm-rendered objects a value that
-// no values key set and that has the shape of a generator's output is
-// taken as generated.
-func generated(o *manifest.Object, p manifest.Path, val string) bool {
-	if g, ok := o.Locator.(generatedValues); ok {
-		return g.Generated(p)
-	}
-	if !strings.HasPrefix(o.Origin, "helm") {
-		return false
-	}
-	if ex, ok := o.Locator.(interface{ Explain(manifest.Path) string }); ok && strings.Contains(ex.Explain(p), " from ") {
-		return false // set by a values file or --set: written by the user
-	}
-	return generatedShape.MatchString(val)
-}
-
 // fileSetting matches a "key: value" or "key = value" line of a
 // configuration file (YAML, JSON, INI, properties, env files).
 var fileSetting = regexp.MustCompile(`^\s*(?:export\s+)?["']?([A-Za-z0-9_.-]+)["']?\s*[:=]\s*["']?([^"'\s,#]+)`)
@@ -498,8 +474,8 @@ func gradeSecretValue(key, val string) (secretGrade, string) {
 	if weakSecret(key, val) {
 		return gradeLiteral, "a literal value"
 	}
-	if randomLooking(val) {
-		return gradeOpaque, ""
+	if ws := words(key); randomLooking(val) && (len(ws) == 0 || !notSecretLast[ws[len(ws)-1]]) {
+		return gradeOpaque, "" // not for cluster-id, bucket-name, ...
 	}
 	return gradeConfig, ""
 }
@@ -546,7 +522,7 @@ func secretInManifest() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "secret-in-manifest", Title: "Secret with data committed in a manifest", Severity: finding.High, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.2"},
-			Rationale:   "Secret data is only base64-encoded, not encrypted: a Secret manifest with data or stringData in a repository discloses the credentials to everyone with read access to it, its forks and its history. The finding is graded by what the values look like (decoded from base64): high for literal credentials — a value in a known credential format (private key, cloud key, token, JWT, URL with a password), a non-placeholder value under a sensitive key name (as hardcoded-password defines it), a configuration file holding such a setting, or registry credentials; medium for random-looking values under neutral names (16 or more characters mixing letters, digits and symbols, or long hex), which may be credentials; low for the rest (usernames, hosts, certificates, configuration files without credentials). Placeholders are ignored, and so are values the renderer generated (Helm's randAlphaNum, genCA, genPrivateKey, uuidv4, ...): not committed, they disclose nothing. Without the renderer's word, a value of a Helm-rendered Secret that no values key set and that has a generator's shape (8 to 64 alphanumerics, a UUID, a PEM block) is taken as generated.",
+			Rationale:   "Secret data is only base64-encoded, not encrypted: a Secret manifest with data or stringData in a repository discloses the credentials to everyone with read access to it, its forks and its history. The finding is graded by what the values look like (decoded from base64): high for literal credentials — a value in a known credential format (private key, cloud key, token, JWT, URL with a password), a non-placeholder value under a sensitive key name (as hardcoded-password defines it), a configuration file holding such a setting, or registry credentials; medium for random-looking values under neutral names (16 or more characters mixing letters, digits and symbols, or long hex), which may be credentials; low for the rest (usernames, hosts, certificates, configuration files without credentials). Placeholders are ignored, and so are values the renderer generated (Helm's randAlphaNum, genCA, genPrivateKey, uuidv4, ..., also behind b64enc or a default for an empty values key): not committed, they disclose nothing.",
 			Remediation: "Do not commit Secret values. Generate the Secret in the cluster from an external store with External Secrets, commit an encrypted SealedSecret, or encrypt the file with SOPS; rotate values that were committed.",
 			Example:     "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  secretStoreRef:\n    name: vault\n    kind: ClusterSecretStore\n  target:\n    name: db\n  data:\n    - secretKey: password\n      remoteRef:\n        key: prod/db\n        property: password\n",
 			References:  []string{secretsGoodPractice, externalSecretsRef, sealedSecretsRef, sopsRef, cis("5.4.2", "Consider external secret storage")},
@@ -573,8 +549,8 @@ func secretInManifest() *engine.Rule {
 							val = string(b)
 						}
 					}
-					if generated(o, manifest.Path{}.Key(field, key), val) {
-						continue
+					if o.IsGenerated(manifest.Path{}.Key(field, key)) {
+						continue // made by the renderer: nothing committed
 					}
 					g, reason := gradeSecretValue(key, val)
 					if g == gradeNone {

@@ -11,13 +11,14 @@ import (
 	"github.com/kubectl-secure/kubectl-secure/internal/render"
 )
 
-// Values a chart generates at render time are not committed secrets;
-// values a user sets in values.yaml are.
+// Values a chart generates at render time (the renderer marks them in
+// manifest.Object.Generated) are not committed secrets; values a user sets
+// in values.yaml are.
 func TestSecretInManifestSkipsHelmGeneratedValues(t *testing.T) {
 	dir := t.TempDir()
 	for p, content := range map[string]string{
 		"Chart.yaml":  "apiVersion: v2\nname: gen\nversion: 0.1.0\n",
-		"values.yaml": "apiKey: Xk29aLq81ZtQ\n",
+		"values.yaml": "apiKey: Xk29-aLq81-ZtQ\npassword: \"\"\n",
 		"templates/generated.yaml": `{{- $ca := genCA "gen-ca" 365 }}
 apiVersion: v1
 kind: Secret
@@ -36,6 +37,23 @@ metadata:
 data:
   password: {{ randAlphaNum 24 | b64enc }}
   apiKey: {{ .Values.apiKey | b64enc }}
+---
+# A values key that falls back to a generated value when empty: generated
+# (the renderer marks it).
+apiVersion: v1
+kind: Secret
+metadata:
+  name: fallback
+data:
+  password: {{ .Values.password | default (randAlphaNum 16) | b64enc }}
+---
+# A generated key in a ConfigMap is not a committed credential either.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: keys
+data:
+  signing.key: {{ genPrivateKey "ecdsa" | quote }}
 `,
 	} {
 		full := filepath.Join(dir, p)
@@ -47,7 +65,7 @@ data:
 		}
 	}
 	res := render.Load([]string{dir}, render.Options{Manifest: manifest.Options{BaseDir: dir}})
-	if len(res.Errors) > 0 || len(res.Objects) != 2 {
+	if len(res.Errors) > 0 || len(res.Objects) != 4 {
 		t.Fatalf("render: %d objects, errors %v", len(res.Objects), res.Errors)
 	}
 	raws, errs := (&engine.Engine{Registry: testRegistry(t)}).Run(res.Objects)
@@ -56,8 +74,11 @@ data:
 	}
 	var got []engine.Raw
 	for _, r := range raws {
-		if r.RuleID() == "secret-in-manifest" {
+		switch r.RuleID() {
+		case "secret-in-manifest":
 			got = append(got, r)
+		case "hardcoded-credential":
+			t.Errorf("generated value reported: %s", r.Message)
 		}
 	}
 	if len(got) != 1 || got[0].Obj.Name != "from-values" || got[0].Severity != finding.High {

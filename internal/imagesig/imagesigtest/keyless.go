@@ -18,15 +18,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 )
 
 // Sigstore is a virtual sigstore (Fulcio CA, Rekor log, CT log, TSA) from
@@ -123,7 +120,6 @@ func (s *Sigstore) AttestBundle(tb testing.TB, identity, issuer string, statemen
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vc, _ := ent.VerificationContent()
 	sc, _ := ent.SignatureContent()
 	env := sc.EnvelopeContent().RawEnvelope()
 	payload, err := base64.StdEncoding.DecodeString(env.Payload)
@@ -141,32 +137,13 @@ func (s *Sigstore) AttestBundle(tb testing.TB, identity, issuer string, statemen
 	entries, _ := ent.TlogEntries()
 	var tles []*protorekor.TransparencyLogEntry
 	for _, e := range entries {
-		tle := proto.Clone(e.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
-		tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: s.set(tb, e)}
-		tles = append(tles, tle)
+		tles = append(tles, s.logEntry(tb, e, "dsse"))
 	}
-	tss, _ := ent.Timestamps()
-	var rfc []*protocommon.RFC3161SignedTimestamp
-	for _, ts := range tss {
-		rfc = append(rfc, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
-	}
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
-			TlogEntries:               tles,
-			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+	return bundleJSON(tb, ent, tles, func(b *protobundle.Bundle) {
+		b.Content = &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
 			Payload: payload, PayloadType: env.PayloadType, Signatures: sigs,
-		}},
-	}
-	b, err := protojson.Marshal(pb)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
+		}}
+	})
 }
 
 // SignLegacy signs target as identity/issuer and pushes cosign's legacy

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,19 +44,15 @@ type NotationLeaf struct {
 	Chain []*x509.Certificate
 }
 
-var serial int64 = time.Now().UnixNano()
+var serial atomic.Int64
 
-func nextSerial() *big.Int { serial++; return big.NewInt(serial) }
+// nextSerial returns a serial number unique within the test binary.
+func nextSerial() *big.Int { return big.NewInt(time.Now().UnixNano() + serial.Add(1)) }
 
 // NewNotationCA creates a self-signed root CA named cn.
 func NewNotationCA(tb testing.TB, cn string) *NotationCA {
 	tb.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          nextSerial(),
+	c, k := issue(tb, &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{"kubectl-secure tests"}, Country: []string{"US"}, Province: []string{"WA"}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -63,15 +60,7 @@ func NewNotationCA(tb testing.TB, cn string) *NotationCA {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            1,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	}, nil, nil)
 	return &NotationCA{Cert: c, key: k}
 }
 
@@ -79,19 +68,29 @@ func NewNotationCA(tb testing.TB, cn string) *NotationCA {
 // from notBefore to notAfter.
 func (ca *NotationCA) Leaf(tb testing.TB, org, cn string, notBefore, notAfter time.Time) NotationLeaf {
 	tb.Helper()
+	c, k := issue(tb, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: cn, Organization: []string{org}, Country: []string{"US"}, Province: []string{"WA"}},
+		NotBefore:   notBefore,
+		NotAfter:    notAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}, ca.Cert, ca.key)
+	return NotationLeaf{Key: k, Chain: []*x509.Certificate{c, ca.Cert}}
+}
+
+// issue makes a P-256 key and a certificate for it from tmpl, signed by
+// parent (self-signed when parent is nil).
+func issue(tb testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+	tb.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: nextSerial(),
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{org}, Country: []string{"US"}, Province: []string{"WA"}},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	tmpl.SerialNumber = nextSerial()
+	if parent == nil {
+		parent, parentKey = tmpl, k
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, k.Public(), ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, k.Public(), parentKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func (ca *NotationCA) Leaf(tb testing.TB, org, cn string, notBefore, notAfter ti
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return NotationLeaf{Key: k, Chain: []*x509.Certificate{c, ca.Cert}}
+	return c, k
 }
 
 // WritePEM writes the CA certificate as PEM into dir/name and returns the path.

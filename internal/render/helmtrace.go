@@ -1,0 +1,174 @@
+package render
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template/parse"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+)
+
+// A template's outline cannot tell which branch of an if/else, or which
+// helper line, produced a rendered field: both branches write the same
+// key. So a chart is rendered a second time with a marker at the end of
+// every template text line ("#kss12#"), and the markers found in each
+// rendered document are the lines that executed for it. The locator then
+// prefers executed lines. The markered output is never linted: markers
+// may change values, only their presence is read.
+
+// traceLine is a template line a marker stands for.
+type traceLine struct {
+	template string // full template name, e.g. "web/templates/x.yaml"
+	line     int    // 0-based
+}
+
+// execTrace is, for each rendered template and document, the set of
+// template lines that executed.
+type execTrace struct {
+	lines []traceLine
+	docs  map[string][]map[traceLine]bool
+}
+
+// ran reports whether line li of template full executed for document doc
+// of template out; ok is false when no trace is known.
+func (t *execTrace) ran(out string, doc int, full string, li int) (ran, ok bool) {
+	if t == nil {
+		return false, false
+	}
+	docs := t.docs[out]
+	if doc >= len(docs) {
+		return false, false
+	}
+	return docs[doc][traceLine{full, li}], true
+}
+
+var markerRe = regexp.MustCompile(`#kss(\d+)#`)
+
+// traceChart renders ch (already set up like the real render) with line
+// markers and returns the trace; real is the real render's output, whose
+// document counts the trace must match.
+func traceChart(ch *chart.Chart, vals chartutil.Values, real map[string]string) *execTrace {
+	t := &execTrace{docs: map[string][]map[traceLine]bool{}}
+	saved := map[*chart.File][]byte{}
+	var visit func(c *chart.Chart)
+	visit = func(c *chart.Chart) {
+		for _, f := range c.Templates {
+			if f.Name == generatorFile {
+				continue
+			}
+			full := c.ChartFullPath() + "/" + f.Name
+			if out, ok := markTemplate(full, string(f.Data), &t.lines); ok {
+				saved[f] = f.Data
+				f.Data = []byte(out)
+			}
+		}
+		for _, d := range c.Dependencies() {
+			visit(d)
+		}
+	}
+	visit(ch)
+	defer func() {
+		for f, d := range saved {
+			f.Data = d
+		}
+	}()
+	out, err := engine.Engine{}.Render(ch, vals)
+	if err != nil {
+		return nil
+	}
+	for k, text := range out {
+		docs := splitHelmDocs(text)
+		if len(docs) != len(splitHelmDocs(real[k])) {
+			continue
+		}
+		sets := make([]map[traceLine]bool, len(docs))
+		for i, d := range docs {
+			sets[i] = map[traceLine]bool{}
+			for _, m := range markerRe.FindAllStringSubmatch(d, -1) {
+				if id, err := strconv.Atoi(m[1]); err == nil && id < len(t.lines) {
+					sets[i][t.lines[id]] = true
+				}
+			}
+		}
+		t.docs[k] = sets
+	}
+	return t
+}
+
+// markTemplate inserts a marker before every newline of the template's
+// text (and where a "{{-" trimmed a newline away), found with Go's
+// template parser so that actions and comments are untouched.
+func markTemplate(full, src string, lines *[]traceLine) (string, bool) {
+	tr := parse.New(full)
+	tr.Mode = parse.ParseComments | parse.SkipFuncCheck
+	set := map[string]*parse.Tree{}
+	if _, err := tr.Parse(src, "", "", set); err != nil {
+		return "", false
+	}
+	var at []int
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TextNode:
+			start := int(n.Pos)
+			end := start + len(n.Text)
+			if end > len(src) || src[start:end] != string(n.Text) {
+				return
+			}
+			for i, c := range n.Text {
+				if c == '\n' {
+					at = append(at, start+i)
+				}
+			}
+			// A line whose text goes on in an action ("x: {{ .v }}"), or
+			// whose newline a "{{-" trimmed away, is marked where its text
+			// ends.
+			if strings.TrimSpace(string(n.Text[strings.LastIndexByte(string(n.Text), '\n')+1:])) != "" {
+				at = append(at, end)
+			}
+		}
+	}
+	for _, t := range set {
+		walk(t.Root)
+	}
+	if len(at) == 0 {
+		return "", false
+	}
+	sort.Ints(at)
+	var b strings.Builder
+	b.Grow(len(src) + 10*len(at))
+	last, line := 0, 0
+	for _, p := range at {
+		if p < last {
+			continue
+		}
+		line += strings.Count(src[last:p], "\n")
+		b.WriteString(src[last:p])
+		b.WriteString(" #kss")
+		b.WriteString(strconv.Itoa(len(*lines)))
+		b.WriteByte('#')
+		*lines = append(*lines, traceLine{full, line})
+		last = p
+	}
+	b.WriteString(src[last:])
+	return b.String(), true
+}
