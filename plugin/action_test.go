@@ -473,10 +473,31 @@ func TestActionWaitsOutRateLimits(t *testing.T) {
 	}
 }
 
+// A rate limit that would need a longer wait than the bound is not
+// waited for: the review degrades to annotations, the exit code stays.
+func TestActionRateLimitBeyondTheBound(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	srv.RateLimits = []githubfake.RateLimit{{Method: "POST", PathSuffix: "/reviews", Times: 10, Status: 429, RetryAfter: 3600}}
+	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	noViolations(t, srv)
+	if len(run.sleeps) != 0 {
+		t.Errorf("waited %v for a limit beyond the bound", run.sleeps)
+	}
+	if _, reviews, _, _ := srv.Snapshot(); len(reviews) != 0 {
+		t.Errorf("a review was posted through the limit")
+	}
+	if ExitCode(run.err) != ExitCodeFindings || !strings.Contains(run.stdout.String(), "file=deploy/web.yaml,line=23,title=Privileged container") || !strings.Contains(run.summary, "No review was posted") {
+		t.Errorf("exit %d; want annotations and the summary to say so\n%s\n%s", ExitCode(run.err), run.stdout.String(), run.summary)
+	}
+}
+
 func TestActionGitHubEnterpriseServer(t *testing.T) {
 	r := newPRRepo(t)
 	srv := newFake(t, r, "/api/v3")
-	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	env := workflowEnv(t, r, srv, nil)
+	env["GITHUB_EVENT_NAME"] = "pull_request_target" // reviewed the same way
+	run := runActionIn(t, r, env)
 	noViolations(t, srv) // a request outside /api/v3 is a violation
 	_, reviews, reqs, _ := srv.Snapshot()
 	if len(reviews) != 1 || len(reqs) == 0 {
