@@ -564,3 +564,24 @@ func TestActionRunsOverOtherPathsKeepComments(t *testing.T) {
 		t.Errorf("deploy comments %d (first run posted %d), app comments %d, reviews %d", deploy, len(commentSet(first)), app, len(reviews))
 	}
 }
+
+// Text from a manifest in lint's report cannot pass for a workflow
+// command: the report is printed between stop-commands and its resume.
+func TestActionReportCannotInjectCommands(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	out := run.stdout.String()
+	m := regexp.MustCompile(`(?m)^::stop-commands::([0-9a-f]{32})$`).FindStringSubmatchIndex(out)
+	if m == nil {
+		t.Fatalf("no stop-commands before the report:\n%.500s", out)
+	}
+	token := out[m[2]:m[3]]
+	end := strings.Index(out, "\n::"+token+"::\n")
+	if end < 0 || !strings.Contains(out[m[1]:end], "privileged-container") {
+		t.Fatalf("the report is not between stop-commands and its resume")
+	}
+	if !strings.Contains(out[end:], "::error ") {
+		t.Errorf("no annotations after commands resumed")
+	}
+}
