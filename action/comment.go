@@ -70,7 +70,7 @@ func CommentBody(f *finding.Finding, rules map[string]*finding.RuleInfo, suggest
 // mdText keeps text from a manifest from opening HTML or markers.
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
-var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "")
+var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "", "@", "&#64;") // no @mentions from manifests
 
 // seenKey is how a review body remembers a finding it summarised.
 func seenKey(fp string) string {

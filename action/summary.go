@@ -62,7 +62,7 @@ func rendered(fs []finding.Finding) []string {
 // cell makes text safe in a Markdown table cell.
 func cell(s string) string { return cellEscaper.Replace(s) }
 
-var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;")
+var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "@", "&#64;")
 
 // ReviewBody renders the review's body: counts, what was rendered,
 // errors, and the findings without an inline comment.
