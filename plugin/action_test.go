@@ -299,6 +299,14 @@ func TestActionReviewsChangedLinesAndRerunsQuietly(t *testing.T) {
 			t.Errorf("output %s = %q, want %q", k, run.outputs[k], v)
 		}
 	}
+	for _, name := range action.OutputNames() {
+		if _, ok := run.outputs[name]; !ok {
+			t.Errorf("output %s not set (outputs %v)", name, run.outputs)
+		}
+	}
+	if len(run.outputs) != len(action.OutputNames()) {
+		t.Errorf("outputs set %v, declared %v", run.outputs, action.OutputNames())
+	}
 	if _, err := os.Stat(run.outputs["report-json"]); err != nil {
 		t.Errorf("report-json: %v", err)
 	}
