@@ -140,9 +140,6 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 	own, seen, err := r.earlier(ctx)
 	if err != nil {
 		out.Degraded = r.degrade(err, "reading earlier review comments")
-		for i := range out.Kept {
-			out.NotInline = append(out.NotInline, NotInline{&out.Kept[i], whyOutsideDiff})
-		}
 		return out
 	}
 	posted := map[string]bool{}
