@@ -593,3 +593,31 @@ func TestActionReportCannotInjectCommands(t *testing.T) {
 		t.Errorf("no annotations after commands resumed")
 	}
 }
+
+// filter-mode file keeps every finding of a changed file; those outside
+// the diff's hunks go to the review body, never to a refused comment.
+func TestActionFilterModeFile(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	run := runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"filter-mode": "file", "max-comments": "100"}))
+	noViolations(t, srv)
+	comments, reviews, _, _ := srv.Snapshot()
+	diff := map[string]map[int]bool{}
+	for _, f := range r.files(t) {
+		fd, err := action.ParsePatch(f.Filename, f.Patch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff[f.Filename] = fd.Right
+	}
+	for _, c := range comments {
+		if !diff[c.Path][*c.Line] {
+			t.Errorf("comment outside the diff at %s:%d", c.Path, *c.Line)
+		}
+	}
+	var kept int
+	fmt.Sscan(run.outputs["new-findings"], &kept)
+	if kept <= len(expectedComments(t)) || len(reviews) != 1 || !strings.Contains(reviews[0].Body, "not in the diff") {
+		t.Errorf("file mode kept %d findings; review body:\n%s", kept, reviews[0].Body)
+	}
+}
