@@ -15,7 +15,7 @@ import (
 const (
 	summaryMax    = 1 << 20
 	summaryBudget = summaryMax - 64<<10 // room for the tail of the summary
-	reviewBudget  = 40000               // the seen marker takes the rest
+	reviewBudget  = 32000               // the seen marker takes up to 26,000 more
 )
 
 var severities = []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low}
