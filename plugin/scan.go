@@ -176,10 +176,10 @@ func (o *ScanOptions) Run(ctx context.Context) error {
 	return ferr
 }
 
-// registerCompletions completes namespaces from the cluster (contexts,
-// clusters and users complete from the kubeconfig like every command's,
-// see completion.go).
+// registerCompletions completes namespaces from the cluster, and
+// contexts, clusters and users from the kubeconfig.
 func (o *ScanOptions) registerCompletions(cmd *cobra.Command) {
+	registerKubeconfigCompletions(cmd, o.Kube)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := o.Kube.ToRESTConfig()
 		if err != nil {

@@ -88,6 +88,7 @@ func NewCmdWhoCan(streams genericiooptions.IOStreams, getenv Env) *cobra.Command
 	cmd.Flags().StringSliceVarP(&o.Files, "filename", "f", nil, "read the RBAC objects from these files, directories, kustomizations or charts instead of the cluster (repeatable; - for standard input)")
 	cmd.Flags().StringVarP(&o.Format, "output", "o", "text", "output format: text or json")
 	o.Load.AddFlags(cmd.Flags())
+	registerKubeconfigCompletions(cmd, o.Kube)
 	return cmd
 }
 
@@ -158,6 +159,8 @@ type whoCanOutput struct {
 	// NotEvaluated lists the RBAC objects that could not be read: the
 	// answer may miss subjects they grant.
 	NotEvaluated []finding.NotEvaluated `json:"notEvaluated,omitempty"`
+	// Unresolved are bindings in scope whose role was not read.
+	Unresolved []rules.WhoCanUnresolved `json:"unresolved,omitempty"`
 }
 
 // Run answers the question.
@@ -178,16 +181,21 @@ func (o *WhoCanOptions) Run() error {
 		}
 		fmt.Fprintf(o.ErrOut, "not evaluated: %s %s: %s\n", n.Resource, where, n.Reason)
 	}
-	answers := rules.WhoCan(res.Objects, o.query)
+	answers, unresolved := rules.WhoCan(res.Objects, o.query)
 	if answers == nil {
 		answers = []rules.WhoCanAnswer{}
 	}
 	if o.Format == "json" {
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(whoCanOutput{Verb: o.query.Verb, Group: o.query.Group, Resource: o.query.Resource, Namespace: o.namespace, Subjects: answers, NotEvaluated: notRead})
+		err = enc.Encode(whoCanOutput{Verb: o.query.Verb, Group: o.query.Group, Resource: o.query.Resource, Namespace: o.namespace, Subjects: answers, NotEvaluated: notRead, Unresolved: unresolved})
 	} else {
 		err = writeWhoCanText(o.Out, o.query, answers, len(notRead) > 0)
+		for _, u := range unresolved {
+			if err == nil {
+				_, err = fmt.Fprintf(o.Out, "Unresolved: %s refers to %s, which was not read; its subjects may be allowed too.\n", u.Binding, u.Role)
+			}
+		}
 	}
 	if err != nil {
 		return &ExitError{Code: ExitCodeError, Err: err}

@@ -157,3 +157,22 @@ func TestWhoCanErrors(t *testing.T) {
 		t.Errorf("CRD resource: exit %d\n%s", code, out)
 	}
 }
+
+// A binding to a role that was not read is said, not silently dropped.
+func TestWhoCanUnresolvedRole(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"rb.yaml": `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects:
+  - {kind: Group, name: devs}
+`})
+	out, _, code := run(t, dir, "", nil, "who-can", "create", "deployments", "-n", "shop", "-f", "rb.yaml")
+	if code != 0 || !strings.Contains(out, "No subject can create deployments.apps in namespace shop") || !strings.Contains(out, "Unresolved: RoleBinding shop/devs-edit refers to ClusterRole/edit, which was not read") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	out, _, _ = run(t, dir, "", nil, "who-can", "create", "deployments", "-n", "other", "-f", "rb.yaml")
+	if strings.Contains(out, "Unresolved") {
+		t.Errorf("a binding of another namespace is out of scope:\n%s", out)
+	}
+}

@@ -76,11 +76,17 @@ func evalPSAPod(o *manifest.Object, w *engine.Workload, s *engine.Settings) *psa
 	w = pssDefaulted(w)
 	p := &psaPod{ref: o.Ref(), isPod: o.Kind == "Pod" && o.Group() == "", owners: ownerKeys(o)}
 	v := psaTargetVersion(s)
-	for i, lvl := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+	// Restricted includes every baseline control: a pod that satisfies
+	// it needs no second evaluation.
+	for _, i := range []int{1, 0} {
+		lvl := []api.Level{api.LevelBaseline, api.LevelRestricted}[i]
 		for _, r := range psaEvaluator().EvaluatePod(api.LevelVersion{Level: lvl, Version: v}, w.Meta, w.Spec) {
 			if !r.Allowed {
 				p.fails[i] = append(p.fails[i], r.ForbiddenReason)
 			}
+		}
+		if len(p.fails[1]) == 0 {
+			break
 		}
 	}
 	return p

@@ -253,17 +253,33 @@ type WhoCanAnswer struct {
 	Chain    string           `json:"chain"`
 }
 
+// WhoCanUnresolved is a binding in scope whose role was not read: its
+// subjects may be allowed too.
+type WhoCanUnresolved struct {
+	Binding finding.ObjectRef `json:"binding"`
+	Role    string            `json:"role"`
+}
+
 // WhoCan answers q from the RBAC objects of objs: every subject granted
 // verb on the resource by a ClusterRoleBinding or, in q.Namespace (any
 // namespace when empty), a RoleBinding. Rules narrowed by resourceNames do
 // not count (they grant named objects only). Bindings whose role is not in
-// objs (nor cluster-admin) cannot be resolved and are left out.
-func WhoCan(objs []*manifest.Object, q WhoCanQuery) []WhoCanAnswer {
+// objs (nor cluster-admin) cannot be resolved: they are returned apart,
+// so that an answer never looks more complete than it is.
+func WhoCan(objs []*manifest.Object, q WhoCanQuery) ([]WhoCanAnswer, []WhoCanUnresolved) {
 	rs := NewRBAC(objs)
 	var out []WhoCanAnswer
-	grants, _ := rs.Grants(func(b *Binding, _ Subject) bool {
+	grants, unresolved := rs.Grants(func(b *Binding, _ Subject) bool {
 		return b.Scope() == "" || q.Namespace == "" || b.Scope() == q.Namespace
 	})
+	var missing []WhoCanUnresolved
+	seenBinding := map[*Binding]bool{}
+	for _, g := range unresolved {
+		if !seenBinding[g.Binding] {
+			seenBinding[g.Binding] = true
+			missing = append(missing, WhoCanUnresolved{Binding: g.Binding.Obj.Ref(), Role: g.Binding.RoleKind + "/" + g.Binding.RoleRef})
+		}
+	}
 	seen := map[string]bool{}
 	for _, g := range grants {
 		if len(g.Rule.Grants([]string{q.Group}, []string{q.Resource}, []string{q.Verb})) == 0 {
@@ -298,5 +314,5 @@ func WhoCan(objs []*manifest.Object, q WhoCanQuery) []WhoCanAnswer {
 		}
 		return a.Subject < b.Subject
 	})
-	return out
+	return out, missing
 }

@@ -259,42 +259,86 @@ var (
 	}
 )
 
-// sensitiveKey reports whether a key name suggests its value is a secret:
-// a sensitive word anywhere in it, unless its last word says it refers to
-// or describes the secret (notSecretLast), or it names a public key.
-func sensitiveKey(k string) bool {
+// keySensitivity grades how strongly a key name suggests its value is a
+// secret.
+type keySensitivity int
+
+const (
+	notSensitive keySensitivity = iota
+	// onlyKey: the word key alone (STRIPE_KEY, but also SORT_KEY,
+	// CACHE_KEY): a secret only if the value looks like key material.
+	onlyKey
+	sensitive // password, secret, token, apikey, ...
+)
+
+// keySensitivityOf grades a key name: a sensitive word anywhere in it,
+// unless its last word says it refers to or describes the secret
+// (notSecretLast), or it names a public key.
+func keySensitivityOf(k string) keySensitivity {
 	ws := words(k)
 	if len(ws) == 0 {
-		return false
+		return notSensitive
 	}
 	for i, w := range ws {
 		ws[i] = strings.TrimRight(w, "0123456789")
 	}
 	if notSecretLast[ws[len(ws)-1]] || slices.Contains(ws, "public") {
-		return false
+		return notSensitive
 	}
-	for _, w := range ws {
-		if sensitiveWords[w] {
-			return true
-		}
-		for _, e := range sensitiveEndings {
-			if len(w) > len(e) && strings.HasSuffix(w, e) {
-				return true
+	grade := notSensitive
+	for i, w := range ws {
+		if w == "key" {
+			grade = onlyKey
+			if i == 0 || !compoundSensitive(ws[i-1]+w) {
+				continue // ACCESS_KEY, PRIVATE_KEY are compounds: below
 			}
+			return sensitive
+		}
+		if sensitiveWords[w] || compoundSensitive(w) {
+			return sensitive
+		}
+	}
+	return grade
+}
+
+// compoundSensitive reports whether a compound word ends with a sensitive
+// ending: DBPASSWORD, xapikey, or ACCESS_KEY joined.
+func compoundSensitive(w string) bool {
+	for _, e := range sensitiveEndings {
+		if len(w) > len(e) && strings.HasSuffix(w, e) || w == e {
+			return true
 		}
 	}
 	return false
 }
 
+// sensitiveKey reports whether a key name suggests its value is a secret.
+func sensitiveKey(k string) bool { return keySensitivityOf(k) != notSensitive }
+
 // weakSecret reports whether value, held by a sensitively named key, looks
 // like a real secret rather than a placeholder, a path, a number or a
-// flag.
+// flag. Under a name whose only sensitive word is key, the value must
+// also look like key material (letters and digits, or 20 characters or
+// more without spaces), not an identifier such as created_at.
 func weakSecret(key, value string) bool {
-	if !sensitiveKey(key) || isPlaceholder(value) {
+	grade := keySensitivityOf(key)
+	if grade == notSensitive || isPlaceholder(value) {
 		return false
 	}
 	v := strings.TrimSpace(value)
-	return len(v) >= 4 && !strings.ContainsAny(v, "\n") && !strings.HasPrefix(v, "/") && !isNumber(v)
+	if len(v) < 4 || strings.ContainsAny(v, "\n") || strings.HasPrefix(v, "/") || isNumber(v) {
+		return false
+	}
+	return grade == sensitive || keyMaterial(v)
+}
+
+// keyMaterial reports whether v looks like a key rather than a word or an
+// identifier.
+func keyMaterial(v string) bool {
+	if len(v) >= 20 && !strings.ContainsAny(v, " \t") {
+		return true
+	}
+	return strings.ContainsAny(v, "0123456789") && strings.IndexFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0
 }
 
 func isNumber(s string) bool {
@@ -419,7 +463,7 @@ func hardcodedPassword() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.1"},
-			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
+			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
 			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
 			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
 			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},

@@ -45,7 +45,7 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		// A sensitive word anywhere in the name (#13 item 19).
 		"SECRET_KEY_BASE": true, "STRIPE_KEY": true, "SSH_KEY_CONTENT": true, "AUTH_BEARER_VALUE": true,
 		"BEARER": true, "SMTP_PASS": true, "AZURE_CLIENT_SECRET": true, "GOOGLE_API_KEY": true,
-		"DBPASSWORD": true, "xApiKey": true, "APIKey": true,
+		"DBPASSWORD": true, "xApiKey": true, "APIKey": true, "MINIO_ACCESS_KEY": true, "SIGNING_KEY": true,
 		// Its false friends.
 		"AWS_ACCESS_KEY_ID": false, "SSH_KEY_PATH": false, "GOOGLE_APPLICATION_CREDENTIALS_FILE": false,
 		"KEYCLOAK_URL": false, "PUBLIC_KEY": false, "TOKENIZER": false, "MONKEY": false,
@@ -106,6 +106,26 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 	for _, v := range values {
 		if !strings.Contains(all.String(), v) {
 			t.Errorf("fixture lacks %q", v)
+		}
+	}
+}
+
+// A name whose only sensitive word is key needs a key-like value; its
+// compounds (ACCESS_KEY, PRIVATE_KEY) are sensitive on their own.
+func TestKeyOnlyNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{
+		{"SORT_KEY", "created_at", false},
+		{"STRIPE_KEY", "pk9Xr2LmQ7", true},
+		{"MINIO_ACCESS_KEY", "minio", true},
+		{"PRIVATE_KEY", "letmein", true},
+		{"PARTITION_KEY", "tenantId", false},
+		{"HMAC_KEY", "c2VjcmV0LWhtYWMta2V5LXZhbHVl", true},
+	} {
+		if got := weakSecret(tc.name, tc.value); got != tc.want {
+			t.Errorf("weakSecret(%s, %s) = %v, want %v", tc.name, tc.value, got, tc.want)
 		}
 	}
 }
