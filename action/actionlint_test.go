@@ -45,3 +45,12 @@ func TestActionlintSelfTest(t *testing.T) {
 		t.Errorf("actionlint failed for another reason:\n%s", out)
 	}
 }
+
+// The install step's script passes shellcheck (actionlint checks only
+// workflows' inline scripts).
+func TestInstallScriptShellcheck(t *testing.T) {
+	bin := toolstest.Path(t, "KUBECTL_SECURE_SHELLCHECK", "shellcheck", "shellcheck")
+	if out, err := exec.Command(bin, "install.sh").CombinedOutput(); err != nil {
+		t.Errorf("shellcheck install.sh: %v\n%s", err, out)
+	}
+}

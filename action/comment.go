@@ -23,7 +23,7 @@ const (
 
 var (
 	fingerprintRE = regexp.MustCompile(`<!-- kubectl-secure:fingerprint=([0-9a-f]+) -->`)
-	seenRE        = regexp.MustCompile(`<!-- kubectl-secure:review seen=([0-9a-z:,]*) -->`)
+	seenRE        = regexp.MustCompile(`<!-- kubectl-secure:review seen=([0-9a-z:,]*) digest=([0-9a-f]+) -->`)
 )
 
 func fingerprintMarker(fp string) string { return markerPrefix + "fingerprint=" + fp + " -->" }
@@ -70,7 +70,7 @@ func CommentBody(f *finding.Finding, rules map[string]*finding.RuleInfo, suggest
 // mdText keeps text from a manifest from opening HTML or markers.
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
-var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "")
+var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\r", "", "@", "&#64;") // no @mentions from manifests
 
 // seenKey is how a review body remembers a finding it summarised.
 func seenKey(fp string) string {
@@ -86,22 +86,31 @@ func errorKey(e finding.InputError) string {
 	return "e:" + hex.EncodeToString(h[:6])
 }
 
-// seenMarker renders the keys a review body said, bounded so that the
-// body stays under GitHub's 65,536 characters.
+// seenMarker renders the keys a review body said: the list, bounded so
+// that the body stays under GitHub's 65,536 characters, and a digest of
+// them all for when the list is cut.
 func seenMarker(keys map[string]bool) string {
 	list := make([]string, 0, len(keys))
 	for k := range keys {
 		list = append(list, k)
 	}
 	sort.Strings(list)
+	d := keysDigest(list)
 	if len(list) > 2000 {
 		list = list[:2000]
 	}
-	return markerPrefix + "review seen=" + strings.Join(list, ",") + " -->"
+	return markerPrefix + "review seen=" + strings.Join(list, ",") + " digest=" + d + " -->"
 }
 
-// parseSeen adds the keys a review body remembers to into.
-func parseSeen(body string, into map[string]bool) bool {
+// keysDigest identifies a sorted set of keys.
+func keysDigest(sorted []string) string {
+	h := sha256.Sum256([]byte(strings.Join(sorted, ",")))
+	return hex.EncodeToString(h[:8])
+}
+
+// parseSeen adds the keys a review body remembers to into, and its
+// digest to digests.
+func parseSeen(body string, into, digests map[string]bool) bool {
 	m := seenRE.FindStringSubmatch(body)
 	if m == nil {
 		return false
@@ -111,5 +120,6 @@ func parseSeen(body string, into map[string]bool) bool {
 			into[k] = true
 		}
 	}
+	digests[m[2]] = true
 	return true
 }

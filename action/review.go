@@ -137,12 +137,9 @@ func commentKey(path string, line int, fp string) string {
 func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff Diff, errs []finding.InputError) *ReviewOutcome {
 	out := &ReviewOutcome{Kept: sortBySeverity(kept), Errors: errs}
 
-	own, seen, err := r.earlier(ctx)
+	own, seen, digests, err := r.earlier(ctx)
 	if err != nil {
 		out.Degraded = r.degrade(err, "reading earlier review comments")
-		for i := range out.Kept {
-			out.NotInline = append(out.NotInline, NotInline{&out.Kept[i], whyOutsideDiff})
-		}
 		return out
 	}
 	posted := map[string]bool{}
@@ -152,7 +149,16 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 		}
 	}
 
-	// New comments, most severe first, up to the limit.
+	// New comments, most severe first, up to the limit. The limit counts
+	// this tool's comments still standing for current findings, so that
+	// a rerun does not post the overflow of the run before.
+	budget := r.MaxComments
+	for i := range out.Kept {
+		f := &out.Kept[i]
+		if posted[commentKey(f.Location.File, f.Location.Line, f.Fingerprint)] {
+			budget--
+		}
+	}
 	var draft []*draftComment
 	planned := map[string]bool{}
 	for i := range out.Kept {
@@ -164,7 +170,7 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 		case posted[key]:
 			out.Already++
 		case planned[key]:
-		case len(draft) >= r.MaxComments:
+		case len(draft) >= budget:
 			out.NotInline = append(out.NotInline, NotInline{f, whyOverLimit})
 		default:
 			planned[key] = true
@@ -173,10 +179,11 @@ func (r *Reviewer) Review(ctx context.Context, kept, all []finding.Finding, diff
 	}
 
 	// Post only when there is something an earlier review did not say.
+	keys := bodyKeys(out)
 	fresh := len(draft) > 0
-	for _, k := range bodyKeys(out) {
-		if !seen[k] {
-			fresh = true
+	if !fresh && !digests[keysDigest(sortedSet(keys))] {
+		for _, k := range keys {
+			fresh = fresh || !seen[k]
 		}
 	}
 	if fresh {
@@ -201,15 +208,22 @@ func bodyKeys(out *ReviewOutcome) []string {
 	return keys
 }
 
+// sortedSet returns the distinct keys, sorted.
+func sortedSet(keys []string) []string {
+	out := slices.Clone(keys)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // earlier lists this tool's earlier comments and what its earlier review
 // bodies said (all pages of both).
-func (r *Reviewer) earlier(ctx context.Context) (map[int64]*ownComment, map[string]bool, error) {
-	own := map[int64]*ownComment{}
+func (r *Reviewer) earlier(ctx context.Context) (own map[int64]*ownComment, seen, digests map[string]bool, err error) {
+	own = map[int64]*ownComment{}
 	var replies []*github.PullRequestComment
 	opts := &github.PullRequestListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	for c, err := range r.Client.PullRequests.ListCommentsIter(ctx, r.PR.Owner, r.PR.Repo, r.PR.Number, opts) {
 		if err != nil {
-			return nil, nil, fmt.Errorf("listing review comments: %w", err)
+			return nil, nil, nil, fmt.Errorf("listing review comments: %w", err)
 		}
 		if c.GetInReplyTo() != 0 {
 			replies = append(replies, c)
@@ -228,14 +242,14 @@ func (r *Reviewer) earlier(ctx context.Context) (map[int64]*ownComment, map[stri
 			}
 		}
 	}
-	seen := map[string]bool{}
+	seen, digests = map[string]bool{}, map[string]bool{}
 	for rv, err := range r.Client.PullRequests.ListReviewsIter(ctx, r.PR.Owner, r.PR.Repo, r.PR.Number, &github.ListOptions{PerPage: 100}) {
 		if err != nil {
-			return nil, nil, fmt.Errorf("listing reviews: %w", err)
+			return nil, nil, nil, fmt.Errorf("listing reviews: %w", err)
 		}
-		parseSeen(rv.GetBody(), seen)
+		parseSeen(rv.GetBody(), seen, digests)
 	}
-	return own, seen, nil
+	return own, seen, digests, nil
 }
 
 // draftComment is a comment to post and the finding it is about.

@@ -92,39 +92,14 @@ func (rt *Runtime) Publish(ctx context.Context, in *Inputs, res *finding.Result,
 	fallback := false
 	if pr := pullRequest(ghctx); pr != nil {
 		pub.PR = pr
-		client, err := rt.client(ghctx, in)
-		if err != nil {
-			return nil, err
-		}
-		r := &Reviewer{
-			Client: client, PR: *pr, Rules: rules, MaxComments: in.MaxComments,
-			Suggest: rt.Suggest,
-			Logf:    func(f string, a ...any) { gha.Warningf(f, a...) },
-		}
-		r.Owns = under(RepoPath(in.Path, workspace))
-		if r.Suggest == nil {
-			r.Suggest = fixSuggester(res.Findings, workspace)
-		}
-		r.Body = func(out *ReviewOutcome) string { return ReviewBody(out, res, in.FilterMode) }
-		diff, err := r.ListFiles(ctx)
-		if err != nil {
-			// Without the diff nothing is known to be changed: report
-			// every finding, as on a push.
-			r.degrade(err, "reading the pull request's files")
+		if client, err := rt.client(ghctx, in); err != nil {
+			// A bad GITHUB_API_URL degrades like any API failure.
+			gha.Warningf("kubectl-secure: no review (%v); the findings are reported as annotations and in the job summary instead", err)
 			fallback = true
 		} else {
-			pub.Kept = nil
-			for _, f := range located {
-				if diff.Keep(in.FilterMode, f.Location.File, f.Location.Line) {
-					pub.Kept = append(pub.Kept, f)
-				}
-			}
-			if in.Review {
-				pub.Review = r.Review(ctx, pub.Kept, located, diff, res.Summary.Errors)
-				fallback = pub.Review.Degraded != ""
-			}
+			pub.Kept, pub.Review, fallback = rt.review(ctx, client, pr, in, res, located, rules, workspace)
+			pub.Requests = client.Requests()
 		}
-		pub.Requests = client.Requests()
 	}
 
 	wg.Wait()
@@ -247,4 +222,37 @@ func tempDir(getenv func(string) string) string {
 		}
 	}
 	return os.TempDir()
+}
+
+// review reads the pull request's diff, keeps the findings the filter
+// mode keeps and, with review on, posts the review. fallback is set when
+// the findings must go to annotations because GitHub could not be told.
+func (rt *Runtime) review(ctx context.Context, client *Client, pr *PR, in *Inputs, res *finding.Result, located []finding.Finding, rules map[string]*finding.RuleInfo, workspace string) (kept []finding.Finding, rv *ReviewOutcome, fallback bool) {
+	r := &Reviewer{
+		Client: client, PR: *pr, Rules: rules, MaxComments: in.MaxComments,
+		Suggest: rt.Suggest,
+		Owns:    under(RepoPath(in.Path, workspace)),
+		Logf:    func(f string, a ...any) { rt.GHA.Warningf(f, a...) },
+	}
+	if r.Suggest == nil {
+		r.Suggest = fixSuggester(res.Findings, workspace)
+	}
+	r.Body = func(out *ReviewOutcome) string { return ReviewBody(out, res, in.FilterMode) }
+	diff, err := r.ListFiles(ctx)
+	if err != nil {
+		// Without the diff nothing is known to be changed: report every
+		// finding, as on a push.
+		r.degrade(err, "reading the pull request's files")
+		return located, nil, true
+	}
+	for _, f := range located {
+		if diff.Keep(in.FilterMode, f.Location.File, f.Location.Line) {
+			kept = append(kept, f)
+		}
+	}
+	if !in.Review {
+		return kept, nil, false
+	}
+	rv = r.Review(ctx, kept, located, diff, res.Summary.Errors)
+	return kept, rv, rv.Degraded != ""
 }

@@ -15,7 +15,7 @@ import (
 const (
 	summaryMax    = 1 << 20
 	summaryBudget = summaryMax - 64<<10 // room for the tail of the summary
-	reviewBudget  = 40000               // the seen marker takes the rest
+	reviewBudget  = 32000               // the seen marker takes up to 26,000 more
 )
 
 var severities = []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low}
@@ -62,7 +62,7 @@ func rendered(fs []finding.Finding) []string {
 // cell makes text safe in a Markdown table cell.
 func cell(s string) string { return cellEscaper.Replace(s) }
 
-var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;")
+var cellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "@", "&#64;")
 
 // ReviewBody renders the review's body: counts, what was rendered,
 // errors, and the findings without an inline comment.

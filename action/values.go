@@ -13,10 +13,11 @@ import (
 )
 
 // A Helm finding is located in its template, and its message names the
-// values key it came from, e.g. "(hostNetwork from chart/values.yaml)".
+// values key it came from, e.g. "(hostNetwork from chart/values.yaml)"
+// (after other notes: "(… of packaged chart c.tgz; image.tag from v.yaml)").
 // A pull request that changes that key changes the values file, not the
 // template: the review puts the finding on the key's line there.
-var valuesRE = regexp.MustCompile(`\(([A-Za-z0-9_.\[\]-]+) from ([^()\s]+\.ya?ml)\)`)
+var valuesRE = regexp.MustCompile(`(?:\(|; )([A-Za-z0-9_.\[\]-]+) from ([^()\s;]+\.ya?ml)\)`)
 
 // reviewLocations returns the findings with each Helm finding that came
 // from a values key moved to the key's line in the values file (when the

@@ -37,7 +37,7 @@ $(ACT):
 	GOTOOLCHAIN=local go -C $(ACTION_ROOT)/hack/tools/act build -trimpath -ldflags '-s -w' -o $@ github.com/nektos/act
 
 # actionlint comes from mk/dist.mk.
-test-action: octokit-openapi act actionlint
+test-action: octokit-openapi act actionlint shellcheck
 	KUBECTL_SECURE_REQUIRE_TOOLS=1 KUBECTL_SECURE_OCTOKIT_OPENAPI=$(OCTOKIT_OPENAPI) KUBECTL_SECURE_ACT=$(ACT) KUBECTL_SECURE_ACTIONLINT=$(ACTIONLINT) \
 		GOTOOLCHAIN=local go -C $(ACTION_ROOT) test -count=1 ./action/... ./internal/githubfake/ ./plugin/ -run 'Action|OpenAPI|Patch|SARIF|Annotate|Inputs|Values|ReadInputs'
 

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
@@ -68,7 +70,14 @@ func runAction(ctx context.Context, streams genericiooptions.IOStreams, getenv E
 		return actionUsage(gha, runError(err))
 	}
 	// The log gets lint's own report and exit status; GitHub gets the rest.
+	// Text from manifests is in the report: the runner must not take a
+	// line of it for a workflow command.
+	stop := make([]byte, 16)
+	rand.Read(stop)
+	resume := hex.EncodeToString(stop)
+	gha.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
 	result := finish(streams, getenv, o.Output, o.policy, out)
+	gha.IssueCommand(&githubactions.Command{Name: resume})
 	if _, err := rt.Publish(ctx, in, out.Result, ExitCode(result)); err != nil {
 		gha.Errorf("kubectl-secure: %v", err)
 		if result == nil {

@@ -143,6 +143,11 @@ func TestActionYAMLUnderAct(t *testing.T) {
 			t.Errorf("act log lacks %q:\n%s", s, log)
 		}
 	}
+	// act logs each step's summary.
+	link := fmt.Sprintf("%s/%s/%s/blob/%s/deploy/web.yaml#L23", srv.URL, testOwner, testRepo, r.head)
+	if !strings.Contains(log, "Summary - ## kubectl-secure") || !strings.Contains(log, link) {
+		t.Errorf("act log lacks the job summary with %s:\n%s", link, log)
+	}
 	if strings.Contains(log, testToken) {
 		t.Errorf("the token is printed in act's log")
 	}

@@ -92,6 +92,12 @@ func TestActionPaginationAndMaxComments(t *testing.T) {
 	if !strings.Contains(reviews[0].Body, "over max-comments") || !strings.Contains(reviews[0].Body, "**"+kept+" finding(s) in the changed lines**") {
 		t.Errorf("review body does not summarise the rest:\n%.1500s", reviews[0].Body)
 	}
+	// A rerun posts nothing: the overflow stays in the body.
+	srv.ResetRequests()
+	runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"max-comments": "25", "fail-on": "none"}))
+	if _, reviews2, _, _ := srv.Snapshot(); len(reviews2) != 1 {
+		t.Errorf("the rerun posted the overflow: %d reviews", len(reviews2))
+	}
 	// The 25 are the most severe: there are 120 critical findings
 	// (privileged) and 120 high ones (host-pid).
 	for _, c := range comments {

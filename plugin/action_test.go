@@ -299,6 +299,14 @@ func TestActionReviewsChangedLinesAndRerunsQuietly(t *testing.T) {
 			t.Errorf("output %s = %q, want %q", k, run.outputs[k], v)
 		}
 	}
+	for _, name := range action.OutputNames() {
+		if _, ok := run.outputs[name]; !ok {
+			t.Errorf("output %s not set (outputs %v)", name, run.outputs)
+		}
+	}
+	if len(run.outputs) != len(action.OutputNames()) {
+		t.Errorf("outputs set %v, declared %v", run.outputs, action.OutputNames())
+	}
 	if _, err := os.Stat(run.outputs["report-json"]); err != nil {
 		t.Errorf("report-json: %v", err)
 	}
@@ -473,10 +481,31 @@ func TestActionWaitsOutRateLimits(t *testing.T) {
 	}
 }
 
+// A rate limit that would need a longer wait than the bound is not
+// waited for: the review degrades to annotations, the exit code stays.
+func TestActionRateLimitBeyondTheBound(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	srv.RateLimits = []githubfake.RateLimit{{Method: "POST", PathSuffix: "/reviews", Times: 10, Status: 429, RetryAfter: 3600}}
+	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	noViolations(t, srv)
+	if len(run.sleeps) != 0 {
+		t.Errorf("waited %v for a limit beyond the bound", run.sleeps)
+	}
+	if _, reviews, _, _ := srv.Snapshot(); len(reviews) != 0 {
+		t.Errorf("a review was posted through the limit")
+	}
+	if ExitCode(run.err) != ExitCodeFindings || !strings.Contains(run.stdout.String(), "file=deploy/web.yaml,line=23,title=Privileged container") || !strings.Contains(run.summary, "No review was posted") {
+		t.Errorf("exit %d; want annotations and the summary to say so\n%s\n%s", ExitCode(run.err), run.stdout.String(), run.summary)
+	}
+}
+
 func TestActionGitHubEnterpriseServer(t *testing.T) {
 	r := newPRRepo(t)
 	srv := newFake(t, r, "/api/v3")
-	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	env := workflowEnv(t, r, srv, nil)
+	env["GITHUB_EVENT_NAME"] = "pull_request_target" // reviewed the same way
+	run := runActionIn(t, r, env)
 	noViolations(t, srv) // a request outside /api/v3 is a violation
 	_, reviews, reqs, _ := srv.Snapshot()
 	if len(reviews) != 1 || len(reqs) == 0 {
@@ -541,5 +570,54 @@ func TestActionRunsOverOtherPathsKeepComments(t *testing.T) {
 	}
 	if deploy != len(commentSet(first)) || deploy == 0 || app == 0 || len(reviews) != 2 {
 		t.Errorf("deploy comments %d (first run posted %d), app comments %d, reviews %d", deploy, len(commentSet(first)), app, len(reviews))
+	}
+}
+
+// Text from a manifest in lint's report cannot pass for a workflow
+// command: the report is printed between stop-commands and its resume.
+func TestActionReportCannotInjectCommands(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	run := runActionIn(t, r, workflowEnv(t, r, srv, nil))
+	out := run.stdout.String()
+	m := regexp.MustCompile(`(?m)^::stop-commands::([0-9a-f]{32})$`).FindStringSubmatchIndex(out)
+	if m == nil {
+		t.Fatalf("no stop-commands before the report:\n%.500s", out)
+	}
+	token := out[m[2]:m[3]]
+	end := strings.Index(out, "\n::"+token+"::\n")
+	if end < 0 || !strings.Contains(out[m[1]:end], "privileged-container") {
+		t.Fatalf("the report is not between stop-commands and its resume")
+	}
+	if !strings.Contains(out[end:], "::error ") {
+		t.Errorf("no annotations after commands resumed")
+	}
+}
+
+// filter-mode file keeps every finding of a changed file; those outside
+// the diff's hunks go to the review body, never to a refused comment.
+func TestActionFilterModeFile(t *testing.T) {
+	r := newPRRepo(t)
+	srv := newFake(t, r, "")
+	run := runActionIn(t, r, workflowEnv(t, r, srv, map[string]string{"filter-mode": "file", "max-comments": "100"}))
+	noViolations(t, srv)
+	comments, reviews, _, _ := srv.Snapshot()
+	diff := map[string]map[int]bool{}
+	for _, f := range r.files(t) {
+		fd, err := action.ParsePatch(f.Filename, f.Patch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff[f.Filename] = fd.Right
+	}
+	for _, c := range comments {
+		if !diff[c.Path][*c.Line] {
+			t.Errorf("comment outside the diff at %s:%d", c.Path, *c.Line)
+		}
+	}
+	var kept int
+	fmt.Sscan(run.outputs["new-findings"], &kept)
+	if kept <= len(expectedComments(t)) || len(reviews) != 1 || !strings.Contains(reviews[0].Body, "not in the diff") {
+		t.Errorf("file mode kept %d findings; review body:\n%s", kept, reviews[0].Body)
 	}
 }
