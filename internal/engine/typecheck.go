@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"gopkg.in/yaml.v3"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+)
+
+// decodeObject decodes an object of a built-in kind into its Go type, as
+// the API server would, and returns the first field of the wrong type
+// (replicas: "x") as a *DecodeError with its full Kubernetes path. The pod
+// template, which DecodeWorkload decodes already, is left out. Kinds the
+// scheme does not know (CRDs) are not checked, and unknown fields are not
+// errors (kubectl only warns about them).
+//
+// The scheme is client-go's table of k8s.io/api types; the package holds
+// no REST machinery, so the engine stays pure.
+func decodeObject(o *manifest.Object) error {
+	gv, err := schema.ParseGroupVersion(o.APIVersion)
+	if err != nil {
+		return nil
+	}
+	obj, err := scheme.Scheme.New(gv.WithKind(o.Kind))
+	if err != nil {
+		return nil
+	}
+	n := o.Node
+	if meta, spec := templatePaths(o); spec != nil {
+		n = without(without(n, spec), meta)
+	}
+	if err := manifest.DecodeInto(n, obj); err != nil {
+		return decodeError(n, nil, err)
+	}
+	return nil
+}
+
+// without returns n with the field at p removed, copying only the mappings
+// along p: the object's own node tree is left as it is.
+func without(n *yaml.Node, p manifest.Path) *yaml.Node {
+	m := manifest.Resolve(n)
+	if len(p) == 0 || p[0].Index >= 0 || m == nil || m.Kind != yaml.MappingNode {
+		return n
+	}
+	cp := *m
+	cp.Content = make([]*yaml.Node, 0, len(m.Content))
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == p[0].Key {
+			if len(p) == 1 {
+				continue
+			}
+			v = without(v, p[1:])
+		}
+		cp.Content = append(cp.Content, k, v)
+	}
+	return &cp
+}
