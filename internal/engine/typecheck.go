@@ -30,6 +30,9 @@ func decodeObject(o *manifest.Object) error {
 	n := o.Node
 	if meta, spec := templatePaths(o); spec != nil {
 		n = without(without(n, spec), meta)
+		if onlyTypeMeta(n) {
+			return nil // a Pod: the workload decode covered it all
+		}
 	}
 	if err := manifest.DecodeInto(n, obj); err != nil {
 		return decodeError(n, nil, err)
@@ -57,4 +60,15 @@ func without(n *yaml.Node, p manifest.Path) *yaml.Node {
 		cp.Content = append(cp.Content, k, v)
 	}
 	return &cp
+}
+
+// onlyTypeMeta reports whether mapping n holds nothing but apiVersion and
+// kind, which the loader has read already.
+func onlyTypeMeta(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "apiVersion" && k != "kind" {
+			return false
+		}
+	}
+	return true
 }
