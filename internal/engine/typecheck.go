@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"reflect"
+	"sync"
+
 	"gopkg.in/yaml.v3"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -19,25 +23,58 @@ import (
 // The scheme is client-go's table of k8s.io/api types; the package holds
 // no REST machinery, so the engine stays pure.
 func decodeObject(o *manifest.Object) error {
-	gv, err := schema.ParseGroupVersion(o.APIVersion)
-	if err != nil {
-		return nil
-	}
-	obj, err := scheme.Scheme.New(gv.WithKind(o.Kind))
-	if err != nil {
+	pool := typedPool(o.APIVersion, o.Kind)
+	if pool == nil {
 		return nil
 	}
 	n := o.Node
 	if meta, spec := templatePaths(o); spec != nil {
-		n = without(without(n, spec), meta)
-		if onlyTypeMeta(n) {
+		if parent := spec[:len(spec)-1]; len(parent) > 0 {
+			// A controller: its template holds only metadata and spec.
+			n = without(n, parent)
+		} else if n = without(without(n, spec), meta); onlyTypeMeta(n) {
 			return nil // a Pod: the workload decode covered it all
 		}
 	}
+	obj := pool.Get().(runtime.Object)
+	defer func() {
+		// Zeroed and reused: a Deployment's struct, pod template
+		// included, is larger than the rest of what is decoded.
+		reflect.ValueOf(obj).Elem().SetZero()
+		pool.Put(obj)
+	}()
 	if err := manifest.DecodeInto(n, obj); err != nil {
 		return decodeError(n, nil, err)
 	}
 	return nil
+}
+
+type typeKey struct{ apiVersion, kind string }
+
+// typedPools maps an apiVersion and kind to a pool of its Go type, or to
+// nil for kinds the scheme does not know.
+var typedPools sync.Map
+
+func typedPool(apiVersion, kind string) *sync.Pool {
+	k := typeKey{apiVersion, kind}
+	if p, ok := typedPools.Load(k); ok {
+		return p.(*sync.Pool)
+	}
+	var pool *sync.Pool
+	if gv, err := schema.ParseGroupVersion(apiVersion); err == nil {
+		gvk := gv.WithKind(kind)
+		if scheme.Scheme.Recognizes(gvk) {
+			pool = &sync.Pool{New: func() any {
+				obj, err := scheme.Scheme.New(gvk)
+				if err != nil {
+					panic(err) // recognized above
+				}
+				return obj
+			}}
+		}
+	}
+	p, _ := typedPools.LoadOrStore(k, pool)
+	return p.(*sync.Pool)
 }
 
 // without returns n with the field at p removed, copying only the mappings
