@@ -13,18 +13,18 @@ import (
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
-// decodeObject decodes an object of a built-in kind into its Go type, as
-// the API server would, and returns the first field of the wrong type
-// (replicas: "x") as a *DecodeError with its full Kubernetes path. The pod
-// template, which DecodeWorkload decodes already, is left out. Kinds the
-// scheme does not know (CRDs) are not checked, and unknown fields are not
-// errors (kubectl only warns about them).
+// decodeObject checks an object of a built-in kind against its Go type, as
+// the API server's decoding would, and returns the first field of the
+// wrong type (replicas: "x") as a *DecodeError with its full Kubernetes
+// path. The pod template, which DecodeWorkload decodes already, is left
+// out. Kinds the scheme does not know (custom resources) are not checked,
+// and unknown fields are not errors (kubectl only warns about them).
 //
 // The scheme is client-go's table of k8s.io/api types; the package holds
 // no REST machinery, so the engine stays pure.
 func decodeObject(o *manifest.Object) error {
-	pool := typedPool(o.APIVersion, o.Kind)
-	if pool == nil {
+	t := builtinType(o.APIVersion, o.Kind)
+	if t == nil {
 		return nil
 	}
 	n := o.Node
@@ -36,45 +36,43 @@ func decodeObject(o *manifest.Object) error {
 			return nil // a Pod: the workload decode covered it all
 		}
 	}
-	obj := pool.Get().(runtime.Object)
-	defer func() {
-		// Zeroed and reused: a Deployment's struct, pod template
-		// included, is larger than the rest of what is decoded.
-		reflect.ValueOf(obj).Elem().SetZero()
-		pool.Put(obj)
-	}()
-	if err := manifest.DecodeInto(n, obj); err != nil {
+	if err := manifest.CheckTypes(n, t); err != nil {
 		return decodeError(n, nil, err)
 	}
 	return nil
 }
 
+// builtinKinds maps the kinds of k8s.io/api to their Go types. It is
+// client-go's list put in a scheme of our own: other packages (Helm) add
+// kinds to client-go's shared scheme, and what is checked must not depend
+// on what happens to be linked in.
+var builtinKinds = sync.OnceValue(func() map[schema.GroupVersionKind]reflect.Type {
+	s := runtime.NewScheme()
+	if err := scheme.AddToScheme(s); err != nil {
+		return nil // not reached: client-go's own list
+	}
+	return s.AllKnownTypes()
+})
+
 type typeKey struct{ apiVersion, kind string }
 
-// typedPools maps an apiVersion and kind to a pool of its Go type, or to
-// nil for kinds the scheme does not know.
-var typedPools sync.Map
+// builtinTypes caches the Go type of an apiVersion and kind, nil for
+// kinds the scheme does not know.
+var builtinTypes sync.Map // typeKey → reflect.Type
 
-func typedPool(apiVersion, kind string) *sync.Pool {
+func builtinType(apiVersion, kind string) reflect.Type {
 	k := typeKey{apiVersion, kind}
-	if p, ok := typedPools.Load(k); ok {
-		return p.(*sync.Pool)
+	if t, ok := builtinTypes.Load(k); ok {
+		t, _ := t.(reflect.Type)
+		return t
 	}
-	var pool *sync.Pool
+	var t reflect.Type
 	if gv, err := schema.ParseGroupVersion(apiVersion); err == nil {
-		gvk := gv.WithKind(kind)
-		if scheme.Scheme.Recognizes(gvk) {
-			pool = &sync.Pool{New: func() any {
-				obj, err := scheme.Scheme.New(gvk)
-				if err != nil {
-					panic(err) // recognized above
-				}
-				return obj
-			}}
-		}
+		t = builtinKinds()[gv.WithKind(kind)]
 	}
-	p, _ := typedPools.LoadOrStore(k, pool)
-	return p.(*sync.Pool)
+	v, _ := builtinTypes.LoadOrStore(k, t)
+	t, _ = v.(reflect.Type)
+	return t
 }
 
 // without returns n with the field at p removed, copying only the mappings

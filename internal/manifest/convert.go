@@ -73,13 +73,26 @@ type FieldError struct {
 	Path Path
 	Line int
 	err  *json.UnmarshalTypeError
+	// other is a value its type's own decoding rejected (a quantity
+	// "2 GB"), when err is nil.
+	other error
 }
 
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type))
+func (e *FieldError) Error() string { return e.message(e.Path) }
+
+func (e *FieldError) message(p Path) string {
+	if e.err == nil {
+		return fmt.Sprintf("field %s: %v", p, e.other)
+	}
+	return fmt.Sprintf("field %s: cannot use %s where %s is expected", p, aJSON(e.err.Value), jsonType(e.err.Type))
 }
 
-func (e *FieldError) Unwrap() error { return e.err }
+func (e *FieldError) Unwrap() error {
+	if e.err == nil {
+		return e.other
+	}
+	return e.err
+}
 
 // Under returns the error for a node decoded at prefix of its object:
 // the field's full path (for Object.Locate, which also finds rendered
@@ -88,7 +101,7 @@ func (e *FieldError) Unwrap() error { return e.err }
 // expected".
 func (e *FieldError) Under(prefix Path) (Path, string) {
 	full := append(append(Path{}, prefix...), e.Path...)
-	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type))
+	return full, e.message(full)
 }
 
 // fieldError turns a JSON type error into a FieldError when the field can
