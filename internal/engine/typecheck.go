@@ -27,17 +27,19 @@ func decodeObject(o *manifest.Object) error {
 	if t == nil {
 		return nil
 	}
-	n := o.Node
+	var skip []manifest.Path
 	if meta, spec := templatePaths(o); spec != nil {
 		if parent := spec[:len(spec)-1]; len(parent) > 0 {
 			// A controller: its template holds only metadata and spec.
-			n = without(n, parent)
-		} else if n = without(without(n, spec), meta); onlyTypeMeta(n) {
+			skip = []manifest.Path{parent}
+		} else if onlyPodFields(o.Node) {
 			return nil // a Pod: the workload decode covered it all
+		} else {
+			skip = []manifest.Path{meta, spec}
 		}
 	}
-	if err := manifest.CheckTypes(n, t); err != nil {
-		return decodeError(n, nil, err)
+	if err := manifest.CheckTypes(o.Node, t, skip...); err != nil {
+		return decodeError(o.Node, nil, err)
 	}
 	return nil
 }
@@ -75,33 +77,13 @@ func builtinType(apiVersion, kind string) reflect.Type {
 	return t
 }
 
-// without returns n with the field at p removed, copying only the mappings
-// along p: the object's own node tree is left as it is.
-func without(n *yaml.Node, p manifest.Path) *yaml.Node {
-	m := manifest.Resolve(n)
-	if len(p) == 0 || p[0].Index >= 0 || m == nil || m.Kind != yaml.MappingNode {
-		return n
-	}
-	cp := *m
-	cp.Content = make([]*yaml.Node, 0, len(m.Content))
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == p[0].Key {
-			if len(p) == 1 {
-				continue
-			}
-			v = without(v, p[1:])
-		}
-		cp.Content = append(cp.Content, k, v)
-	}
-	return &cp
-}
-
-// onlyTypeMeta reports whether mapping n holds nothing but apiVersion and
-// kind, which the loader has read already.
-func onlyTypeMeta(n *yaml.Node) bool {
+// onlyPodFields reports whether mapping n holds nothing but what the
+// loader (apiVersion, kind) and the workload decode (metadata, spec) read.
+func onlyPodFields(n *yaml.Node) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i].Value; k != "apiVersion" && k != "kind" {
+		switch n.Content[i].Value {
+		case "apiVersion", "kind", "metadata", "spec":
+		default:
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -18,9 +19,13 @@ import (
 // decodes nothing but the values of types with their own JSON decoding
 // (quantities, int-or-strings, times, base64 bytes) and the bad value
 // itself, for the decoder's exact verdict and message: checking an object
-// costs far less than decoding it. Unknown fields are skipped.
-func CheckTypes(n *yaml.Node, t reflect.Type) error {
-	if fe := checkNode(n, t, 0); fe != nil {
+// costs far less than decoding it. Unknown fields are skipped, and so are
+// the fields at skip (paths of mapping keys, at most 64).
+func CheckTypes(n *yaml.Node, t reflect.Type, skip ...Path) error {
+	if len(skip) > 64 {
+		skip = skip[:64]
+	}
+	if fe := checkNode(n, t, 0, skip, 1<<len(skip)-1); fe != nil {
 		// The path was built leaf first.
 		for i, j := 0, len(fe.Path)-1; i < j; i, j = i+1, j-1 {
 			fe.Path[i], fe.Path[j] = fe.Path[j], fe.Path[i]
@@ -35,8 +40,10 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// checkNode checks n against t; the error's path is reversed.
-func checkNode(n *yaml.Node, t reflect.Type, depth int) *FieldError {
+// checkNode checks n, at depth in the struct fields of the root, against
+// t; the error's path is reversed. Bit i of mask says that skip[i] leads
+// through n.
+func checkNode(n *yaml.Node, t reflect.Type, depth int, skip []Path, mask uint64) *FieldError {
 	n = Resolve(n)
 	if n == nil || depth > 200 {
 		return nil
@@ -85,7 +92,7 @@ func checkNode(n *yaml.Node, t reflect.Type, depth int) *FieldError {
 		}
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				if fe := checkNode(c, t.Elem(), depth+1); fe != nil {
+				if fe := checkNode(c, t.Elem(), depth+1, nil, 0); fe != nil {
 					fe.Path = append(fe.Path, PathElem{Index: i, Name: ScalarString(Resolve(c), "name")})
 					return fe
 				}
@@ -94,36 +101,11 @@ func checkNode(n *yaml.Node, t reflect.Type, depth int) *FieldError {
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode && t.Key().Kind() == reflect.String {
-			var bad *FieldError
-			forEachPair(n, func(k, v *yaml.Node) bool {
-				if bad = checkNode(v, t.Elem(), depth+1); bad != nil {
-					bad.Path = append(bad.Path, PathElem{Key: k.Value, Index: -1})
-					if Resolve(v).Kind != yaml.SequenceNode && len(bad.Path) == 1 {
-						bad.Line = k.Line
-					}
-				}
-				return bad == nil
-			}, 0)
-			return bad
+			return checkPairs(n, t, depth, nil, 0)
 		}
 	case reflect.Struct:
 		if n.Kind == yaml.MappingNode {
-			fields := info.fields
-			var bad *FieldError
-			forEachPair(n, func(k, v *yaml.Node) bool {
-				ft, ok := fields[k.Value]
-				if !ok {
-					return true // unknown fields are not errors
-				}
-				if bad = checkNode(v, ft, depth+1); bad != nil {
-					bad.Path = append(bad.Path, PathElem{Key: k.Value, Index: -1})
-					if Resolve(v).Kind != yaml.SequenceNode && len(bad.Path) == 1 {
-						bad.Line = k.Line
-					}
-				}
-				return bad == nil
-			}, 0)
-			return bad
+			return checkPairs(n, t, depth, skip, mask)
 		}
 	}
 	// A mismatch, or a case the shortcuts above do not settle: the
@@ -131,14 +113,86 @@ func checkNode(n *yaml.Node, t reflect.Type, depth int) *FieldError {
 	return decodeValue(n, t)
 }
 
+// checkPairs checks the values of mapping n against map or struct type t.
+func checkPairs(n *yaml.Node, t reflect.Type, depth int, skip []Path, mask uint64) *FieldError {
+	if !hasMergeKey(n) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if bad := checkPair(n.Content[i], n.Content[i+1], t, depth, skip, mask); bad != nil {
+				return bad
+			}
+		}
+		return nil
+	}
+	var bad *FieldError
+	forEachPair(n, func(k, v *yaml.Node) bool {
+		bad = checkPair(k, v, t, depth, skip, mask)
+		return bad == nil
+	}, 0)
+	return bad
+}
+
+// checkPair checks the value v of key k in a mapping of map or struct
+// type t.
+func checkPair(k, v *yaml.Node, t reflect.Type, depth int, skip []Path, mask uint64) *FieldError {
+	vt := t
+	if t.Kind() == reflect.Map {
+		vt = t.Elem()
+	} else {
+		ft, ok := typeInfoOf(t).fields[k.Value]
+		if !ok {
+			return nil // unknown fields are not errors
+		}
+		vt = ft
+		var child uint64
+		for i := range skip {
+			if mask&(1<<i) != 0 && depth < len(skip[i]) && skip[i][depth].Key == k.Value {
+				if depth+1 == len(skip[i]) {
+					return nil
+				}
+				child |= 1 << i
+			}
+		}
+		mask = child
+	}
+	if mask == 0 {
+		skip = nil
+	}
+	bad := checkNode(v, vt, depth+1, skip, mask)
+	if bad != nil {
+		bad.Path = append(bad.Path, PathElem{Key: k.Value, Index: -1})
+		if len(bad.Path) == 1 {
+			if rv := Resolve(v); rv != nil && rv.Kind != yaml.SequenceNode {
+				bad.Line = k.Line // the key of the bad value
+			}
+		}
+	}
+	return bad
+}
+
+// hasMergeKey reports whether mapping n has a "<<" merge key.
+func hasMergeKey(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value == "<<" && k.Tag == "!!merge" {
+			return true
+		}
+	}
+	return false
+}
+
 // decodeValue decodes n into a new t with encoding/json and returns its
 // error as a *FieldError (path reversed, relative to n).
 func decodeValue(n *yaml.Node, t reflect.Type) *FieldError {
-	data, err := ToJSON(n, 0)
-	if err != nil {
+	b := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= 1<<20 {
+			b.Reset()
+			jsonBuffers.Put(b)
+		}
+	}()
+	if err := encodeJSON(b, n, 0); err != nil {
 		return &FieldError{Line: n.Line, other: err}
 	}
-	err = json.Unmarshal(data, reflect.New(t).Interface())
+	err := json.Unmarshal(b.Bytes(), reflect.New(t).Interface())
 	if err == nil {
 		return nil
 	}
