@@ -2,11 +2,11 @@ package engine
 
 import (
 	"reflect"
+	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -44,18 +44,6 @@ func decodeObject(o *manifest.Object) error {
 	return nil
 }
 
-// builtinKinds maps the kinds of k8s.io/api to their Go types. It is
-// client-go's list put in a scheme of our own: other packages (Helm) add
-// kinds to client-go's shared scheme, and what is checked must not depend
-// on what happens to be linked in.
-var builtinKinds = sync.OnceValue(func() map[schema.GroupVersionKind]reflect.Type {
-	s := runtime.NewScheme()
-	if err := scheme.AddToScheme(s); err != nil {
-		return nil // not reached: client-go's own list
-	}
-	return s.AllKnownTypes()
-})
-
 type typeKey struct{ apiVersion, kind string }
 
 // builtinTypes caches the Go type of an apiVersion and kind, nil for
@@ -70,7 +58,12 @@ func builtinType(apiVersion, kind string) reflect.Type {
 	}
 	var t reflect.Type
 	if gv, err := schema.ParseGroupVersion(apiVersion); err == nil {
-		t = builtinKinds()[gv.WithKind(kind)]
+		// client-go's shared scheme, built at start-up anyway; others
+		// add their own kinds to it (Helm: CRDs), so only k8s.io/api's
+		// are taken, whatever happens to be linked in.
+		if kt, ok := scheme.Scheme.AllKnownTypes()[gv.WithKind(kind)]; ok && strings.HasPrefix(kt.PkgPath(), "k8s.io/api/") {
+			t = kt
+		}
 	}
 	v, _ := builtinTypes.LoadOrStore(k, t)
 	t, _ = v.(reflect.Type)
