@@ -160,14 +160,21 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 	key := fieldKey
 	if strings.HasPrefix(f.Origin, "helm ") {
 		if ref, ok := valuesNote(f.Message); ok {
+			last := ref.key[len(ref.key)-1]
+			if ref.cond && !(fx.absentFixes && last == fieldKey) {
+				// Turning the condition off fixes the finding only when
+				// the field's absence is safe, and a key of another name
+				// (debug: true) may steer more than this field.
+				return Edit{}, refuse("the field is written under the condition %s", strings.Join(ref.key, "."))
+			}
 			if !sameFile(ref.file, file) {
 				// The value comes from a values file: change it there,
 				// never the template.
-				return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
+				return valuesEdit(f, ref, fx, to, read)
 			}
 			// Already on the values line (the Action reviews Helm
 			// findings there): the key is the values key.
-			key = ref.key[len(ref.key)-1]
+			key = last
 		}
 	}
 	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {

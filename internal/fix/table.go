@@ -32,20 +32,24 @@ type fix struct {
 	// per finding instead.
 	to     string
 	choose func(f finding.Finding) string
+	// absentFixes: the rule is satisfied when the field is absent, so a
+	// Helm condition that writes it ({{ if .Values.hostNetwork }}) can
+	// be turned off instead.
+	absentFixes bool
 }
 
 // table is every one-line fix, one row per rule and field.
 var table = []fix{
-	{rule: "privileged-container", suffix: "securityContext.privileged", kind: boolKind, to: "false"},
+	{rule: "privileged-container", suffix: "securityContext.privileged", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "allow-privilege-escalation", suffix: "securityContext.allowPrivilegeEscalation", kind: boolKind, to: "false"},
 	{rule: "readonly-root-filesystem", suffix: "securityContext.readOnlyRootFilesystem", kind: boolKind, to: "true"},
 	{rule: "run-as-non-root", suffix: "securityContext.runAsNonRoot", kind: boolKind, to: "true"},
-	{rule: "host-network", suffix: "spec.hostNetwork", kind: boolKind, to: "false"},
-	{rule: "host-pid", suffix: "spec.hostPID", kind: boolKind, to: "false"},
-	{rule: "host-ipc", suffix: "spec.hostIPC", kind: boolKind, to: "false"},
-	{rule: "host-pid-ptrace", suffix: "spec.hostPID", kind: boolKind, to: "false"},
+	{rule: "host-network", suffix: "spec.hostNetwork", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-pid", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-ipc", suffix: "spec.hostIPC", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-pid-ptrace", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "automount-service-account-token", suffix: "spec.automountServiceAccountToken", kind: boolKind, to: "false"},
-	{rule: "windows-host-process", suffix: "windowsOptions.hostProcess", kind: boolKind, to: "false"},
+	{rule: "windows-host-process", suffix: "windowsOptions.hostProcess", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "host-path-writable", suffix: "volumeMounts[].readOnly", kind: boolKind, to: "true"},
 	{rule: "proc-mount-unmasked", suffix: "securityContext.procMount", kind: enumKind, to: "Default"},
 	{rule: "proc-mount-restricted", suffix: "securityContext.procMount", kind: enumKind, to: "Default"},
