@@ -131,3 +131,40 @@ func TestLintFixLeavesIgnoredFindings(t *testing.T) {
 		t.Fatalf("pod.yaml after --fix:\n%s", got)
 	}
 }
+
+// A Helm finding whose value comes from values.yaml is fixed there, not in
+// the template.
+func TestLintFixHelmValues(t *testing.T) {
+	tmpl := `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: ns
+spec:
+  hostPID: {{ .Values.hostPID }}
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+`
+	values := "hostPID: true  # debugging\nsecurityContext: {privileged: true}\n"
+	dir := writeFiles(t, map[string]string{
+		"chart/Chart.yaml":         "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"chart/templates/pod.yaml": tmpl,
+		"chart/values.yaml":        values,
+	})
+	_, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "--fix", "--fail-on", "high", ".")
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (nothing high left)\n%s", code, errOut)
+	}
+	if got := readFile(t, filepath.Join(dir, "chart/values.yaml")); got != "hostPID: false # debugging\nsecurityContext: {privileged: false}\n" {
+		t.Errorf("values.yaml after --fix:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if readFile(t, filepath.Join(dir, "chart/templates/pod.yaml")) != tmpl {
+		t.Error("the template was rewritten")
+	}
+	if !strings.Contains(errOut, "chart/values.yaml:1: hostPID: true → false\n") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
