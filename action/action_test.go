@@ -269,10 +269,14 @@ func TestValuesKeyLocations(t *testing.T) {
 		{Message: "m (list[1].y from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 		{Message: "m (templates/d.yaml line 3 of packaged chart c.tgz; list[0].x from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 		{Message: "m (nope from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
+		// The key a field is written under is the line a change touched.
+		{Message: "m (written under the condition a (set in chart/values.yaml))", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
+		// A key set with --set has no line in the repository.
+		{Message: "m (a from --set)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 	}
 	t.Chdir(dir)
 	got := reviewLocations(fs, dir)
-	want := []string{"chart/values.yaml:4", "chart/values.yaml:7", "chart/values.yaml:6", "chart/templates/d.yaml:9"}
+	want := []string{"chart/values.yaml:4", "chart/values.yaml:7", "chart/values.yaml:6", "chart/templates/d.yaml:9", "chart/values.yaml:1", "chart/templates/d.yaml:9"}
 	for i, f := range got {
 		if s := fmt.Sprintf("%s:%d", f.Location.File, f.Location.Line); s != want[i] {
 			t.Errorf("finding %d at %s, want %s", i, s, want[i])

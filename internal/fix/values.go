@@ -21,49 +21,14 @@ type valuesRef struct {
 	cond bool
 }
 
-// valuesNote reads the note Helm's locator appends to a finding's message:
-// "(securityContext.privileged from values.yaml)" or "(written under the
-// condition hostNetwork (set in values.yaml))", several joined with "; ".
+// valuesNote reads the values source the Helm locator notes in a
+// finding's message (finding.ParseValuesNote).
 func valuesNote(msg string) (valuesRef, bool) {
-	note, ok := lastGroup(msg)
+	v, ok := finding.ParseValuesNote(msg)
 	if !ok {
 		return valuesRef{}, false
 	}
-	for _, part := range strings.Split(note, "; ") {
-		if rest, ok := strings.CutPrefix(part, "written under the condition "); ok {
-			k, file, ok := strings.Cut(rest, " (set in ")
-			if ok && k != "" && strings.HasSuffix(file, ")") {
-				return valuesRef{key: splitDotted(k), file: strings.TrimSuffix(file, ")"), cond: true}, true
-			}
-			continue
-		}
-		k, file, ok := strings.Cut(part, " from ")
-		if !ok || k == "" || file == "" || strings.Contains(k, " ") {
-			continue
-		}
-		return valuesRef{key: splitDotted(k), file: file}, true
-	}
-	return valuesRef{}, false
-}
-
-// lastGroup returns the text inside the balanced parentheses that end s.
-func lastGroup(s string) (string, bool) {
-	if !strings.HasSuffix(s, ")") {
-		return "", false
-	}
-	depth := 0
-	for i := len(s) - 1; i >= 0; i-- {
-		switch s[i] {
-		case ')':
-			depth++
-		case '(':
-			depth--
-			if depth == 0 {
-				return s[i+1 : len(s)-1], true
-			}
-		}
-	}
-	return "", false
+	return valuesRef{key: splitDotted(v.Key), file: v.File, cond: v.Condition}, true
 }
 
 var dottedIndex = regexp.MustCompile(`\[(\d+)\]`)

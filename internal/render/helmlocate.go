@@ -178,12 +178,8 @@ func (l *helmLocator) Explain(p manifest.Path) string {
 	}
 	if h.values != nil {
 		if src := l.c.valuesSource(l.ch, h.values); src != "" {
-			if h.cond {
-				// Not where the value comes from: why it is written.
-				parts = append(parts, fmt.Sprintf("written under the condition %s (set in %s)", dotted(h.values), src))
-			} else {
-				parts = append(parts, fmt.Sprintf("%s from %s", dotted(h.values), src))
-			}
+			// With cond, not where the value comes from: why it is written.
+			parts = append(parts, finding.ValuesSource{Key: dotted(h.values), File: src, Condition: h.cond}.Note())
 		}
 	}
 	return strings.Join(parts, "; ")
