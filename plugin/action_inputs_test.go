@@ -104,6 +104,12 @@ func TestActionInputsTUFMirror(t *testing.T) {
 	r.commit(t, "pod")
 	srv := newFake(t, r, "")
 
+	// Without verify-images they do nothing, and the log says so.
+	env := workflowEnv(t, r, srv, map[string]string{"tuf-mirror": tuf.URL})
+	if run := runActionIn(t, r, env); !strings.Contains(run.stdout.String(), "::warning::kubectl-secure: tuf-mirror and tuf-root take effect only with verify-images") || tuf.Requests() != 0 {
+		t.Errorf("tuf-mirror without verify-images: no warning, or %d TUF requests\n%s", tuf.Requests(), run.stdout.String())
+	}
+
 	toolCache := t.TempDir()
 	inputs := map[string]string{"verify-images": "true", "fail-on": "high", "tuf-mirror": tuf.URL, "tuf-root": "sigstore/root.json"}
 	step := func() *actionRun {
