@@ -71,15 +71,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 		Short:   "Lint manifests for security problems",
 		Long:    "Lint Kubernetes manifests (files, directories, or - for standard input) and report\nfindings with the file, line and column of the field to change.\n\nExit codes: 0 nothing at or above --fail-on; 1 findings at or above it;\n2 an input could not be read or parsed, or a usage error (everything else\nis still linted and reported).",
 		Example: lintExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runOptions(o),
 	}
 	o.Output.AddFlags(cmd.Flags())
 	o.Policy.AddFlags(cmd.Flags())
