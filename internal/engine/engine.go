@@ -34,8 +34,10 @@ func (e *Engine) Run(objs []*manifest.Object) ([]Raw, []finding.InputError) {
 var rawScratch = sync.Pool{New: func() any { s := make([]Raw, 0, 64); return &s }}
 
 type objResult struct {
-	raws  []Raw
-	err   error
+	raws []Raw
+	// errs are the object's input errors (fields of the wrong type in its
+	// pod template and elsewhere), located while its node tree is whole.
+	errs  []finding.InputError
 	cache *objectCache
 }
 
@@ -97,7 +99,7 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 	res = &objResult{cache: cache}
 	defer func() {
 		if r := recover(); r != nil {
-			res.err = fmt.Errorf("internal error while checking %s: %v", o.Ref(), r)
+			res.errs = append(res.errs, inputError(o, fmt.Errorf("internal error while checking %s: %v", o.Ref(), r)))
 		}
 	}()
 	// One context per object, its output slice shared by every rule: no
@@ -122,9 +124,30 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 	res.raws = slices.Clone(ctx.out)
 	cache.workload(o)
 	if cache.err != nil {
-		res.err = cache.err
+		res.errs = append(res.errs, inputError(o, cache.err))
+	}
+	if err := decodeObject(o); err != nil {
+		res.errs = append(res.errs, inputError(o, err))
 	}
 	return res
+}
+
+// inputError places an object's error: a *DecodeError at its field,
+// located through the object's Locator (so a rendered object's error
+// points into its source), anything else at the object.
+func inputError(o *manifest.Object, err error) finding.InputError {
+	loc := o.Locate(nil)
+	var de *DecodeError
+	if errors.As(err, &de) {
+		if de.Path != nil {
+			loc = o.Locate(de.Path)
+		}
+		// In a plain file the decoder's own line is exact.
+		if de.Line > 0 && o.Locator == nil {
+			loc.Line = de.Line
+		}
+	}
+	return finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), err)}
 }
 
 // Finish checks any object not visited yet (in parallel), runs set-level
@@ -168,20 +191,7 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		out := c.results[o]
 		total += len(out.raws)
 		caches[o] = out.cache
-		if out.err != nil {
-			loc := o.Locate(nil)
-			var de *DecodeError
-			if errors.As(out.err, &de) {
-				if de.Path != nil {
-					loc = o.Locate(de.Path)
-				}
-				// In a plain file the decoder's own line is exact.
-				if de.Line > 0 && o.Locator == nil {
-					loc.Line = de.Line
-				}
-			}
-			errs = append(errs, finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), out.err)})
-		}
+		errs = append(errs, out.errs...)
 	}
 	// Set-level rules run first so that the result is allocated once, at
 	// its final size.

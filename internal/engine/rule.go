@@ -1,6 +1,7 @@
 // Package engine runs rules over manifest objects and returns findings. It
-// is pure: objects in, findings out. It imports no client-go, sigstore or
-// GitHub code; those live at the edges (cluster, imagesig, review).
+// is pure: objects in, findings out. It imports no client-go REST machinery
+// (only its scheme, the table of built-in kinds), sigstore or GitHub code;
+// those live at the edges (cluster, imagesig, review).
 package engine
 
 import (

@@ -64,6 +64,8 @@ var podTemplatePaths = []struct{ meta, spec manifest.Path }{
 	{manifest.ParsePath("template.metadata"), manifest.ParsePath("template.spec")},
 }
 
+var podMetaPath, podSpecPath = manifest.ParsePath("metadata"), manifest.ParsePath("spec")
+
 // templateKinds are the kinds whose schema has a pod template ("group/Kind").
 // Other kinds are taken as workloads only when a candidate path holds a
 // pod spec with containers: CRDs use spec.template.spec for other things
@@ -79,25 +81,9 @@ var templateKinds = map[string]bool{
 // the API server rejects) is returned with a *DecodeError saying so: what
 // is there is still linted.
 func DecodeWorkload(o *manifest.Object) (*Workload, error) {
-	var metaPath, specPath manifest.Path
-	if o.Kind == "Pod" && o.Group() == "" {
-		metaPath, specPath = manifest.ParsePath("metadata"), manifest.ParsePath("spec")
-	} else {
-		known := templateKinds[o.Group()+"/"+o.Kind]
-		for _, c := range podTemplatePaths {
-			spec := o.Get(c.spec)
-			if spec == nil {
-				continue
-			}
-			if _, cs := manifest.MapGet(spec, "containers"); cs == nil && !known {
-				continue
-			}
-			metaPath, specPath = c.meta, c.spec
-			break
-		}
-		if specPath == nil {
-			return nil, nil
-		}
+	metaPath, specPath := templatePaths(o)
+	if specPath == nil {
+		return nil, nil
 	}
 	w := &Workload{Meta: &metav1.ObjectMeta{}, Spec: &corev1.PodSpec{}, MetaPath: metaPath, SpecPath: specPath}
 	if n := o.Get(metaPath); n != nil {
@@ -132,6 +118,26 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 		return w, &DecodeError{Path: p, Msg: p.String() + ": required field is missing or empty: the pod template has no containers"}
 	}
 	return w, nil
+}
+
+// templatePaths returns where o's pod template metadata and spec are
+// written, or nils for an object without one.
+func templatePaths(o *manifest.Object) (metaPath, specPath manifest.Path) {
+	if o.Kind == "Pod" && o.Group() == "" {
+		return podMetaPath, podSpecPath
+	}
+	known := templateKinds[o.Group()+"/"+o.Kind]
+	for _, c := range podTemplatePaths {
+		spec := o.Get(c.spec)
+		if spec == nil {
+			continue
+		}
+		if _, cs := manifest.MapGet(spec, "containers"); cs == nil && !known {
+			continue
+		}
+		return c.meta, c.spec
+	}
+	return nil, nil
 }
 
 // Describe names a container for messages: `container "app"`.

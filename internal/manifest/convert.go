@@ -73,13 +73,26 @@ type FieldError struct {
 	Path Path
 	Line int
 	err  *json.UnmarshalTypeError
+	// other is a value its type's own decoding rejected (a quantity
+	// "2 GB"), when err is nil.
+	other error
 }
 
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+func (e *FieldError) Error() string { return e.message(e.Path) }
+
+func (e *FieldError) message(p Path) string {
+	if e.err == nil {
+		return fmt.Sprintf("field %s: %v", p, e.other)
+	}
+	return fmt.Sprintf("field %s: cannot use %s where %s is expected", p, aJSON(e.err.Value), jsonType(e.err.Type))
 }
 
-func (e *FieldError) Unwrap() error { return e.err }
+func (e *FieldError) Unwrap() error {
+	if e.err == nil {
+		return e.other
+	}
+	return e.err
+}
 
 // Under returns the error for a node decoded at prefix of its object:
 // the field's full path (for Object.Locate, which also finds rendered
@@ -88,7 +101,7 @@ func (e *FieldError) Unwrap() error { return e.err }
 // expected".
 func (e *FieldError) Under(prefix Path) (Path, string) {
 	full := append(append(Path{}, prefix...), e.Path...)
-	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+	return full, e.message(full)
 }
 
 // fieldError turns a JSON type error into a FieldError when the field can
@@ -407,21 +420,35 @@ func DecodeError(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s: cannot use %s where %s is expected", te.Field, aJSON(te.Value), jsonType(te.Type.String()))
+		return fmt.Sprintf("field %s: cannot use %s where %s is expected", te.Field, aJSON(te.Value), jsonType(te.Type))
 	}
 	return err.Error()
 }
 
-func jsonType(t string) string {
-	switch {
-	case strings.Contains(t, "int"):
+// jsonType names what a Go type accepts in YAML terms: "a list", not
+// "[]v1.PolicyRule".
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "an integer"
-	case t == "string":
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
 		return "a string"
-	case t == "bool":
+	case reflect.Bool:
 		return "a boolean"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list"
+	case reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
 	}
-	return t
+	return t.String()
 }
 
 // FieldLine returns the line of the field a DecodeInto error names (0

@@ -1,0 +1,99 @@
+package engine_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+	"github.com/kubectl-secure/kubectl-secure/internal/render"
+	"github.com/kubectl-secure/kubectl-secure/internal/rules"
+)
+
+// typeErrorFixture holds objects of built-in kinds with fields of the
+// wrong type outside the pod spec; each bad field's line is marked
+// `# error: <field path>`.
+const typeErrorFixture = "testdata/engine/type-errors/base/objects.yaml"
+
+// wantTypeErrors reads the marks of the fixture as "file:line: field path".
+func wantTypeErrors(t *testing.T, file string) []string {
+	t.Helper()
+	f, err := os.Open("../../" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var want []string
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if _, p, ok := strings.Cut(sc.Text(), "# error: "); ok {
+			want = append(want, fmt.Sprintf("%s:%d: field %s", file, line, p))
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s has no `# error:` marks", file)
+	}
+	return want
+}
+
+// A field of the wrong type anywhere in an object of a built-in kind is an
+// input error at its line, named by its Kubernetes path; CRDs and unknown
+// fields are not errors, and every object is still linted. It holds for
+// plain YAML, streamed through Visit (trees are slimmed right after their
+// checks) or not, and for objects rendered by kustomize, whose errors
+// point into the base file.
+func TestTypeErrorsOutsidePodSpec(t *testing.T) {
+	reg, err := rules.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wantTypeErrors(t, typeErrorFixture)
+	for _, tc := range []struct {
+		name     string
+		input    string
+		streamed bool
+	}{
+		{"plain", typeErrorFixture, false},
+		{"streamed", typeErrorFixture, true},
+		{"kustomize overlay", "testdata/engine/type-errors/overlay", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &engine.Engine{Registry: reg}
+			c := e.NewCollector()
+			opt := manifest.Options{BaseDir: "../.."}
+			if tc.streamed {
+				opt.Visit = c.Visit
+			}
+			res := render.Load([]string{"../../" + tc.input}, render.Options{Manifest: opt})
+			if len(res.Errors) > 0 || len(res.Objects) != 10 {
+				t.Fatalf("loaded %d objects (want 10), errors: %v", len(res.Objects), res.Errors)
+			}
+			raws, errs := c.Finish(res.Objects)
+			var got []string
+			for _, e := range errs {
+				// "file:line: Kind name: field path: cannot use ..."
+				fileLine, msg, _ := strings.Cut(e.Error(), ": ")
+				_, field, _ := strings.Cut(msg, ": field ")
+				path, _, _ := strings.Cut(field, ":")
+				got = append(got, fmt.Sprintf("%s: field %s", fileLine, path))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if len(errs) > 3 && !strings.HasSuffix(errs[3].Message, "field rules: cannot use a mapping where a list is expected") {
+				t.Errorf("Role error %q does not say a list is expected", errs[3].Message)
+			}
+			hostNet := false
+			for _, r := range raws {
+				hostNet = hostNet || r.RuleID() == "host-network"
+			}
+			if !hostNet {
+				t.Error("the Deployment with a bad replicas field was not linted (no host-network finding)")
+			}
+		})
+	}
+}
