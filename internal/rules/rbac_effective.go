@@ -121,7 +121,7 @@ func escalationsOf(rs *RBAC, b *Binding, sub Subject) map[string][]chainStep {
 			case "rbac-wildcard":
 				continue // what the wildcard grants is matched below
 			case "rbac-secrets-read":
-				if b.Scope() != "" && (sub.Kind != "ServiceAccount" || b.SANamespace(sub) == b.Scope()) {
+				if b.Namespaced() && (sub.Kind != "ServiceAccount" || b.SANamespace(sub) == b.Scope()) {
 					continue
 				}
 			case "rbac-csr-approval":
@@ -200,8 +200,11 @@ func rbacEscalationRule() *engine.Rule {
 							sev = e.sev
 						}
 						where := "in namespace " + b.Scope()
-						if b.Scope() == "" {
+						switch {
+						case !b.Namespaced():
 							where = "cluster-wide"
+						case b.Scope() == "":
+							where = "in the namespace the binding is applied to"
 						}
 						var chains []string
 						for _, s := range steps {

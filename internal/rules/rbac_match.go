@@ -271,7 +271,13 @@ func (b *Binding) SANamespace(s Subject) string {
 	return b.Obj.Namespace
 }
 
-// Scope is the namespace the binding grants in; "" for cluster-wide.
+// Namespaced reports a RoleBinding: it grants in one namespace, its own
+// (in a manifest without a namespace, the one it is applied to), never
+// cluster-wide.
+func (b *Binding) Namespaced() bool { return b.Obj.Kind == "RoleBinding" }
+
+// Scope is the namespace the binding grants in; "" for cluster-wide (and
+// for a RoleBinding written without a namespace: see Namespaced).
 func (b *Binding) Scope() string {
 	if b.Obj.Kind == "RoleBinding" {
 		return b.Obj.Namespace
