@@ -63,3 +63,24 @@ func TestRunAsNonRootMessages(t *testing.T) {
 		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
 	}
 }
+
+// A workload rendered by several overlays is named once, and a service
+// account written without a namespace has no "/" before its name.
+func TestEscalationMessageNamesEachWorkloadOnce(t *testing.T) {
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, filepath.Join("testdata", "rules", "rbac-subject-can-escalate", "overlays.yaml"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, r := range raws {
+		if r.RuleID() == "rbac-subject-can-escalate" {
+			got = append(got, r.Message)
+		}
+	}
+	want := []string{
+		`ServiceAccount controller (token mounted by Deployment controller) can read Secrets cluster-wide via ClusterRoleBinding controller → ClusterRole controller → rules[0] (testdata/rules/rbac-subject-can-escalate/overlays.yaml:18)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}

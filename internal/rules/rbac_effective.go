@@ -70,7 +70,7 @@ func (s chainStep) String() string {
 type subjectKey struct{ kind, namespace, name string }
 
 func (k subjectKey) String() string {
-	if k.kind == "ServiceAccount" {
+	if k.kind == "ServiceAccount" && k.namespace != "" {
 		return "ServiceAccount " + k.namespace + "/" + k.name
 	}
 	return k.kind + " " + k.name
@@ -218,11 +218,11 @@ func rbacEscalationRule() *engine.Rule {
 						if sev < finding.Critical {
 							sev++
 						}
-						shown, more := pods, ""
-						if len(shown) > 3 {
-							shown, more = shown[:3], fmt.Sprintf(" and %d more", len(pods)-3)
+						names, more := distinctNames(pods), ""
+						if len(names) > 3 {
+							names, more = names[:3], fmt.Sprintf(" and %d more", len(names)-3)
 						}
-						who += fmt.Sprintf(" (token mounted by %s%s)", namesOf(shown), more)
+						who += fmt.Sprintf(" (token mounted by %s%s)", strings.Join(names, ", "), more)
 					}
 					c.ReportSeverity(b.Obj, b.SubjectPath(sub), sev, fmt.Sprintf("%s can %s", who, strings.Join(parts, "; and ")))
 				}
