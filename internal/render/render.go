@@ -379,12 +379,27 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			if r.opt.Disabled {
 				return nil
 			}
+			// An excluded Chart.yaml or kustomization file takes its
+			// directory out of rendering (a chart entirely: its templates
+			// are not plain YAML), as the user who wrote '*.yaml' or
+			// '**/kustomization.yaml' means; a directory named on the
+			// command line is always rendered.
+			excluded := func(marker string) bool {
+				if p == arg || !filter.skip(filepath.Join(pabs, filepath.Base(marker)), false) {
+					return false
+				}
+				r.opt.logf("skipping %s: %s is excluded", p, filepath.Base(marker))
+				return true
+			}
 			if isChartDir(p) {
+				if excluded("Chart.yaml") {
+					return filepath.SkipDir
+				}
 				cabs, _ := filepath.Abs(p)
 				units = append(units, unit{kind: unitChart, path: cabs})
 				return filepath.SkipDir
 			}
-			if findKustFile(p) != "" {
+			if kf := findKustFile(p); kf != "" && !excluded(kf) {
 				kabs, _ := filepath.Abs(p)
 				kdirs = append(kdirs, kabs)
 			}
