@@ -241,6 +241,52 @@ spec:
 	})
 }
 
+// A field written in an else branch is written because the condition is
+// false: the note does not name that condition as the one it is written
+// under (an "else if" names its own).
+func TestHelmElseBranchIsNotUnderTheCondition(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "el")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: el\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nisolated: false\ndebug: true\nsc: {}\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+{{- if .Values.hostNetwork }}
+  hostNetwork: false
+{{- else }}
+  hostNetwork: true
+{{- end }}
+{{- if .Values.isolated }}
+  hostPID: false
+{{- else if .Values.debug }}
+  hostPID: true
+{{- end }}
+{{- with .Values.sc }}
+  securityContext: {}
+{{- else }}
+  hostIPC: true
+{{- end }}
+  containers:
+    - name: c
+      image: busybox:1.36
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	o := object(t, res, "Pod", "p")
+	for path, want := range map[string]string{
+		"spec.hostNetwork": "",
+		"spec.hostPID":     "written under the condition debug (set in el/values.yaml)",
+		"spec.hostIPC":     "",
+	} {
+		got := explain(o, manifest.ParsePath(path))
+		if want == "" && strings.Contains(got, "condition") || want != "" && !strings.Contains(got, want) {
+			t.Errorf("%s: explained %q, want %q", path, got, want)
+		}
+	}
+}
+
 // The values key named is the one that produced the value: the one set
 // with the highest precedence when several build it, the helper's when a
 // helper writes it.
