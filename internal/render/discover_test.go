@@ -212,3 +212,30 @@ func TestWalkExcludedMarkerFiles(t *testing.T) {
 		}
 	}
 }
+
+// A chart's templates named on the command line are one clear error
+// pointing at the chart, not a YAML syntax error per template; the
+// chart's crds/ are plain YAML and linted; --no-render reads anything.
+func TestChartTemplatesNamedDirectly(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "c", "Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write(t, filepath.Join(tmp, "c", "templates", "cm.yaml"), "{{- if .Values.x }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.x }}\n{{- end }}\n")
+	write(t, filepath.Join(tmp, "c", "templates", "sub", "cm2.yaml"), "{{ .Values.y }}\n")
+	write(t, filepath.Join(tmp, "c", "crds", "crd.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: crd\n")
+	opt := Options{Manifest: manifest.Options{BaseDir: tmp}}
+	for _, arg := range []string{"c/templates", "c/templates/cm.yaml", "c/templates/sub"} {
+		res := Load([]string{filepath.Join(tmp, arg)}, opt)
+		if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "lint the chart directory (kubectl secure lint c)") || len(res.Objects) != 0 {
+			t.Errorf("%s: errors %v, %d objects", arg, res.Errors, len(res.Objects))
+		}
+	}
+	res := Load([]string{filepath.Join(tmp, "c", "crds")}, opt)
+	noErrors(t, res)
+	if len(res.Objects) != 1 {
+		t.Errorf("crds: %d objects", len(res.Objects))
+	}
+	opt.Disabled = true
+	if res := Load([]string{filepath.Join(tmp, "c", "templates", "cm.yaml")}, opt); len(res.Errors) != 1 || strings.Contains(res.Errors[0].Message, "chart directory") {
+		t.Errorf("--no-render: %v", res.Errors)
+	}
+}

@@ -231,6 +231,21 @@ func isChartArchive(name string) bool {
 	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz")
 }
 
+// chartOfTemplate returns the chart directory when p is a chart's
+// templates/ folder or lies inside it, else "".
+func chartOfTemplate(p string) string {
+	for d := p; ; {
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		if filepath.Base(d) == "templates" && isChartDir(parent) {
+			return parent
+		}
+		d = parent
+	}
+}
+
 func isChartDir(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
 	return err == nil && st.Mode().IsRegular()
@@ -265,6 +280,11 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 		abs, err := filepath.Abs(a)
 		if err != nil {
 			errs = append(errs, finding.InputError{File: a, Message: err.Error()})
+			continue
+		}
+		if c := chartOfTemplate(abs); c != "" && !r.opt.Disabled {
+			// One clear error, not a YAML syntax error per template.
+			errs = append(errs, finding.InputError{File: a, Message: fmt.Sprintf("Helm templates of the chart %s are not plain YAML: lint the chart directory (kubectl secure lint %s)", r.display(c), r.display(c))})
 			continue
 		}
 		if !st.IsDir() {
