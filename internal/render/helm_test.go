@@ -241,6 +241,52 @@ spec:
 	})
 }
 
+// Sequence items count only the if-blocks that executed: the third rule
+// rendered is the fourth written when the third block is skipped
+// (kube-state-metrics' role, one block per collector).
+func TestHelmItemsOfSkippedBlocksAreNotCounted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ks")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: ks\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "collectors: [a, b, secrets]\n")
+	write(t, filepath.Join(dir, "templates", "role.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: r
+rules:
+{{ if has "a" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - a
+  verbs: ["list"]
+{{ end -}}
+{{ if has "nope" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - nope
+  verbs: ["list"]
+{{ end -}}
+{{ if has "b" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - b
+  verbs: ["list"]
+{{ end -}}
+{{ if has "secrets" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - secrets
+  verbs: ["list"]
+{{ end -}}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"ClusterRole", "r", "rules[1].resources[0]", "ks/templates/role.yaml:21:3", ""},
+		{"ClusterRole", "r", "rules[2].resources[0]", "ks/templates/role.yaml:27:3", ""},
+		{"ClusterRole", "r", "rules[2].verbs", "ks/templates/role.yaml:28:3", ""},
+	})
+}
+
 // A field written in an else branch is written because the condition is
 // false: the note does not name that condition as the one it is written
 // under (an "else if" names its own).
