@@ -76,7 +76,7 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type))
 }
 
 func (e *FieldError) Unwrap() error { return e.err }
@@ -88,7 +88,7 @@ func (e *FieldError) Unwrap() error { return e.err }
 // expected".
 func (e *FieldError) Under(prefix Path) (Path, string) {
 	full := append(append(Path{}, prefix...), e.Path...)
-	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type.String()))
+	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type))
 }
 
 // fieldError turns a JSON type error into a FieldError when the field can
@@ -110,6 +110,14 @@ func fieldError(root *yaml.Node, err error) error {
 		n = Resolve(n)
 		if n == nil {
 			return false
+		}
+		if n.Kind == yaml.SequenceNode && i == len(keys) && te.Value == "array" && te.Type.Kind() != reflect.Slice && te.Type.Kind() != reflect.Array {
+			// The list itself is the bad value (securityContext: [1]),
+			// not one of its items.
+			if line == 0 {
+				found, line = p, n.Line
+			}
+			return true
 		}
 		if n.Kind == yaml.SequenceNode {
 			for j, c := range n.Content {
@@ -146,7 +154,7 @@ func fieldError(root *yaml.Node, err error) error {
 			return false
 		}
 		if visit(v, i+1, p.Key(keys[i])) {
-			if len(found) == len(p)+1 && k != nil && Resolve(v).Kind != yaml.SequenceNode {
+			if len(found) == len(p)+1 && k != nil && (Resolve(v).Kind != yaml.SequenceNode || te.Value == "array") {
 				line = k.Line // the key of the bad value
 			}
 			return true
@@ -407,21 +415,47 @@ func DecodeError(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s: cannot use %s where %s is expected", te.Field, aJSON(te.Value), jsonType(te.Type.String()))
+		return fmt.Sprintf("field %s: cannot use %s where %s is expected", te.Field, aJSON(te.Value), jsonType(te.Type))
 	}
 	return err.Error()
 }
 
-func jsonType(t string) string {
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := t.String()
 	switch {
-	case strings.Contains(t, "int"):
+	case strings.HasSuffix(name, "IntOrString"):
+		return "an integer or a string"
+	case strings.HasSuffix(name, "Quantity"):
+		return "a quantity (a string or a number)"
+	case strings.HasSuffix(name, ".Time") || strings.HasSuffix(name, ".MicroTime"):
+		return "a timestamp"
+	}
+	// By kind, not name: v1.Protocol is a string, v1.Container a mapping.
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "an integer"
-	case t == "string":
+	case reflect.String:
 		return "a string"
-	case t == "bool":
+	case reflect.Bool:
 		return "a boolean"
 	}
-	return t
+	return name
 }
 
 // FieldLine returns the line of the field a DecodeInto error names (0
