@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // ErrAliasBudget is returned when expanding aliases would produce more
@@ -73,13 +74,21 @@ type FieldError struct {
 	Path Path
 	Line int
 	err  *json.UnmarshalTypeError
+	// quantity is set instead of err for a value that is not a quantity.
+	quantity error
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("field %s: cannot use %s where %s is expected", e.Path, aJSON(e.err.Value), jsonType(e.err.Type))
+	_, msg := e.Under(nil)
+	return msg
 }
 
-func (e *FieldError) Unwrap() error { return e.err }
+func (e *FieldError) Unwrap() error {
+	if e.quantity != nil {
+		return e.quantity
+	}
+	return e.err
+}
 
 // Under returns the error for a node decoded at prefix of its object:
 // the field's full path (for Object.Locate, which also finds rendered
@@ -88,6 +97,9 @@ func (e *FieldError) Unwrap() error { return e.err }
 // expected".
 func (e *FieldError) Under(prefix Path) (Path, string) {
 	full := append(append(Path{}, prefix...), e.Path...)
+	if e.quantity != nil {
+		return full, fmt.Sprintf("field %s: not a quantity (e.g. 500m, 1.5, 64Mi, 2Gi)", full)
+	}
 	return full, fmt.Sprintf("field %s: cannot use %s where %s is expected", full, aJSON(e.err.Value), jsonType(e.err.Type))
 }
 
@@ -99,6 +111,13 @@ func (e *FieldError) Under(prefix Path) (Path, string) {
 // wins.
 func fieldError(root *yaml.Node, err error) error {
 	var te *json.UnmarshalTypeError
+	if errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric) {
+		// A quantity's own error names no field: find the value.
+		if p, line := badQuantity(root, nil); line > 0 {
+			return &FieldError{Path: p, Line: line, quantity: err}
+		}
+		return err
+	}
 	if !errors.As(err, &te) || te.Field == "" {
 		return err
 	}
@@ -165,6 +184,45 @@ func fieldError(root *yaml.Node, err error) error {
 		return &FieldError{Path: found, Line: line, err: te}
 	}
 	return err
+}
+
+// quantityParents are the mappings whose values are quantities
+// (resources.limits, ResourceQuota hard, …).
+var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": true, "overhead": true, "capacity": true, "allocatable": true}
+
+// badQuantity finds the first scalar written where a quantity belongs
+// that does not parse as one.
+func badQuantity(n *yaml.Node, p Path) (Path, int) {
+	n = Resolve(n)
+	if n == nil {
+		return nil, 0
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for j, c := range n.Content {
+			if q, line := badQuantity(c, p.Item(j, ScalarString(Resolve(c), "name"))); line > 0 {
+				return q, line
+			}
+		}
+	case yaml.MappingNode:
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, v := n.Content[j], Resolve(n.Content[j+1])
+			if v == nil {
+				continue
+			}
+			under := len(p) > 0 && quantityParents[p[len(p)-1].Key] || k.Value == "sizeLimit"
+			if under && v.Kind == yaml.ScalarNode {
+				if _, err := resource.ParseQuantity(v.Value); err != nil {
+					return p.Key(k.Value), k.Line
+				}
+				continue
+			}
+			if q, line := badQuantity(v, p.Key(k.Value)); line > 0 {
+				return q, line
+			}
+		}
+	}
+	return nil, 0
 }
 
 // jsonKind is the JSON kind of a node as encoding/json names it in type

@@ -390,6 +390,15 @@ func TestDecodeErrorNamesYAMLShapes(t *testing.T) {
 			t.Errorf("%q: %q, want %q", src, got, want)
 		}
 	}
+	// A value that is not a quantity is named with its line.
+	var q yaml.Node
+	if err := yaml.Unmarshal([]byte("containers:\n  - name: a\n    resources:\n      limits:\n        memory: 1Gi\n        cpu: abc\n"), &q); err != nil {
+		t.Fatal(err)
+	}
+	err := DecodeInto(q.Content[0], &corev1.PodSpec{})
+	if got := DecodeError(err); got != "field containers[0].resources.limits.cpu: not a quantity (e.g. 500m, 1.5, 64Mi, 2Gi)" || FieldLine(q.Content[0], err) != 6 {
+		t.Errorf("quantity: %q at line %d", got, FieldLine(q.Content[0], err))
+	}
 	// A list where a mapping belongs is found at its key's line.
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte("hostNetwork: true\nsecurityContext:\n  - 1\n"), &doc); err != nil {
