@@ -133,6 +133,42 @@ func TestReadInputs(t *testing.T) {
 	}
 }
 
+// exclude splits like values (gitignore patterns hold no commas);
+// tuf-mirror, tuf-root and no-gitignore become lint's flags; the TUF
+// cache follows the runner unless the workflow moved it.
+func TestReadInputsExcludeAndTUF(t *testing.T) {
+	env := map[string]string{
+		"INPUT_EXCLUDE": "examples/, **/profiles/*.yaml\n\nmake/\n", "INPUT_NO-GITIGNORE": "true",
+		"INPUT_TUF-MIRROR": "https://tuf.internal.example", "INPUT_TUF-ROOT": "sigstore/root.json",
+		"RUNNER_TOOL_CACHE": "/opt/hostedtoolcache", "RUNNER_TEMP": "/home/runner/work/_temp",
+	}
+	gha := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }))
+	in, err := ReadInputs(gha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(in.LintArgs(), " ")
+	want := "--fail-on high --min-severity low --tuf-mirror https://tuf.internal.example --tuf-root sigstore/root.json --tuf-cache /opt/hostedtoolcache/kubectl-secure/tuf --exclude examples/ --exclude **/profiles/*.yaml --exclude make/ --no-gitignore -- ."
+	if args != want {
+		t.Errorf("lint args\n got %q\nwant %q", args, want)
+	}
+	for _, c := range []struct{ unset, set, want string }{
+		{"RUNNER_TOOL_CACHE", "", "/home/runner/work/_temp/kubectl-secure/tuf"},
+		{"RUNNER_TEMP", "", ""},
+		{"", "/cache/tuf", "/cache/tuf"},
+	} {
+		delete(env, c.unset)
+		env["KUBECTL_SECURE_TUF_CACHE"] = c.set
+		if in, _ := ReadInputs(gha); in.TUFCache != c.want {
+			t.Errorf("without %s: TUF cache %q, want %q", c.unset, in.TUFCache, c.want)
+		}
+	}
+	env["INPUT_NO-GITIGNORE"] = "on"
+	if _, err := ReadInputs(gha); err == nil || !strings.Contains(err.Error(), "no-gitignore") {
+		t.Errorf("no-gitignore: on: %v", err)
+	}
+}
+
 func TestParsePatch(t *testing.T) {
 	patch := "@@ -1,4 +1,5 @@\n a\n-b\n+B\n+B2\n c\n d\n@@ -10 +11,2 @@ func\n-x\n+y\n+z\n\\ No newline at end of file"
 	fd, err := ParsePatch("f.yaml", patch)
