@@ -214,7 +214,11 @@ func rbacEscalationRule() *engine.Rule {
 					}
 					k := keyOf(b, sub)
 					who := k.String()
-					if pods := mounted[k]; k.kind == "ServiceAccount" && len(pods) > 0 {
+					pods := mounted[k]
+					if own := sameUnit(b.Obj, pods); len(own) > 0 {
+						pods = own // not another install variant's workloads
+					}
+					if k.kind == "ServiceAccount" && len(pods) > 0 {
 						if sev < finding.Critical {
 							sev++
 						}
