@@ -75,7 +75,8 @@ func (r *renderer) loadUserValues() *userValues {
 	for _, vf := range h.ValuesFiles {
 		data, err := readLocal(vf)
 		if err != nil {
-			uv.err = fmt.Errorf("reading values file %s: %w", vf, err)
+			// Reported against the values file, like its syntax errors.
+			uv.err = &posError{file: vf, msg: fmt.Sprintf("reading values file %s: %v", vf, err)}
 			return uv
 		}
 		m := map[string]any{}

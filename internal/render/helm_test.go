@@ -160,6 +160,10 @@ func TestHelmValuesFileMissing(t *testing.T) {
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "reading values file /nonexistent/values.yaml") {
 		t.Fatalf("errors = %v", res.Errors)
 	}
+	// Reported against the values file, not the chart's Chart.yaml.
+	if f := res.Errors[0].File; !strings.HasSuffix(f, "nonexistent/values.yaml") {
+		t.Errorf("reported against %s", f)
+	}
 }
 
 func write(t testing.TB, p, s string) {
