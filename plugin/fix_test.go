@@ -168,3 +168,45 @@ spec:
 		t.Errorf("stderr:\n%s", errOut)
 	}
 }
+
+// --fix turns a mounted token off only when nothing binds the account: a
+// pod whose token carries permissions (a controller) may call the API, and
+// a fix that breaks it is no fix.
+func TestLintFixKeepsTokensThatCarryPermissions(t *testing.T) {
+	pod := func(sa string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + sa + `
+  namespace: ops
+spec:
+  serviceAccountName: ` + sa + `
+  automountServiceAccountToken: true
+  containers:
+    - name: app
+      image: nginx:1.27
+`
+	}
+	dir := writeFiles(t, map[string]string{
+		"bound.yaml": pod("controller") + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: controller
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+  - {kind: ServiceAccount, name: controller, namespace: ops}
+`,
+		"unbound.yaml": pod("idle"),
+	})
+	out, errOut, _ := run(t, dir, "", nil, "lint", "--no-config", "--fix", "--fail-on", "none", "-o", "json", ".")
+	if got := readFile(t, filepath.Join(dir, "bound.yaml")); !strings.Contains(got, "automountServiceAccountToken: true") {
+		t.Errorf("the powerful account's token was turned off:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if got := readFile(t, filepath.Join(dir, "unbound.yaml")); !strings.Contains(got, "automountServiceAccountToken: false") {
+		t.Errorf("the unbound account's token was not turned off:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if !strings.Contains(out, `"automount-service-account-token"`) {
+		t.Errorf("the critical finding must remain in the report:\n%s", out)
+	}
+}

@@ -61,6 +61,9 @@ func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error)
 	if !ok {
 		return Edit{}, refuse("rule %s at %q has no fix data", f.RuleID, f.Path)
 	}
+	if fx.safe != nil && !fx.safe(f) {
+		return Edit{}, refuse("the fix of %s is not safe for this finding", f.RuleID)
+	}
 	file := f.Location.File
 	if !onDisk(file) {
 		return Edit{}, refuse("%q is not a file on disk", file)

@@ -36,6 +36,10 @@ type fix struct {
 	// Helm condition that writes it ({{ if .Values.hostNetwork }}) can
 	// be turned off instead.
 	absentFixes bool
+	// safe, when set, says whether the fix is safe for this finding;
+	// where it is not, no edit is offered (a one-click change that breaks
+	// the workload is no fix).
+	safe func(f finding.Finding) bool
 }
 
 // table is every one-line fix, one row per rule and field.
@@ -48,7 +52,11 @@ var table = []fix{
 	{rule: "host-pid", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "host-ipc", suffix: "spec.hostIPC", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "host-pid-ptrace", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
-	{rule: "automount-service-account-token", suffix: "spec.automountServiceAccountToken", kind: boolKind, to: "false"},
+	// Only where the account has no binding: a pod whose token carries
+	// permissions may be calling the API (a controller), and turning the
+	// token off would break it; that needs a person, not a suggestion.
+	{rule: "automount-service-account-token", suffix: "spec.automountServiceAccountToken", kind: boolKind, to: "false",
+		safe: func(f finding.Finding) bool { return strings.Contains(f.Message, rules.NoRoleBinding) }},
 	{rule: "windows-host-process", suffix: "windowsOptions.hostProcess", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "host-path-writable", suffix: "volumeMounts[].readOnly", kind: boolKind, to: "true"},
 	{rule: "proc-mount-unmasked", suffix: "securityContext.procMount", kind: enumKind, to: "Default"},
