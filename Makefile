@@ -55,10 +55,14 @@ test-go:
 fuzz-short:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzFastYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzFromJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/fix
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(LONGFUZZ) ./internal/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzFastYAML$$' -fuzztime $(LONGFUZZ) ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzFromJSON$$' -fuzztime $(LONGFUZZ) ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzRewrite$$' -fuzztime $(LONGFUZZ) ./internal/fix
 
 lint: vet tidy-check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

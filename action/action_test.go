@@ -133,6 +133,42 @@ func TestReadInputs(t *testing.T) {
 	}
 }
 
+// exclude splits like values (gitignore patterns hold no commas);
+// tuf-mirror, tuf-root and no-gitignore become lint's flags; the TUF
+// cache follows the runner unless the workflow moved it.
+func TestReadInputsExcludeAndTUF(t *testing.T) {
+	env := map[string]string{
+		"INPUT_EXCLUDE": "examples/, **/profiles/*.yaml\n\nmake/\n", "INPUT_NO-GITIGNORE": "true",
+		"INPUT_TUF-MIRROR": "https://tuf.internal.example", "INPUT_TUF-ROOT": "sigstore/root.json",
+		"RUNNER_TOOL_CACHE": "/opt/hostedtoolcache", "RUNNER_TEMP": "/home/runner/work/_temp",
+	}
+	gha := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }))
+	in, err := ReadInputs(gha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(in.LintArgs(), " ")
+	want := "--fail-on high --min-severity low --tuf-mirror https://tuf.internal.example --tuf-root sigstore/root.json --tuf-cache /opt/hostedtoolcache/kubectl-secure/tuf --exclude examples/ --exclude **/profiles/*.yaml --exclude make/ --no-gitignore -- ."
+	if args != want {
+		t.Errorf("lint args\n got %q\nwant %q", args, want)
+	}
+	for _, c := range []struct{ unset, set, want string }{
+		{"RUNNER_TOOL_CACHE", "", "/home/runner/work/_temp/kubectl-secure/tuf"},
+		{"RUNNER_TEMP", "", ""},
+		{"", "/cache/tuf", "/cache/tuf"},
+	} {
+		delete(env, c.unset)
+		env["KUBECTL_SECURE_TUF_CACHE"] = c.set
+		if in, _ := ReadInputs(gha); in.TUFCache != c.want {
+			t.Errorf("without %s: TUF cache %q, want %q", c.unset, in.TUFCache, c.want)
+		}
+	}
+	env["INPUT_NO-GITIGNORE"] = "on"
+	if _, err := ReadInputs(gha); err == nil || !strings.Contains(err.Error(), "no-gitignore") {
+		t.Errorf("no-gitignore: on: %v", err)
+	}
+}
+
 func TestParsePatch(t *testing.T) {
 	patch := "@@ -1,4 +1,5 @@\n a\n-b\n+B\n+B2\n c\n d\n@@ -10 +11,2 @@ func\n-x\n+y\n+z\n\\ No newline at end of file"
 	fd, err := ParsePatch("f.yaml", patch)
@@ -269,10 +305,14 @@ func TestValuesKeyLocations(t *testing.T) {
 		{Message: "m (list[1].y from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 		{Message: "m (templates/d.yaml line 3 of packaged chart c.tgz; list[0].x from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 		{Message: "m (nope from chart/values.yaml)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
+		// The key a field is written under is the line a change touched.
+		{Message: "m (written under the condition a (set in chart/values.yaml))", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
+		// A key set with --set has no line in the repository.
+		{Message: "m (a from --set)", Origin: "helm chart chart", Location: finding.Location{File: "chart/templates/d.yaml", Line: 9}},
 	}
 	t.Chdir(dir)
 	got := reviewLocations(fs, dir)
-	want := []string{"chart/values.yaml:4", "chart/values.yaml:7", "chart/values.yaml:6", "chart/templates/d.yaml:9"}
+	want := []string{"chart/values.yaml:4", "chart/values.yaml:7", "chart/values.yaml:6", "chart/templates/d.yaml:9", "chart/values.yaml:1", "chart/templates/d.yaml:9"}
 	for i, f := range got {
 		if s := fmt.Sprintf("%s:%d", f.Location.File, f.Location.Line); s != want[i] {
 			t.Errorf("finding %d at %s, want %s", i, s, want[i])

@@ -7,6 +7,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/report"
 )
 
 // GitHub shows at most this many annotations of one level from one step,
@@ -15,17 +16,6 @@ const (
 	AnnotationsPerLevel = 10
 	AnnotationsPerJob   = 50
 )
-
-// level is the annotation command of a severity.
-func level(s finding.Severity) string {
-	switch s {
-	case finding.Critical, finding.High:
-		return "error"
-	case finding.Low:
-		return "notice"
-	}
-	return "warning"
-}
 
 // Annotate writes annotations for input errors first, then the findings
 // most severe first, within GitHub's limits. It returns how many were
@@ -54,7 +44,7 @@ func Annotate(gha *githubactions.Action, findings []finding.Finding, errs []find
 		}
 	}
 	for _, f := range sortBySeverity(findings) {
-		lvl := level(f.Severity)
+		lvl := report.AnnotationLevel(f.Severity)
 		if !take(lvl) {
 			continue
 		}

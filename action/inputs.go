@@ -2,10 +2,13 @@ package action
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/imagesig"
 )
 
 // FilterMode says which findings a pull request's review keeps; the names
@@ -35,13 +38,22 @@ type Inputs struct {
 	MinSeverity       string
 	KubernetesVersion string
 	VerifyImages      bool
-	Token             string
-	Review            bool
-	FilterMode        FilterMode
-	MaxComments       int
-	Annotations       bool
-	SARIFFile         string
-	Summary           bool
+	// TUFMirror and TUFRoot are lint's --tuf-mirror and --tuf-root.
+	TUFMirror, TUFRoot string
+	// TUFCache is not an input: the verified TUF metadata are kept where
+	// the job's later steps (and, on self-hosted runners, later jobs) find
+	// them (see tufCacheDir).
+	TUFCache string
+	// Exclude are lint's --exclude patterns (gitignore syntax).
+	Exclude     []string
+	NoGitignore bool
+	Token       string
+	Review      bool
+	FilterMode  FilterMode
+	MaxComments int
+	Annotations bool
+	SARIFFile   string
+	Summary     bool
 	// Version is read by the install step; the runtime only reports it.
 	Version string
 }
@@ -66,6 +78,10 @@ var inputs = []input{
 	{"min-severity", "low", func(in *Inputs, v string) error { in.MinSeverity = v; return nil }},
 	{"kubernetes-version", "", func(in *Inputs, v string) error { in.KubernetesVersion = v; return nil }},
 	{"verify-images", "false", boolInput(func(in *Inputs) *bool { return &in.VerifyImages })},
+	{"tuf-mirror", "", func(in *Inputs, v string) error { in.TUFMirror = v; return nil }},
+	{"tuf-root", "", func(in *Inputs, v string) error { in.TUFRoot = v; return nil }},
+	{"exclude", "", func(in *Inputs, v string) error { in.Exclude = splitList(v, true); return nil }},
+	{"no-gitignore", "false", boolInput(func(in *Inputs) *bool { return &in.NoGitignore })},
 	{"github-token", "", func(in *Inputs, v string) error { in.Token = v; return nil }},
 	{"review", "true", boolInput(func(in *Inputs) *bool { return &in.Review })},
 	{"filter-mode", string(FilterAdded), func(in *Inputs, v string) error {
@@ -138,6 +154,7 @@ func ReadInputs(gha *githubactions.Action) (*Inputs, error) {
 			bad = append(bad, fmt.Sprintf("input %s: %q: %v", d.name, v, err))
 		}
 	}
+	in.TUFCache = tufCacheDir(gha.Getenv)
 	if len(bad) > 0 {
 		return in, fmt.Errorf("%s", strings.Join(bad, "; "))
 	}
@@ -150,6 +167,7 @@ func (in *Inputs) LintArgs() []string {
 	args := []string{"--fail-on", in.FailOn, "--min-severity", in.MinSeverity}
 	for _, f := range [...]struct{ flag, v string }{
 		{"--config", in.Config}, {"--baseline", in.Baseline}, {"--kubernetes-version", in.KubernetesVersion},
+		{"--tuf-mirror", in.TUFMirror}, {"--tuf-root", in.TUFRoot}, {"--tuf-cache", in.TUFCache},
 	} {
 		if f.v != "" {
 			args = append(args, f.flag, f.v)
@@ -161,10 +179,32 @@ func (in *Inputs) LintArgs() []string {
 	for _, s := range in.Set {
 		args = append(args, "--set", s)
 	}
+	for _, e := range in.Exclude {
+		args = append(args, "--exclude", e)
+	}
+	if in.NoGitignore {
+		args = append(args, "--no-gitignore")
+	}
 	if in.VerifyImages {
 		args = append(args, "--verify-images")
 	}
 	return append(args, "--", in.Path)
+}
+
+// tufCacheDir is the TUF metadata cache of a run on a runner: the
+// user's KUBECTL_SECURE_TUF_CACHE, else next to the installed binary in
+// the runner's tool cache, else in $RUNNER_TEMP (kept for the job's
+// steps). Empty off a runner: lint's own default.
+func tufCacheDir(getenv func(string) string) string {
+	if d := getenv(imagesig.TUFCacheEnv); d != "" {
+		return d
+	}
+	for _, v := range []string{"RUNNER_TOOL_CACHE", "RUNNER_TEMP"} {
+		if d := getenv(v); d != "" {
+			return filepath.Join(d, "kubectl-secure", "tuf")
+		}
+	}
+	return ""
 }
 
 // splitList splits a multi-line input; commas also separate when

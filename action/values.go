@@ -3,7 +3,6 @@ package action
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,11 +12,11 @@ import (
 )
 
 // A Helm finding is located in its template, and its message names the
-// values key it came from, e.g. "(hostNetwork from chart/values.yaml)"
-// (after other notes: "(… of packaged chart c.tgz; image.tag from v.yaml)").
-// A pull request that changes that key changes the values file, not the
-// template: the review puts the finding on the key's line there.
-var valuesRE = regexp.MustCompile(`(?:\(|; )([A-Za-z0-9_.\[\]-]+) from ([^()\s;]+\.ya?ml)\)`)
+// values key it came from (finding.ParseValuesNote), e.g. "(hostNetwork
+// from chart/values.yaml)", or the key it is written under ("written under
+// the condition hostNetwork (set in chart/values.yaml)"). A pull request
+// that changes that key changes the values file, not the template: the
+// review puts the finding on the key's line there.
 
 // reviewLocations returns the findings with each Helm finding that came
 // from a values key moved to the key's line in the values file (when the
@@ -28,21 +27,26 @@ func reviewLocations(fs []finding.Finding, workspace string) []finding.Finding {
 	docs := map[string]*yaml.Node{}
 	for i := range out {
 		f := &out[i]
-		m := valuesRE.FindStringSubmatch(f.Message)
-		if m == nil || !strings.HasPrefix(f.Origin, "helm") {
+		v, ok := finding.ParseValuesNote(f.Message)
+		if !ok || !strings.HasPrefix(f.Origin, "helm") || !isYAMLFile(v.File) {
 			continue
 		}
-		file := RepoPath(m[2], workspace)
+		file := RepoPath(v.File, workspace)
 		doc, ok := docs[file]
 		if !ok {
 			doc = readYAML(filepath.Join(workspace, filepath.FromSlash(file)))
 			docs[file] = doc
 		}
-		if n := lookup(doc, m[1]); n != nil {
+		if n := lookup(doc, v.Key); n != nil {
 			f.Location = finding.Location{File: file, Line: n.Line, Column: n.Column}
 		}
 	}
 	return out
+}
+
+// isYAMLFile tells a values file from a flag (--set) as the source.
+func isYAMLFile(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
 
 func readYAML(path string) *yaml.Node {

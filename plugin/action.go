@@ -47,6 +47,9 @@ func runAction(ctx context.Context, streams genericiooptions.IOStreams, getenv E
 	if err != nil {
 		return actionUsage(gha, err)
 	}
+	if !in.VerifyImages && (in.TUFMirror != "" || in.TUFRoot != "") {
+		gha.Warningf("kubectl-secure: tuf-mirror and tuf-root take effect only with verify-images: true")
+	}
 
 	o := NewLintOptions(streams, getenv)
 	fs := pflag.NewFlagSet("action", pflag.ContinueOnError)

@@ -131,3 +131,82 @@ func TestLintFixLeavesIgnoredFindings(t *testing.T) {
 		t.Fatalf("pod.yaml after --fix:\n%s", got)
 	}
 }
+
+// A Helm finding whose value comes from values.yaml is fixed there, not in
+// the template.
+func TestLintFixHelmValues(t *testing.T) {
+	tmpl := `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: ns
+spec:
+  hostPID: {{ .Values.hostPID }}
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+`
+	values := "hostPID: true  # debugging\nsecurityContext: {privileged: true}\n"
+	dir := writeFiles(t, map[string]string{
+		"chart/Chart.yaml":         "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"chart/templates/pod.yaml": tmpl,
+		"chart/values.yaml":        values,
+	})
+	_, errOut, code := run(t, dir, "", nil, "lint", "--no-config", "--fix", "--fail-on", "high", ".")
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (nothing high left)\n%s", code, errOut)
+	}
+	if got := readFile(t, filepath.Join(dir, "chart/values.yaml")); got != "hostPID: false # debugging\nsecurityContext: {privileged: false}\n" {
+		t.Errorf("values.yaml after --fix:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if readFile(t, filepath.Join(dir, "chart/templates/pod.yaml")) != tmpl {
+		t.Error("the template was rewritten")
+	}
+	if !strings.Contains(errOut, "chart/values.yaml:1: hostPID: true → false\n") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+// --fix turns a mounted token off only when nothing binds the account: a
+// pod whose token carries permissions (a controller) may call the API, and
+// a fix that breaks it is no fix.
+func TestLintFixKeepsTokensThatCarryPermissions(t *testing.T) {
+	pod := func(sa string) string {
+		return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ` + sa + `
+  namespace: ops
+spec:
+  serviceAccountName: ` + sa + `
+  automountServiceAccountToken: true
+  containers:
+    - name: app
+      image: nginx:1.27
+`
+	}
+	dir := writeFiles(t, map[string]string{
+		"bound.yaml": pod("controller") + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: controller
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+  - {kind: ServiceAccount, name: controller, namespace: ops}
+`,
+		"unbound.yaml": pod("idle"),
+	})
+	out, errOut, _ := run(t, dir, "", nil, "lint", "--no-config", "--fix", "--fail-on", "none", "-o", "json", ".")
+	if got := readFile(t, filepath.Join(dir, "bound.yaml")); !strings.Contains(got, "automountServiceAccountToken: true") {
+		t.Errorf("the powerful account's token was turned off:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if got := readFile(t, filepath.Join(dir, "unbound.yaml")); !strings.Contains(got, "automountServiceAccountToken: false") {
+		t.Errorf("the unbound account's token was not turned off:\n%s\nstderr:\n%s", got, errOut)
+	}
+	if !strings.Contains(out, `"automount-service-account-token"`) {
+		t.Errorf("the critical finding must remain in the report:\n%s", out)
+	}
+}

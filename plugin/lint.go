@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-secure/kubectl-secure/internal/cluster"
 	"github.com/kubectl-secure/kubectl-secure/internal/config"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -70,15 +71,7 @@ func NewCmdLint(streams genericiooptions.IOStreams, getenv Env) *cobra.Command {
 		Short:   "Lint manifests for security problems",
 		Long:    "Lint Kubernetes manifests (files, directories, or - for standard input) and report\nfindings with the file, line and column of the field to change.\n\nExit codes: 0 nothing at or above --fail-on; 1 findings at or above it;\n2 an input could not be read or parsed, or a usage error (everything else\nis still linted and reported).",
 		Example: lintExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runOptions(o),
 	}
 	o.Output.AddFlags(cmd.Flags())
 	o.Policy.AddFlags(cmd.Flags())
@@ -200,8 +193,10 @@ func finish(streams genericiooptions.IOStreams, getenv Env, output OutputFlags, 
 
 // completePolicy reads the config file (flag, env, or discovered) and
 // validates the policy flags against it; extra documents rules whose
-// findings the source makes itself (scan's).
+// findings the source makes itself (scan's). The config file is shared by
+// every command, so it may also name the rules only scan has.
 func completePolicy(f *PolicyFlags, getenv Env, extra ...finding.RuleInfo) (*pipeline.Policy, error) {
+	configOnly := cluster.Rules()
 	reg, err := pipeline.NewRegistry()
 	if err != nil {
 		return nil, err
@@ -212,12 +207,13 @@ func completePolicy(f *PolicyFlags, getenv Env, extra ...finding.RuleInfo) (*pip
 		if file == "" {
 			file = getenv(EnvConfig)
 		}
-		if cfg, err = pipeline.LoadConfig(file, ".", reg, extra...); err != nil {
+		if cfg, err = pipeline.LoadConfig(file, ".", reg, append(extra, configOnly...)...); err != nil {
 			return nil, runError(err)
 		}
 	}
 	in := f.Input()
 	in.ExtraRules = extra
+	in.ConfigOnlyRules = configOnly
 	p, err := pipeline.NewPolicy(reg, cfg, in)
 	return p, runError(err)
 }

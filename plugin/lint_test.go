@@ -368,3 +368,25 @@ spec:
 		t.Errorf("want the error at pod.yaml:14 naming spec.volumes[1].fc.lun; stderr:\n%s", errOut)
 	}
 }
+
+// One config file serves lint and scan: it may name scan's own rules,
+// which lint accepts there (and does not run), while lint's command line
+// still refuses them.
+func TestLintAcceptsScanRulesInSharedConfig(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		".kubectl-secure.yaml": "rules:\n  disable: [running-image-drift]\n  severity:\n    running-image-no-digest: low\n",
+		"priv.yaml":            privPod,
+	})
+	out, errOut, code := run(t, dir, "", nil, "lint", "priv.yaml")
+	if code != 1 || !strings.Contains(out, "privileged-container") {
+		t.Errorf("shared config: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	_, errOut, code = run(t, dir, "", nil, "lint", "--disable", "running-image-drift", "priv.yaml")
+	if code != 2 || !strings.Contains(errOut, "unknown rule") {
+		t.Errorf("--disable of a scan-only rule on lint: exit %d, stderr:\n%s", code, errOut)
+	}
+	_, errOut, code = run(t, dir, "", map[string]string{}, "lint", "--config", writeFiles(t, map[string]string{"c.yaml": "rules:\n  disable: [no-such-rule]\n"})+"/c.yaml", "priv.yaml")
+	if code != 2 || !strings.Contains(errOut, "no-such-rule") {
+		t.Errorf("unknown rule in config: exit %d, stderr:\n%s", code, errOut)
+	}
+}

@@ -38,15 +38,7 @@ func NewCmdRules(streams genericiooptions.IOStreams) *cobra.Command {
   # Rationale, remediation and references of one rule
   kubectl secure rules privileged-container`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runOptions(o),
 	}
 	cmd.Flags().StringVar(&o.Tag, "tag", "", "list only rules with this tag (e.g. pss:baseline)")
 	return cmd

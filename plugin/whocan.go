@@ -73,15 +73,7 @@ func NewCmdWhoCan(streams genericiooptions.IOStreams, getenv Env) *cobra.Command
 			"Exit codes: 0 answered (even with no subject); 2 nothing could be read from the\n" +
 			"cluster, an input file could not be read, or a usage error.",
 		Example: whoCanExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runOptions(o),
 	}
 	o.Kube.AddFlags(cmd.Flags())
 	cmd.Flags().Lookup("namespace").Usage = "only grants that hold in this namespace (ClusterRoleBindings and its RoleBindings)"

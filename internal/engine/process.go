@@ -217,9 +217,16 @@ func (Dedupe) Process(in []Raw) ([]Raw, int) {
 
 // dedupeRun decides which of the findings at one position to keep.
 func dedupeRun(run []Raw) []bool {
+	// An origin's findings of a group, each an object's field: the same
+	// field of another object, or of one object at another index (a Helm
+	// range writing several env entries from one line), is another.
+	type field struct {
+		obj  objectKey
+		path string
+	}
 	type origin struct {
 		name string
-		objs []objectKey
+		objs []field
 	}
 	type group struct {
 		key     dedupeKey
@@ -257,7 +264,7 @@ func dedupeRun(run []Raw) []bool {
 			g.origins = append(g.origins, origin{name: on})
 			oi = len(g.origins) - 1
 		}
-		ok := run[k].objectKey()
+		ok := field{run[k].objectKey(), run[k].Path}
 		if !slices.Contains(g.origins[oi].objs, ok) {
 			g.origins[oi].objs = append(g.origins[oi].objs, ok)
 			first[k] = true
@@ -282,18 +289,44 @@ func dedupeRun(run []Raw) []bool {
 // dedupeKey is what makes two findings at one position the same field.
 // The message counts only for set-level findings: a per-object message
 // names the object, which differs between overlays (namePrefix) while the
-// line to fix is one.
+// line to fix is one. The path is without list indices: an overlay that
+// adds an env entry before the base's moves env[0] to env[1], and the
+// line to fix is still one.
 type dedupeKey struct {
 	rule, container, path, msg string
 	setLevel                   bool
 }
 
 func keyOf(r *Raw) dedupeKey {
-	k := dedupeKey{rule: r.Rule.ID, container: r.Container, path: r.Path, setLevel: r.setLevel}
+	k := dedupeKey{rule: r.Rule.ID, container: r.Container, path: withoutIndices(r.Path), setLevel: r.setLevel}
 	if r.setLevel {
 		k.msg = r.Message
 	}
 	return k
+}
+
+// withoutIndices drops the [N] of a path: spec.containers[0].env[1].x →
+// spec.containers[].env[].x.
+func withoutIndices(p string) string {
+	if !strings.Contains(p, "[") {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	skip := false
+	for _, c := range p {
+		switch {
+		case c == '[':
+			skip = true
+			b.WriteRune(c)
+		case c == ']':
+			skip = false
+			b.WriteRune(c)
+		case !skip:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // objectKey is the identity of the object a finding is about.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 func TestDedupeKeepsDistinctFindingsAtOnePosition(t *testing.T) {
@@ -40,5 +41,31 @@ func TestDedupeLongRun(t *testing.T) {
 	out, _ := Dedupe{}.Process(in)
 	if len(out) != 41 { // 40 namespaces, and one per-object finding
 		t.Fatalf("kept %d, want 41", len(out))
+	}
+}
+
+// One base field reached through two overlays, one of which adds an env
+// entry before it (env[0] in one, env[1] in the other), is one finding;
+// two env entries of one object written by one line (a Helm range) stay
+// two.
+func TestDedupeIgnoresIndicesAcrossOverlays(t *testing.T) {
+	rule := &finding.RuleInfo{ID: "r"}
+	at := func(origin, path string) Raw {
+		o := &manifest.Object{Kind: "Deployment", Name: "server", Origin: origin}
+		return Raw{Rule: rule, Obj: o, Message: "m", Container: "app", Path: path, File: "base.yaml", Line: 28, Column: 17}
+	}
+	out, _ := Dedupe{}.Process([]Raw{
+		at("kustomize a", "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef"),
+		at("kustomize b", "spec.template.spec.containers[0].env[1].valueFrom.secretKeyRef"),
+	})
+	if len(out) != 1 {
+		t.Errorf("overlays: kept %d, want 1", len(out))
+	}
+	out, _ = Dedupe{}.Process([]Raw{
+		at("helm chart c", "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef"),
+		at("helm chart c", "spec.template.spec.containers[0].env[1].valueFrom.secretKeyRef"),
+	})
+	if len(out) != 2 {
+		t.Errorf("one render: kept %d, want 2", len(out))
 	}
 }

@@ -39,6 +39,84 @@ type Edit struct {
 	Fingerprint string
 }
 
+// For returns the one-line edit that fixes f, reading the file through
+// read; ok is false when no one-line change fixes it (the field is absent,
+// comes from a template expression that can't be rewritten safely, spans
+// lines, …).
+func For(f finding.Finding, read func(path string) ([]byte, error)) (Edit, bool) {
+	e, err := explain(f, read)
+	return e, err == nil
+}
+
+// errNoFix marks every reason For refuses; tests read the reasons.
+var errNoFix = errors.New("no one-line fix")
+
+func refuse(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errNoFix}, args...)...)
+}
+
+// explain is For with the reason it refused.
+func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error) {
+	fx, ok := lookup(f.RuleID, f.Path)
+	if !ok {
+		return Edit{}, refuse("rule %s at %q has no fix data", f.RuleID, f.Path)
+	}
+	if fx.safe != nil && !fx.safe(f) {
+		return Edit{}, refuse("the fix of %s is not safe for this finding", f.RuleID)
+	}
+	file := f.Location.File
+	if !onDisk(file) {
+		return Edit{}, refuse("%q is not a file on disk", file)
+	}
+	if f.Location.Line < 1 || f.Location.Column < 1 {
+		return Edit{}, refuse("no position")
+	}
+	src, err := read(file)
+	if err != nil {
+		return Edit{}, refuse("reading %s: %v", file, err)
+	}
+	lines := splitLines(src)
+	if f.Location.Line > len(lines) {
+		return Edit{}, refuse("%s has no line %d", file, f.Location.Line)
+	}
+	to := fx.value(f)
+	fieldKey := fx.key()
+	line := lines[f.Location.Line-1].text
+	at := byteOffset(line, f.Location.Column)
+	key := fieldKey
+	if strings.HasPrefix(f.Origin, "helm ") {
+		if ref, ok := valuesNote(f.Message); ok {
+			last := ref.key[len(ref.key)-1]
+			if ref.cond && !(fx.absentFixes && last == fieldKey) {
+				// Turning the condition off fixes the finding only when
+				// the field's absence is safe, and a key of another name
+				// (debug: true) may steer more than this field.
+				return Edit{}, refuse("the field is written under the condition %s", strings.Join(ref.key, "."))
+			}
+			if !sameFile(ref.file, file) {
+				// The value comes from a values file: change it there,
+				// never the template.
+				return valuesEdit(f, ref, fx, to, read)
+			}
+			// Already on the values line (the Action reviews Helm
+			// findings there): the key is the values key.
+			key = last
+		}
+	}
+	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {
+		// A JSON 6902 operation: "value:" sets the field its "path:" names.
+		if err := checkJSONOp(lines, f.Location.Line, at, fieldKey); err != nil {
+			return Edit{}, err
+		}
+		key = "value"
+	}
+	nl, err := rewrite(line, at, key, fx.kind, to)
+	if err != nil {
+		return Edit{}, fmt.Errorf("%s:%d: %w", file, f.Location.Line, err)
+	}
+	return Edit{File: file, Line: f.Location.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
+}
+
 // String renders the edit as lint --fix prints it, the key and the values
 // around the arrow: "values.yaml:16: privileged: true → false".
 func (e Edit) String() string {
@@ -115,74 +193,6 @@ func Cached(read func(path string) ([]byte, error)) func(path string) ([]byte, e
 // Suggestion is the body of a GitHub suggestion block that applies e to
 // the commented line (the caller wraps it in ```suggestion fences).
 func Suggestion(e Edit) string { return e.New + "\n" }
-
-// For returns the one-line edit that fixes f, reading the file through
-// read; ok is false when no one-line change fixes it (the field is absent,
-// comes from a template expression that can't be rewritten safely, spans
-// lines, …).
-func For(f finding.Finding, read func(path string) ([]byte, error)) (Edit, bool) {
-	e, err := explain(f, read)
-	return e, err == nil
-}
-
-// errNoFix marks every reason For refuses; tests read the reasons.
-var errNoFix = errors.New("no one-line fix")
-
-func refuse(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errNoFix}, args...)...)
-}
-
-// explain is For with the reason it refused.
-func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error) {
-	fx, ok := lookup(f.RuleID, f.Path)
-	if !ok {
-		return Edit{}, refuse("rule %s at %q has no fix data", f.RuleID, f.Path)
-	}
-	file := f.Location.File
-	if !onDisk(file) {
-		return Edit{}, refuse("%q is not a file on disk", file)
-	}
-	if f.Location.Line < 1 || f.Location.Column < 1 {
-		return Edit{}, refuse("no position")
-	}
-	src, err := read(file)
-	if err != nil {
-		return Edit{}, refuse("reading %s: %v", file, err)
-	}
-	lines := splitLines(src)
-	if f.Location.Line > len(lines) {
-		return Edit{}, refuse("%s has no line %d", file, f.Location.Line)
-	}
-	to := fx.value(f)
-	fieldKey := fx.key()
-	line := lines[f.Location.Line-1].text
-	at := byteOffset(line, f.Location.Column)
-	key := fieldKey
-	if strings.HasPrefix(f.Origin, "helm ") {
-		if ref, ok := valuesNote(f.Message); ok {
-			if !sameFile(ref.file, file) {
-				// The value comes from a values file: change it there,
-				// never the template.
-				return valuesEdit(f, ref, fieldKey, strings.Contains(line, "{{"), fx, to, read)
-			}
-			// Already on the values line (the Action reviews Helm
-			// findings there): the key is the values key.
-			key = ref.key[len(ref.key)-1]
-		}
-	}
-	if strings.HasPrefix(f.Origin, "kustomize ") && lineKey(line, at) == "value" {
-		// A JSON 6902 operation: "value:" sets the field its "path:" names.
-		if err := checkJSONOp(lines, f.Location.Line, at, fieldKey); err != nil {
-			return Edit{}, err
-		}
-		key = "value"
-	}
-	nl, err := rewrite(line, at, key, fx.kind, to)
-	if err != nil {
-		return Edit{}, fmt.Errorf("%s:%d: %w", file, f.Location.Line, err)
-	}
-	return Edit{File: file, Line: f.Location.Line, Old: line, New: nl, RuleID: f.RuleID, Fingerprint: f.Fingerprint}, nil
-}
 
 // sameFile reports whether a values note's file (as lint displayed it,
 // possibly absolute) is the finding's file (possibly made relative to a

@@ -106,7 +106,10 @@ func TestForRefuses(t *testing.T) {
 			f.Location.File = "other.yaml"
 			return f
 		}(), "not a chart template"},
-		{"literal under a condition of another name", hostNet(3, 3, " (debug from chart/values.yaml)"), "under a condition on debug"},
+		{"literal under a condition of another name", hostNet(3, 3, " (written under the condition debug (set in chart/values.yaml))"), "written under the condition debug"},
+		{"condition on a field whose absence is not a fix", finding.Finding{RuleID: "automount-service-account-token", Path: "spec.automountServiceAccountToken", Origin: "helm chart chart (release r)",
+			Message:  "Pod p mounts the API token (written under the condition automountServiceAccountToken (set in chart/values.yaml))",
+			Location: finding.Location{File: "chart/templates/d.yaml", Line: 3, Column: 3}}, "written under the condition automountServiceAccountToken"},
 		{"values value not a scalar on the line", hostNet(2, 3, " (nested.hostNetwork from chart/values.yaml)"), "not a scalar"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,11 +244,14 @@ func TestForFollowsValues(t *testing.T) {
 		"chart/charts/sub/values.yaml":      "net: yes\n",
 		"templates/d.yaml":                  "spec:\n  hostNetwork: {{ .Values.net }}\n",
 		"values.yaml":                       "net: True\n",
+		"cond/templates/d.yaml":             "spec:\n  {{- if .Values.hostNetwork }}\n  hostNetwork: true\n  {{- end }}\n",
+		"cond/values.yaml":                  "hostNetwork: on\n",
 	}
 	for _, tc := range []struct{ tmpl, note, want string }{
 		{"chart/templates/d.yaml", "net from chart/values.yaml", "chart/values.yaml:2: net: true → false"},
 		{"chart/charts/sub/templates/d.yaml", "net from chart/charts/sub/values.yaml", "chart/charts/sub/values.yaml:1: net: yes → false"},
 		{"templates/d.yaml", "net from values.yaml", "values.yaml:1: net: True → False"},
+		{"cond/templates/d.yaml", "written under the condition hostNetwork (set in cond/values.yaml)", "cond/values.yaml:1: hostNetwork: on → false"},
 	} {
 		f := finding.Finding{RuleID: "host-network", Path: "spec.hostNetwork", Origin: "helm chart x (release r)",
 			Message: "Pod p shares the host's network namespace (hostNetwork: true) (" + tc.note + ")", Location: finding.Location{File: tc.tmpl, Line: 2, Column: 3}}

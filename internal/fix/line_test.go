@@ -95,19 +95,23 @@ func TestSplitLinesKeepsEndings(t *testing.T) {
 func TestValuesNote(t *testing.T) {
 	for _, tc := range []struct {
 		msg, key, file string
+		cond           bool
 	}{
-		{`container "web" runs privileged (securityContext.privileged from values-debug.yaml)`, "securityContext.privileged", "values-debug.yaml"},
-		{`x (templates/a.yaml line 3 of packaged chart web.tgz; image.tag from charts/web/values.yaml)`, "image.tag", "charts/web/values.yaml"},
-		{`x (containers[1].securityContext.privileged from values.yaml)`, "containers.1.securityContext.privileged", "values.yaml"},
-		{`container "web" runs privileged`, "", ""},
-		{`x (set by patch overlays/dev/patch.yaml)`, "", ""},
+		{`Pod p shares the host's network namespace (hostNetwork: true) (written under the condition net.host (set in web/values (prod).yaml))`, "net.host", "web/values (prod).yaml", true},
+		{`x (a.tgz line 3 of packaged chart a.tgz; written under the condition on (set in v.yaml))`, "on", "v.yaml", true},
+		{`container "web" runs privileged (securityContext.privileged from values-debug.yaml)`, "securityContext.privileged", "values-debug.yaml", false},
+		{`x (templates/a.yaml line 3 of packaged chart web.tgz; image.tag from charts/web/values.yaml)`, "image.tag", "charts/web/values.yaml", false},
+		{`x (containers[1].securityContext.privileged from values.yaml)`, "containers.1.securityContext.privileged", "values.yaml", false},
+		{`container "web" runs privileged`, "", "", false},
+		{`x (set by patch overlays/dev/patch.yaml)`, "", "", false},
+		{`x (hostNetwork: true)`, "", "", false},
 	} {
 		ref, ok := valuesNote(tc.msg)
 		if ok != (tc.key != "") {
 			t.Errorf("valuesNote(%q) ok = %v", tc.msg, ok)
 			continue
 		}
-		if ok && (strings.Join(ref.key, ".") != tc.key || ref.file != tc.file) {
+		if ok && (strings.Join(ref.key, ".") != tc.key || ref.file != tc.file || ref.cond != tc.cond) {
 			t.Errorf("valuesNote(%q) = %v from %s, want %s from %s", tc.msg, ref.key, ref.file, tc.key, tc.file)
 		}
 	}

@@ -32,20 +32,32 @@ type fix struct {
 	// per finding instead.
 	to     string
 	choose func(f finding.Finding) string
+	// absentFixes: the rule is satisfied when the field is absent, so a
+	// Helm condition that writes it ({{ if .Values.hostNetwork }}) can
+	// be turned off instead.
+	absentFixes bool
+	// safe, when set, says whether the fix is safe for this finding;
+	// where it is not, no edit is offered (a one-click change that breaks
+	// the workload is no fix).
+	safe func(f finding.Finding) bool
 }
 
 // table is every one-line fix, one row per rule and field.
 var table = []fix{
-	{rule: "privileged-container", suffix: "securityContext.privileged", kind: boolKind, to: "false"},
+	{rule: "privileged-container", suffix: "securityContext.privileged", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "allow-privilege-escalation", suffix: "securityContext.allowPrivilegeEscalation", kind: boolKind, to: "false"},
 	{rule: "readonly-root-filesystem", suffix: "securityContext.readOnlyRootFilesystem", kind: boolKind, to: "true"},
 	{rule: "run-as-non-root", suffix: "securityContext.runAsNonRoot", kind: boolKind, to: "true"},
-	{rule: "host-network", suffix: "spec.hostNetwork", kind: boolKind, to: "false"},
-	{rule: "host-pid", suffix: "spec.hostPID", kind: boolKind, to: "false"},
-	{rule: "host-ipc", suffix: "spec.hostIPC", kind: boolKind, to: "false"},
-	{rule: "host-pid-ptrace", suffix: "spec.hostPID", kind: boolKind, to: "false"},
-	{rule: "automount-service-account-token", suffix: "spec.automountServiceAccountToken", kind: boolKind, to: "false"},
-	{rule: "windows-host-process", suffix: "windowsOptions.hostProcess", kind: boolKind, to: "false"},
+	{rule: "host-network", suffix: "spec.hostNetwork", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-pid", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-ipc", suffix: "spec.hostIPC", kind: boolKind, to: "false", absentFixes: true},
+	{rule: "host-pid-ptrace", suffix: "spec.hostPID", kind: boolKind, to: "false", absentFixes: true},
+	// Only where the account has no binding: a pod whose token carries
+	// permissions may be calling the API (a controller), and turning the
+	// token off would break it; that needs a person, not a suggestion.
+	{rule: "automount-service-account-token", suffix: "spec.automountServiceAccountToken", kind: boolKind, to: "false",
+		safe: func(f finding.Finding) bool { return strings.Contains(f.Message, rules.NoRoleBinding) }},
+	{rule: "windows-host-process", suffix: "windowsOptions.hostProcess", kind: boolKind, to: "false", absentFixes: true},
 	{rule: "host-path-writable", suffix: "volumeMounts[].readOnly", kind: boolKind, to: "true"},
 	{rule: "proc-mount-unmasked", suffix: "securityContext.procMount", kind: enumKind, to: "Default"},
 	{rule: "proc-mount-restricted", suffix: "securityContext.procMount", kind: enumKind, to: "Default"},

@@ -13,31 +13,22 @@ import (
 )
 
 // valuesRef is the values key a Helm field came from and the values file
-// that set it.
+// that set it. cond means the key is only the condition the field is
+// written under ({{ if .Values.hostNetwork }}hostNetwork: true).
 type valuesRef struct {
 	key  []string
 	file string
+	cond bool
 }
 
-// valuesNote reads the "(securityContext.privileged from values.yaml)"
-// note Helm's locator appends to a finding's message (several notes are
-// joined with "; ").
+// valuesNote reads the values source the Helm locator notes in a
+// finding's message (finding.ParseValuesNote).
 func valuesNote(msg string) (valuesRef, bool) {
-	if !strings.HasSuffix(msg, ")") {
+	v, ok := finding.ParseValuesNote(msg)
+	if !ok {
 		return valuesRef{}, false
 	}
-	i := strings.LastIndex(msg, " (")
-	if i < 0 {
-		return valuesRef{}, false
-	}
-	for _, part := range strings.Split(msg[i+2:len(msg)-1], "; ") {
-		k, file, ok := strings.Cut(part, " from ")
-		if !ok || k == "" || file == "" {
-			continue
-		}
-		return valuesRef{key: splitDotted(k), file: file}, true
-	}
-	return valuesRef{}, false
+	return valuesRef{key: splitDotted(v.Key), file: v.File, cond: v.Condition}, true
 }
 
 var dottedIndex = regexp.MustCompile(`\[(\d+)\]`)
@@ -47,18 +38,9 @@ func splitDotted(s string) []string {
 	return strings.Split(dottedIndex.ReplaceAllString(s, ".$1"), ".")
 }
 
-// valuesEdit rewrites the values file line that sets ref.key. When the
-// template line emits the value ({{ .Values.image.pullPolicy }}, a toYaml
-// block) the key may have any name. When the field is written literally
-// and the values key only decides whether it is (an `if` around
-// hostNetwork: true), the key's name must be the field's own: a key of
-// another name (debug: true) may steer more than this field, so changing
-// it is the author's call.
-func valuesEdit(f finding.Finding, ref valuesRef, fieldKey string, emitted bool, fx fix, to string, read func(string) ([]byte, error)) (Edit, error) {
+// valuesEdit rewrites the values file line that sets ref.key.
+func valuesEdit(f finding.Finding, ref valuesRef, fx fix, to string, read func(string) ([]byte, error)) (Edit, error) {
 	last := ref.key[len(ref.key)-1]
-	if !emitted && last != fieldKey {
-		return Edit{}, refuse("the field is written in the template under a condition on %s", strings.Join(ref.key, "."))
-	}
 	if !onDisk(ref.file) || !(strings.HasSuffix(ref.file, ".yaml") || strings.HasSuffix(ref.file, ".yml")) {
 		return Edit{}, refuse("the value comes from %s, not a values file on disk", ref.file)
 	}

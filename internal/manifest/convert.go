@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // ErrAliasBudget is returned when expanding aliases would produce more
@@ -112,6 +113,13 @@ func (e *FieldError) Under(prefix Path) (Path, string) {
 // wins.
 func fieldError(root *yaml.Node, err error) error {
 	var te *json.UnmarshalTypeError
+	if errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric) {
+		// A quantity's own error names no field: find the value.
+		if p, line := badQuantity(root, nil); line > 0 {
+			return &FieldError{Path: p, Line: line, other: notQuantity{err}}
+		}
+		return err
+	}
 	if !errors.As(err, &te) || te.Field == "" {
 		return err
 	}
@@ -123,6 +131,14 @@ func fieldError(root *yaml.Node, err error) error {
 		n = Resolve(n)
 		if n == nil {
 			return false
+		}
+		if n.Kind == yaml.SequenceNode && i == len(keys) && te.Value == "array" && te.Type.Kind() != reflect.Slice && te.Type.Kind() != reflect.Array {
+			// The list itself is the bad value (securityContext: [1]),
+			// not one of its items.
+			if line == 0 {
+				found, line = p, n.Line
+			}
+			return true
 		}
 		if n.Kind == yaml.SequenceNode {
 			for j, c := range n.Content {
@@ -159,7 +175,7 @@ func fieldError(root *yaml.Node, err error) error {
 			return false
 		}
 		if visit(v, i+1, p.Key(keys[i])) {
-			if len(found) == len(p)+1 && k != nil && Resolve(v).Kind != yaml.SequenceNode {
+			if len(found) == len(p)+1 && k != nil && (Resolve(v).Kind != yaml.SequenceNode || te.Value == "array") {
 				line = k.Line // the key of the bad value
 			}
 			return true
@@ -170,6 +186,52 @@ func fieldError(root *yaml.Node, err error) error {
 		return &FieldError{Path: found, Line: line, err: te}
 	}
 	return err
+}
+
+// quantityParents are the mappings whose values are quantities
+// (resources.limits, ResourceQuota hard, …).
+var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": true, "overhead": true, "capacity": true, "allocatable": true}
+
+// notQuantity is the error of a value that is not a quantity, said in
+// the user's terms (resource's own names a regular expression).
+type notQuantity struct{ err error }
+
+func (e notQuantity) Error() string { return "not a quantity (e.g. 500m, 1.5, 64Mi, 2Gi)" }
+func (e notQuantity) Unwrap() error { return e.err }
+
+// badQuantity finds the first scalar written where a quantity belongs
+// that does not parse as one.
+func badQuantity(n *yaml.Node, p Path) (Path, int) {
+	n = Resolve(n)
+	if n == nil {
+		return nil, 0
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for j, c := range n.Content {
+			if q, line := badQuantity(c, p.Item(j, ScalarString(Resolve(c), "name"))); line > 0 {
+				return q, line
+			}
+		}
+	case yaml.MappingNode:
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, v := n.Content[j], Resolve(n.Content[j+1])
+			if v == nil {
+				continue
+			}
+			under := len(p) > 0 && quantityParents[p[len(p)-1].Key] || k.Value == "sizeLimit"
+			if under && v.Kind == yaml.ScalarNode {
+				if _, err := resource.ParseQuantity(v.Value); err != nil {
+					return p.Key(k.Value), k.Line
+				}
+				continue
+			}
+			if q, line := badQuantity(v, p.Key(k.Value)); line > 0 {
+				return q, line
+			}
+		}
+	}
+	return nil, 0
 }
 
 // jsonKind is the JSON kind of a node as encoding/json names it in type
@@ -425,30 +487,42 @@ func DecodeError(err error) string {
 	return err.Error()
 }
 
-// jsonType names what a Go type accepts in YAML terms: "a list", not
-// "[]v1.PolicyRule".
 func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := t.String()
+	switch {
+	case strings.HasSuffix(name, "IntOrString"):
+		return "an integer or a string"
+	case strings.HasSuffix(name, "Quantity"):
+		return "a quantity (a string or a number)"
+	case strings.HasSuffix(name, ".Time") || strings.HasSuffix(name, ".MicroTime"):
+		return "a timestamp"
+	}
+	// By kind, not name: v1.Protocol is a string, v1.Container a mapping.
 	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return "a base64 string"
 		}
 		return "a list"
-	case reflect.Array:
-		return "a list"
 	case reflect.Map, reflect.Struct:
 		return "a mapping"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
 	}
-	return t.String()
+	return name
 }
 
 // FieldLine returns the line of the field a DecodeInto error names (0

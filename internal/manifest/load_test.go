@@ -370,3 +370,41 @@ func TestDisplayPathOutsideBase(t *testing.T) {
 		}
 	}
 }
+
+// Type errors name YAML shapes, never Go types ([]v1.Container).
+func TestDecodeErrorNamesYAMLShapes(t *testing.T) {
+	for src, want := range map[string]string{
+		"containers: {a: 1}\n": "field containers: cannot use a mapping where a list is expected",
+		"containers: [{name: a, ports: [{containerPort: 1, protocol: 7}]}]\n": "field containers[0].ports[0].protocol: cannot use a number where a string is expected",
+		"containers: [5]\n":      "field containers[0]: cannot use a number where a mapping is expected",
+		"securityContext: [1]\n": "field securityContext: cannot use an array where a mapping is expected",
+		"nodeSelector: [1]\n":    "field nodeSelector: cannot use an array where a mapping is expected",
+		"containers: [{name: a, ports: [{containerPort: 1, name: {}}]}]\n": "field containers[0].ports[0].name: cannot use a mapping where a string is expected",
+	} {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		err := DecodeInto(doc.Content[0], &corev1.PodSpec{})
+		if got := DecodeError(err); got != want {
+			t.Errorf("%q: %q, want %q", src, got, want)
+		}
+	}
+	// A value that is not a quantity is named with its line.
+	var q yaml.Node
+	if err := yaml.Unmarshal([]byte("containers:\n  - name: a\n    resources:\n      limits:\n        memory: 1Gi\n        cpu: abc\n"), &q); err != nil {
+		t.Fatal(err)
+	}
+	err := DecodeInto(q.Content[0], &corev1.PodSpec{})
+	if got := DecodeError(err); got != "field containers[0].resources.limits.cpu: not a quantity (e.g. 500m, 1.5, 64Mi, 2Gi)" || FieldLine(q.Content[0], err) != 6 {
+		t.Errorf("quantity: %q at line %d", got, FieldLine(q.Content[0], err))
+	}
+	// A list where a mapping belongs is found at its key's line.
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("hostNetwork: true\nsecurityContext:\n  - 1\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if line := FieldLine(doc.Content[0], DecodeInto(doc.Content[0], &corev1.PodSpec{})); line != 2 {
+		t.Errorf("line %d, want 2", line)
+	}
+}

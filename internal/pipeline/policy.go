@@ -29,6 +29,10 @@ type PolicyInput struct {
 	// rather than the engine (a cluster's running images): they can be
 	// disabled, enabled and configured like any other.
 	ExtraRules []finding.RuleInfo
+	// ConfigOnlyRules are rules of the other front doors (scan's running
+	// images, for lint): one config file serves every command, so it may
+	// disable, enable or grade them, though this run does not have them.
+	ConfigOnlyRules []finding.RuleInfo
 }
 
 // Policy is a validated, ready-to-run PolicyInput: the registry, what
@@ -129,17 +133,29 @@ func NewPolicy(reg *engine.Registry, cfg *config.File, in PolicyInput) (*Policy,
 	p.MinSev = s
 
 	known := knownRule(reg, in.ExtraRules...)
+	inConfig := knownRule(reg, append(append([]finding.RuleInfo{}, in.ExtraRules...), in.ConfigOnlyRules...)...)
 	p.Disabled = map[string]bool{}
-	for _, id := range append(append([]string{}, cfg.Rules.Disable...), in.Disable...) {
+	for _, id := range cfg.Rules.Disable {
+		if !inConfig(id) {
+			return nil, usagef("%s: rules.disable: unknown rule %q (see 'kubectl secure rules')", cfg.Path, id)
+		}
+		p.Disabled[id] = true
+	}
+	for _, id := range in.Disable {
 		if !known(id) {
 			return nil, usagef("--disable: unknown rule %q (see 'kubectl secure rules')", id)
 		}
 		p.Disabled[id] = true
 	}
-	enable := append(append([]string{}, cfg.Rules.Enable...), in.Enable...)
-	if len(enable) > 0 {
+	if len(cfg.Rules.Enable) > 0 || len(in.Enable) > 0 {
 		on := map[string]bool{}
-		for _, id := range enable {
+		for _, id := range cfg.Rules.Enable {
+			if !inConfig(id) {
+				return nil, usagef("%s: rules.enable: unknown rule %q (see 'kubectl secure rules')", cfg.Path, id)
+			}
+			on[id] = true
+		}
+		for _, id := range in.Enable {
 			if !known(id) {
 				return nil, usagef("--enable: unknown rule %q (see 'kubectl secure rules')", id)
 			}

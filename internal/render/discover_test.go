@@ -3,8 +3,10 @@ package render
 import (
 	"archive/tar"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -171,5 +173,69 @@ func TestHelmValuesWithoutChart(t *testing.T) {
 	res := Load([]string{tmp}, Options{Manifest: manifest.Options{BaseDir: tmp}, Helm: HelmOptions{Set: []string{"a=b"}}})
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "no Helm chart") || len(res.Objects) != 1 {
 		t.Fatalf("errors %v objects %d", res.Errors, len(res.Objects))
+	}
+}
+
+// Excluding a chart's Chart.yaml or a kustomization file (directly or by
+// '*.yaml') keeps its directory from being rendered; the kustomization's
+// other files are then walked like any others.
+func TestWalkExcludedMarkerFiles(t *testing.T) {
+	tmp := t.TempDir()
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
+	write(t, filepath.Join(tmp, "chart", "Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write(t, filepath.Join(tmp, "chart", "templates", "cm.yaml"), fmt.Sprintf(cm, "from-chart"))
+	write(t, filepath.Join(tmp, "kust", "kustomization.yaml"), "resources: [cm.yaml]\nnamePrefix: k-\n")
+	write(t, filepath.Join(tmp, "kust", "cm.yaml"), fmt.Sprintf(cm, "from-kust"))
+	write(t, filepath.Join(tmp, "plain.yml"), fmt.Sprintf(cm, "plain"))
+	names := func(res *manifest.Result) string {
+		var out []string
+		for _, o := range res.Objects {
+			out = append(out, o.Name)
+		}
+		sort.Strings(out)
+		return strings.Join(out, " ")
+	}
+	for pattern, want := range map[string]string{
+		"":                      "from-chart k-from-kust plain",
+		"*.yaml":                "plain",
+		"**/kustomization.yaml": "from-chart from-kust plain",
+		"chart/Chart.yaml":      "k-from-kust plain",
+	} {
+		opt := Options{Manifest: manifest.Options{BaseDir: tmp}, NoGitignore: true}
+		if pattern != "" {
+			opt.Exclude = []ExcludeRule{{Pattern: pattern}}
+		}
+		res := Load([]string{tmp}, opt)
+		noErrors(t, res)
+		if got := names(res); got != want {
+			t.Errorf("--exclude %q: %s, want %s", pattern, got, want)
+		}
+	}
+}
+
+// A chart's templates named on the command line are one clear error
+// pointing at the chart, not a YAML syntax error per template; the
+// chart's crds/ are plain YAML and linted; --no-render reads anything.
+func TestChartTemplatesNamedDirectly(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "c", "Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write(t, filepath.Join(tmp, "c", "templates", "cm.yaml"), "{{- if .Values.x }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.x }}\n{{- end }}\n")
+	write(t, filepath.Join(tmp, "c", "templates", "sub", "cm2.yaml"), "{{ .Values.y }}\n")
+	write(t, filepath.Join(tmp, "c", "crds", "crd.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: crd\n")
+	opt := Options{Manifest: manifest.Options{BaseDir: tmp}}
+	for _, arg := range []string{"c/templates", "c/templates/cm.yaml", "c/templates/sub"} {
+		res := Load([]string{filepath.Join(tmp, arg)}, opt)
+		if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "lint the chart directory (kubectl secure lint c)") || len(res.Objects) != 0 {
+			t.Errorf("%s: errors %v, %d objects", arg, res.Errors, len(res.Objects))
+		}
+	}
+	res := Load([]string{filepath.Join(tmp, "c", "crds")}, opt)
+	noErrors(t, res)
+	if len(res.Objects) != 1 {
+		t.Errorf("crds: %d objects", len(res.Objects))
+	}
+	opt.Disabled = true
+	if res := Load([]string{filepath.Join(tmp, "c", "templates", "cm.yaml")}, opt); len(res.Errors) != 1 || strings.Contains(res.Errors[0].Message, "chart directory") {
+		t.Errorf("--no-render: %v", res.Errors)
 	}
 }

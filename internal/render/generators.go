@@ -136,66 +136,26 @@ func rewriteGenerators(name string, src []byte) ([]byte, bool) {
 	if !mentionsGenerator(text) {
 		return src, false
 	}
-	tr := parse.New(name)
-	tr.Mode = parse.ParseComments | parse.SkipFuncCheck
-	set := map[string]*parse.Tree{}
-	if _, err := tr.Parse(text, "", "", set); err != nil {
-		return src, false
-	}
 	type site struct {
 		pos  int
 		name string
 	}
 	var sites []site
 	found := false
-	var walk func(n parse.Node)
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n != nil {
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.IfNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n != nil {
-				for _, c := range n.Cmds {
-					walk(c)
-				}
-			}
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
-		case *parse.ChainNode:
-			walk(n.Node)
-		case *parse.IdentifierNode:
-			if _, ok := rewritten[n.Ident]; ok {
-				found = true
-				sites = append(sites, site{int(n.Pos), n.Ident})
-			} else if unseeded[n.Ident] {
-				found = true
-			}
+	ok := walkParsed(name, text, func(n parse.Node) {
+		id, isIdent := n.(*parse.IdentifierNode)
+		if !isIdent {
+			return
 		}
-	}
-	for _, t := range set {
-		walk(t.Root)
+		if _, ok := rewritten[id.Ident]; ok {
+			found = true
+			sites = append(sites, site{int(id.Pos), id.Ident})
+		} else if unseeded[id.Ident] {
+			found = true
+		}
+	})
+	if !ok {
+		return src, false
 	}
 	if len(sites) == 0 {
 		return src, found

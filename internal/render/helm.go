@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +75,8 @@ func (r *renderer) loadUserValues() *userValues {
 	for _, vf := range h.ValuesFiles {
 		data, err := readLocal(vf)
 		if err != nil {
-			uv.err = fmt.Errorf("reading values file %s: %w", vf, err)
+			// Reported against the values file, like its syntax errors.
+			uv.err = &posError{file: vf, msg: fmt.Sprintf("reading values file %s: %v", vf, err)}
 			return uv
 		}
 		m := map[string]any{}
@@ -309,7 +311,9 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.String()) {
 		return fail(fmt.Errorf("Chart.yaml requires kubeVersion %s, which excludes the target Kubernetes %s (set --kubernetes-version to a version the chart supports)", c, caps.KubeVersion.String()))
 	}
-	caps.APIVersions = append(caps.APIVersions, h.APIVersions...)
+	// A new slice: Copy shares Helm's default set, which every chart of a
+	// concurrent walk starts from.
+	caps.APIVersions = slices.Concat(caps.APIVersions, servedByEveryCluster, h.APIVersions)
 	release := h.ReleaseName
 	if release == "" {
 		release = DefaultReleaseName

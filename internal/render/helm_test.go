@@ -160,6 +160,10 @@ func TestHelmValuesFileMissing(t *testing.T) {
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "reading values file /nonexistent/values.yaml") {
 		t.Fatalf("errors = %v", res.Errors)
 	}
+	// Reported against the values file, not the chart's Chart.yaml.
+	if f := res.Errors[0].File; !strings.HasSuffix(f, "nonexistent/values.yaml") {
+		t.Errorf("reported against %s", f)
+	}
 }
 
 func write(t testing.TB, p, s string) {
@@ -239,6 +243,98 @@ spec:
 		{"Pod", "p", "spec.hostPID", "br/templates/pod.yaml:14:3", ""},
 		{"Pod", "p", "spec.containers[0].securityContext.privileged", "br/templates/_helpers.tpl:5:1", ""},
 	})
+}
+
+// Sequence items count only the if-blocks that executed: the third rule
+// rendered is the fourth written when the third block is skipped
+// (kube-state-metrics' role, one block per collector).
+func TestHelmItemsOfSkippedBlocksAreNotCounted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ks")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: ks\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "collectors: [a, b, secrets]\n")
+	write(t, filepath.Join(dir, "templates", "role.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: r
+rules:
+{{ if has "a" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - a
+  verbs: ["list"]
+{{ end -}}
+{{ if has "nope" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - nope
+  verbs: ["list"]
+{{ end -}}
+{{ if has "b" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - b
+  verbs: ["list"]
+{{ end -}}
+{{ if has "secrets" $.Values.collectors }}
+- apiGroups: [""]
+  resources:
+  - secrets
+  verbs: ["list"]
+{{ end -}}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"ClusterRole", "r", "rules[1].resources[0]", "ks/templates/role.yaml:21:3", ""},
+		{"ClusterRole", "r", "rules[2].resources[0]", "ks/templates/role.yaml:27:3", ""},
+		{"ClusterRole", "r", "rules[2].verbs", "ks/templates/role.yaml:28:3", ""},
+	})
+}
+
+// A field written in an else branch is written because the condition is
+// false: the note does not name that condition as the one it is written
+// under (an "else if" names its own).
+func TestHelmElseBranchIsNotUnderTheCondition(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "el")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: el\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nisolated: false\ndebug: true\nsc: {}\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+{{- if .Values.hostNetwork }}
+  hostNetwork: false
+{{- else }}
+  hostNetwork: true
+{{- end }}
+{{- if .Values.isolated }}
+  hostPID: false
+{{- else if .Values.debug }}
+  hostPID: true
+{{- end }}
+{{- with .Values.sc }}
+  securityContext: {}
+{{- else }}
+  hostIPC: true
+{{- end }}
+  containers:
+    - name: c
+      image: busybox:1.36
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	o := object(t, res, "Pod", "p")
+	for path, want := range map[string]string{
+		"spec.hostNetwork": "",
+		"spec.hostPID":     "written under the condition debug (set in el/values.yaml)",
+		"spec.hostIPC":     "",
+	} {
+		got := explain(o, manifest.ParsePath(path))
+		if want == "" && strings.Contains(got, "condition") || want != "" && !strings.Contains(got, want) {
+			t.Errorf("%s: explained %q, want %q", path, got, want)
+		}
+	}
 }
 
 // The values key named is the one that produced the value: the one set

@@ -162,6 +162,25 @@ func (l *helmLocator) findKey(tf *tmplFile, lo, hi, level int, key string) int {
 	return first
 }
 
+// executed keeps the lines that executed for this document, when the
+// trace knows and at least one did; else it returns lines unchanged.
+func (l *helmLocator) executed(tf *tmplFile, lines []int) []int {
+	var out []int
+	for _, j := range lines {
+		ran, known := l.trace.ran(l.out, l.doc, tf.full, j)
+		if !known {
+			return lines
+		}
+		if ran {
+			out = append(out, j)
+		}
+	}
+	if len(out) == 0 {
+		return lines
+	}
+	return out
+}
+
 // Locate implements manifest.Locator.
 func (l *helmLocator) Locate(p manifest.Path) finding.Location {
 	h := l.find(p)
@@ -178,12 +197,8 @@ func (l *helmLocator) Explain(p manifest.Path) string {
 	}
 	if h.values != nil {
 		if src := l.c.valuesSource(l.ch, h.values); src != "" {
-			if h.cond {
-				// Not where the value comes from: why it is written.
-				parts = append(parts, fmt.Sprintf("written under the condition %s (set in %s)", dotted(h.values), src))
-			} else {
-				parts = append(parts, fmt.Sprintf("%s from %s", dotted(h.values), src))
-			}
+			// With cond, not where the value comes from: why it is written.
+			parts = append(parts, finding.ValuesSource{Key: dotted(h.values), File: src, Condition: h.cond}.Note())
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -336,6 +351,9 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 		if len(items) == 0 {
 			break
 		}
+		// Items of branches that did not execute are not in the output:
+		// counting them would put rules[2] on a skipped if-block's item.
+		items = l.executed(tf, items)
 		name := e.Name
 		if name == "" {
 			if r, _ := manifest.Walk(l.rendered, p[:k+1]); r != nil && r.Kind == yaml.MappingNode {

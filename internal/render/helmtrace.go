@@ -103,52 +103,31 @@ func traceChart(ch *chart.Chart, vals chartutil.Values, real map[string]string) 
 // text (and where a "{{-" trimmed a newline away), found with Go's
 // template parser so that actions and comments are untouched.
 func markTemplate(full, src string, lines *[]traceLine) (string, bool) {
-	tr := parse.New(full)
-	tr.Mode = parse.ParseComments | parse.SkipFuncCheck
-	set := map[string]*parse.Tree{}
-	if _, err := tr.Parse(src, "", "", set); err != nil {
-		return "", false
-	}
 	var at []int
-	var walk func(n parse.Node)
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n != nil {
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			}
-		case *parse.IfNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TextNode:
-			start := int(n.Pos)
-			end := start + len(n.Text)
-			if end > len(src) || src[start:end] != string(n.Text) {
-				return
-			}
-			for i, c := range n.Text {
-				if c == '\n' {
-					at = append(at, start+i)
-				}
-			}
-			// A line whose text goes on in an action ("x: {{ .v }}"), or
-			// whose newline a "{{-" trimmed away, is marked where its text
-			// ends.
-			if strings.TrimSpace(string(n.Text[strings.LastIndexByte(string(n.Text), '\n')+1:])) != "" {
-				at = append(at, end)
+	ok := walkParsed(full, src, func(node parse.Node) {
+		n, isText := node.(*parse.TextNode)
+		if !isText {
+			return
+		}
+		start := int(n.Pos)
+		end := start + len(n.Text)
+		if end > len(src) || src[start:end] != string(n.Text) {
+			return
+		}
+		for i, c := range n.Text {
+			if c == '\n' {
+				at = append(at, start+i)
 			}
 		}
-	}
-	for _, t := range set {
-		walk(t.Root)
+		// A line whose text goes on in an action ("x: {{ .v }}"), or
+		// whose newline a "{{-" trimmed away, is marked where its text
+		// ends.
+		if strings.TrimSpace(string(n.Text[strings.LastIndexByte(string(n.Text), '\n')+1:])) != "" {
+			at = append(at, end)
+		}
+	})
+	if !ok {
+		return "", false
 	}
 	if len(at) == 0 {
 		return "", false

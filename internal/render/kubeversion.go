@@ -19,6 +19,14 @@ const NewestKubernetesMinor = 37
 // ago).
 var DefaultKubeVersion = "v1." + strconv.Itoa(NewestKubernetesMinor) + ".0"
 
+// servedByEveryCluster are API versions every supported kube-apiserver
+// serves that Helm's default .Capabilities.APIVersions lacks (it lists
+// client-go's scheme, which has no aggregation API): without them a chart
+// gated on `.Capabilities.APIVersions.Has "apiregistration.k8s.io/v1"`
+// takes its v1beta1 branch, removed in 1.22, and fails removed-api, while
+// `helm install` on any cluster takes the v1 branch.
+var servedByEveryCluster = []string{"apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1/APIService"}
+
 // ParseKubernetesVersion checks a --kubernetes-version value ("1.34",
 // "v1.34", "1.34.2") and returns it as a full version ("v1.34.2").
 // Versions newer than this build knows (e.g. 1.99) are refused: nothing

@@ -95,3 +95,30 @@ func TestChartKubeVersionConstraint(t *testing.T) {
 		t.Errorf("1.24: %d objects", len(res.Objects))
 	}
 }
+
+// The aggregation API (apiregistration.k8s.io/v1, GA since 1.10) is served
+// by every cluster: a chart gated on it takes its v1 branch, as
+// `helm install` does, not the removed v1beta1 (prometheus-adapter).
+func TestChartCapabilitiesServeAggregationAPI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "adapter")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: adapter\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "templates", "apiservice.yaml"), `{{- if .Capabilities.APIVersions.Has "apiregistration.k8s.io/v1" }}
+apiVersion: apiregistration.k8s.io/v1
+{{- else }}
+apiVersion: apiregistration.k8s.io/v1beta1
+{{- end }}
+kind: APIService
+metadata:
+  name: v1beta1.custom.metrics.k8s.io
+  annotations:
+    kind: {{ .Capabilities.APIVersions.Has "apiregistration.k8s.io/v1/APIService" | quote }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: dir}})
+	noErrors(t, res)
+	if len(res.Objects) != 1 {
+		t.Fatalf("%d objects", len(res.Objects))
+	}
+	if o := res.Objects[0]; o.APIVersion != "apiregistration.k8s.io/v1" || o.Annotations["kind"] != "true" {
+		t.Errorf("rendered %s (APIService listed: %s), want apiregistration.k8s.io/v1", o.APIVersion, o.Annotations["kind"])
+	}
+}

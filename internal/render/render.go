@@ -231,6 +231,21 @@ func isChartArchive(name string) bool {
 	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz")
 }
 
+// chartOfTemplate returns the chart directory when p is a chart's
+// templates/ folder or lies inside it, else "".
+func chartOfTemplate(p string) string {
+	for d := p; ; {
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		if filepath.Base(d) == "templates" && isChartDir(parent) {
+			return parent
+		}
+		d = parent
+	}
+}
+
 func isChartDir(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
 	return err == nil && st.Mode().IsRegular()
@@ -265,6 +280,11 @@ func (r *renderer) discover(args []string) (units []unit, loose []string, errs [
 		abs, err := filepath.Abs(a)
 		if err != nil {
 			errs = append(errs, finding.InputError{File: a, Message: err.Error()})
+			continue
+		}
+		if c := chartOfTemplate(abs); c != "" && !r.opt.Disabled {
+			// One clear error, not a YAML syntax error per template.
+			errs = append(errs, finding.InputError{File: a, Message: fmt.Sprintf("Helm templates of the chart %s are not plain YAML: lint the chart directory (kubectl secure lint %s)", r.display(c), r.display(c))})
 			continue
 		}
 		if !st.IsDir() {
@@ -379,12 +399,27 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			if r.opt.Disabled {
 				return nil
 			}
+			// An excluded Chart.yaml or kustomization file takes its
+			// directory out of rendering (a chart entirely: its templates
+			// are not plain YAML), as the user who wrote '*.yaml' or
+			// '**/kustomization.yaml' means; a directory named on the
+			// command line is always rendered.
+			excluded := func(marker string) bool {
+				if p == arg || !filter.skip(filepath.Join(pabs, filepath.Base(marker)), false) {
+					return false
+				}
+				r.opt.logf("skipping %s: %s is excluded", p, filepath.Base(marker))
+				return true
+			}
 			if isChartDir(p) {
+				if excluded("Chart.yaml") {
+					return filepath.SkipDir
+				}
 				cabs, _ := filepath.Abs(p)
 				units = append(units, unit{kind: unitChart, path: cabs})
 				return filepath.SkipDir
 			}
-			if findKustFile(p) != "" {
+			if kf := findKustFile(p); kf != "" && !excluded(kf) {
 				kabs, _ := filepath.Abs(p)
 				kdirs = append(kdirs, kabs)
 			}

@@ -237,6 +237,22 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 			}
 			continue
 		case word == "else":
+			// The else branch is written when the condition is false: it
+			// is not under it. "else if X" / "else with X" open a branch
+			// under X, read with the dot outside the block.
+			advance(ln)
+			if n := len(stack); n > 0 {
+				stack = stack[:n-1]
+				odot, oknown := dotOf()
+				f := frame{kind: "if"}
+				if w, expr, ok := strings.Cut(rest, " "); ok && (w == "if" || w == "with") {
+					f.values = valuesPath(strings.TrimSpace(expr), odot, oknown)
+					if w == "with" {
+						f.kind, f.dot, f.dotKnown = "with", f.values, f.values != nil
+					}
+				}
+				stack = append(stack, f)
+			}
 			continue
 		case strings.HasPrefix(word, "$") && (strings.Contains(inner, ":=") || strings.Contains(inner, " = ")):
 			continue

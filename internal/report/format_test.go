@@ -55,8 +55,8 @@ func TestGitHubOneCommandPerLine(t *testing.T) {
 		t.Errorf("escaped finding not found in:\n%s", out)
 	}
 	for sev, level := range map[finding.Severity]string{finding.Critical: "error", finding.High: "error", finding.Medium: "warning", finding.Low: "notice"} {
-		if got := githubLevel(sev); got != level {
-			t.Errorf("githubLevel(%s) = %s, want %s", sev, got, level)
+		if got := AnnotationLevel(sev); got != level {
+			t.Errorf("AnnotationLevel(%s) = %s, want %s", sev, got, level)
 		}
 	}
 }

@@ -31,7 +31,7 @@ func writeGitHub(w io.Writer, res *finding.Result, _ Options) error {
 		if f.Origin != "" {
 			msg += "\nOrigin: " + f.Origin
 		}
-		ew.printf("%s\n", workflowCommand(githubLevel(f.Severity), annotationProps(f.Location, title), msg))
+		ew.printf("%s\n", workflowCommand(AnnotationLevel(f.Severity), annotationProps(f.Location, title), msg))
 	}
 	for _, e := range sortedErrors(res.Summary.Errors) {
 		ew.printf("%s\n", workflowCommand("error", annotationProps(finding.Location{File: e.File, Line: e.Line}, "input error"), nonEmpty(e.Message, "input error")))
@@ -43,8 +43,9 @@ func writeGitHub(w io.Writer, res *finding.Result, _ Options) error {
 	return ew.err
 }
 
-// githubLevel maps severities to annotation commands.
-func githubLevel(s finding.Severity) string {
+// AnnotationLevel is the workflow command (error, warning or notice) a
+// finding of severity s is annotated with, in this report and the Action.
+func AnnotationLevel(s finding.Severity) string {
 	switch s {
 	case finding.Critical, finding.High:
 		return "error"

@@ -176,11 +176,22 @@ func reportNamespace(c *engine.SetContext, n *nsInfo, affected []*manifest.Objec
 
 // namesOf lists every object: "Deployment web, Job migrate".
 func namesOf(objs []*manifest.Object) string {
-	names := make([]string, len(objs))
-	for i, o := range objs {
-		names[i] = o.Kind + " " + o.Name
+	return strings.Join(distinctNames(objs), ", ")
+}
+
+// distinctNames is "Kind name" of each object, in order, each once: the
+// same base rendered by several overlays is one workload to the reader.
+func distinctNames(objs []*manifest.Object) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, o := range objs {
+		n := o.Kind + " " + o.Name
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // unrestricted names the directions a pod's traffic is not restricted

@@ -3,8 +3,10 @@ package rules
 // Tests of what findings say, where the fixtures only check where they are.
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +63,87 @@ func TestRunAsNonRootMessages(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// A workload rendered by several overlays is named once, and a service
+// account written without a namespace has no "/" before its name.
+func TestEscalationMessageNamesEachWorkloadOnce(t *testing.T) {
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, filepath.Join("testdata", "rules", "rbac-subject-can-escalate", "overlays.yaml"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, r := range raws {
+		if r.RuleID() == "rbac-subject-can-escalate" {
+			got = append(got, r.Message)
+		}
+	}
+	want := []string{
+		`ServiceAccount controller (token mounted by Deployment controller) can read Secrets cluster-wide via ClusterRoleBinding controller → ClusterRole controller → rules[0] (testdata/rules/rbac-subject-can-escalate/overlays.yaml:18)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// Two install variants linted together (an ingress controller's aws/ and
+// baremetal/ deploy.yaml) each define the same ClusterRole and binding: a
+// binding resolves to the role of its own file, and names the workloads
+// of its own file, not the other variant's.
+func TestEscalationChainStaysInItsOwnFile(t *testing.T) {
+	variant := func(verb, workload string) string {
+		return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ctl
+rules:
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["` + verb + `"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ctl
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ctl}
+subjects:
+  - kind: ServiceAccount
+    name: ctl
+    namespace: ing
+---
+apiVersion: apps/v1
+kind: ` + workload + `
+metadata:
+  name: ctl
+  namespace: ing
+spec:
+  template:
+    spec:
+      serviceAccountName: ctl
+      containers: [{name: app, image: "app:1.0"}]
+`
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	if err := os.WriteFile(a, []byte(variant("get", "Deployment")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(variant("list", "DaemonSet")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, a, b)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, r := range raws {
+		if r.RuleID() != "rbac-subject-can-escalate" {
+			continue
+		}
+		own := filepath.Base(r.Location().File)
+		other := map[string]string{"a.yaml": "b.yaml", "b.yaml": "a.yaml"}[own]
+		if strings.Contains(r.Message, other) || strings.Contains(r.Message, "Deployment") && strings.Contains(r.Message, "DaemonSet") {
+			t.Errorf("%s: %s", own, r.Message)
+		}
 	}
 }

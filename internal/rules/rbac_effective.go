@@ -70,7 +70,7 @@ func (s chainStep) String() string {
 type subjectKey struct{ kind, namespace, name string }
 
 func (k subjectKey) String() string {
-	if k.kind == "ServiceAccount" {
+	if k.kind == "ServiceAccount" && k.namespace != "" {
 		return "ServiceAccount " + k.namespace + "/" + k.name
 	}
 	return k.kind + " " + k.name
@@ -121,7 +121,7 @@ func escalationsOf(rs *RBAC, b *Binding, sub Subject) map[string][]chainStep {
 			case "rbac-wildcard":
 				continue // what the wildcard grants is matched below
 			case "rbac-secrets-read":
-				if b.Scope() != "" && (sub.Kind != "ServiceAccount" || b.SANamespace(sub) == b.Scope()) {
+				if b.Namespaced() && (sub.Kind != "ServiceAccount" || b.SANamespace(sub) == b.Scope()) {
 					continue
 				}
 			case "rbac-csr-approval":
@@ -200,8 +200,11 @@ func rbacEscalationRule() *engine.Rule {
 							sev = e.sev
 						}
 						where := "in namespace " + b.Scope()
-						if b.Scope() == "" {
+						switch {
+						case !b.Namespaced():
 							where = "cluster-wide"
+						case b.Scope() == "":
+							where = "in the namespace the binding is applied to"
 						}
 						var chains []string
 						for _, s := range steps {
@@ -211,15 +214,19 @@ func rbacEscalationRule() *engine.Rule {
 					}
 					k := keyOf(b, sub)
 					who := k.String()
-					if pods := mounted[k]; k.kind == "ServiceAccount" && len(pods) > 0 {
+					pods := mounted[k]
+					if own := sameUnit(b.Obj, pods); len(own) > 0 {
+						pods = own // not another install variant's workloads
+					}
+					if k.kind == "ServiceAccount" && len(pods) > 0 {
 						if sev < finding.Critical {
 							sev++
 						}
-						shown, more := pods, ""
-						if len(shown) > 3 {
-							shown, more = shown[:3], fmt.Sprintf(" and %d more", len(pods)-3)
+						names, more := distinctNames(pods), ""
+						if len(names) > 3 {
+							names, more = names[:3], fmt.Sprintf(" and %d more", len(names)-3)
 						}
-						who += fmt.Sprintf(" (token mounted by %s%s)", namesOf(shown), more)
+						who += fmt.Sprintf(" (token mounted by %s%s)", strings.Join(names, ", "), more)
 					}
 					c.ReportSeverity(b.Obj, b.SubjectPath(sub), sev, fmt.Sprintf("%s can %s", who, strings.Join(parts, "; and ")))
 				}

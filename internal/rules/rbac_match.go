@@ -271,7 +271,13 @@ func (b *Binding) SANamespace(s Subject) string {
 	return b.Obj.Namespace
 }
 
-// Scope is the namespace the binding grants in; "" for cluster-wide.
+// Namespaced reports a RoleBinding: it grants in one namespace, its own
+// (in a manifest without a namespace, the one it is applied to), never
+// cluster-wide.
+func (b *Binding) Namespaced() bool { return b.Obj.Kind == "RoleBinding" }
+
+// Scope is the namespace the binding grants in; "" for cluster-wide (and
+// for a RoleBinding written without a namespace: see Namespaced).
 func (b *Binding) Scope() string {
 	if b.Obj.Kind == "RoleBinding" {
 		return b.Obj.Namespace
@@ -281,8 +287,8 @@ func (b *Binding) Scope() string {
 
 // RBAC indexes the Roles, ClusterRoles and bindings of a linted set.
 type RBAC struct {
-	roles    map[string]*manifest.Object // Kind/namespace/name
-	cluster  []*manifest.Object          // ClusterRoles, for aggregation
+	roles    map[string][]*manifest.Object // Kind/namespace/name
+	cluster  []*manifest.Object            // ClusterRoles, for aggregation
 	Bindings []*Binding
 	rules    map[*manifest.Object][]PolicyRule
 	risk     map[*Binding]bindingGrade // bindingRisk, memoized
@@ -295,7 +301,7 @@ type bindingGrade struct {
 
 // NewRBAC indexes objs.
 func NewRBAC(objs []*manifest.Object) *RBAC {
-	s := &RBAC{roles: map[string]*manifest.Object{}, rules: map[*manifest.Object][]PolicyRule{}, risk: map[*Binding]bindingGrade{}}
+	s := &RBAC{roles: map[string][]*manifest.Object{}, rules: map[*manifest.Object][]PolicyRule{}, risk: map[*Binding]bindingGrade{}}
 	for _, o := range objs {
 		switch {
 		case isRole(o):
@@ -304,7 +310,8 @@ func NewRBAC(objs []*manifest.Object) *RBAC {
 				ns = ""
 				s.cluster = append(s.cluster, o)
 			}
-			s.roles[o.Kind+"/"+ns+"/"+o.Name] = o
+			k := o.Kind + "/" + ns + "/" + o.Name
+			s.roles[k] = append(s.roles[k], o)
 		case isBinding(o):
 			s.Bindings = append(s.Bindings, readBinding(o))
 		}
@@ -312,13 +319,34 @@ func NewRBAC(objs []*manifest.Object) *RBAC {
 	return s
 }
 
-// Role returns the role b refers to when it is in the set.
+// Role returns the role b refers to when it is in the set. When several
+// objects define it (install variants linted together, overlays of one
+// base), the one of b's own render or file wins, else the last.
 func (s *RBAC) Role(b *Binding) *manifest.Object {
 	ns := ""
 	if b.RoleKind == "Role" {
 		ns = b.Obj.Namespace
 	}
-	return s.roles[b.RoleKind+"/"+ns+"/"+b.RoleRef]
+	cands := s.roles[b.RoleKind+"/"+ns+"/"+b.RoleRef]
+	if len(cands) == 0 {
+		return nil
+	}
+	if own := sameUnit(b.Obj, cands); len(own) > 0 {
+		return own[len(own)-1]
+	}
+	return cands[len(cands)-1]
+}
+
+// sameUnit keeps the objects of o's deployment unit: its render (Origin),
+// or for plain YAML its file.
+func sameUnit(o *manifest.Object, objs []*manifest.Object) []*manifest.Object {
+	var out []*manifest.Object
+	for _, c := range objs {
+		if c.Origin == o.Origin && (o.Origin != "" || c.File == o.File) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // RulesOf returns the rules role grants: its own and, for a ClusterRole

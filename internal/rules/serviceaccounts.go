@@ -9,6 +9,11 @@ import (
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
+// NoRoleBinding ends the message of a token mounted for an account that
+// nothing in the linted set binds: turning the token off is then a safe
+// one-line fix (internal/fix offers it only then).
+const NoRoleBinding = "which has no role binding in the linted set"
+
 const saRef = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"
 
 // runsPods reports whether o's pod template runs: every workload except a
@@ -111,9 +116,9 @@ func automountToken() *engine.Rule {
 					// Bound to modest (or unknown) permissions: the pod
 					// calls the API.
 				case w.Spec.AutomountServiceAccountToken != nil:
-					c.Reportf(o, at, "%s mounts the token of service account %q, which has no role binding in the linted set", o.Ref(), sa)
+					c.Reportf(o, at, "%s mounts the token of service account %q, %s", o.Ref(), sa, NoRoleBinding)
 				default:
-					c.Report(o, at, o.Ref().String()+" mounts the API token of service account "+strconv.Quote(sa)+", which has no role binding in the linted set; set automountServiceAccountToken: false")
+					c.Report(o, at, o.Ref().String()+" mounts the API token of service account "+strconv.Quote(sa)+", "+NoRoleBinding+"; set automountServiceAccountToken: false")
 				}
 			}
 		},
