@@ -69,8 +69,8 @@ func TestTypeErrorsOutsidePodSpec(t *testing.T) {
 				opt.Visit = c.Visit
 			}
 			res := render.Load([]string{"../../" + tc.input}, render.Options{Manifest: opt})
-			if len(res.Errors) > 0 || len(res.Objects) != 10 {
-				t.Fatalf("loaded %d objects (want 10), errors: %v", len(res.Objects), res.Errors)
+			if len(res.Errors) > 0 || len(res.Objects) != 12 {
+				t.Fatalf("loaded %d objects (want 12), errors: %v", len(res.Objects), res.Errors)
 			}
 			raws, errs := c.Finish(res.Objects)
 			var got []string

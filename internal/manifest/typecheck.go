@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // CheckTypes reports the first field of n that decoding n into a value of
@@ -206,6 +207,9 @@ func decodeValue(n *yaml.Node, t reflect.Type) *FieldError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field == "" {
 		return &FieldError{Line: n.Line, err: te}
+	}
+	if errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric) {
+		err = notQuantity{err}
 	}
 	return &FieldError{Line: n.Line, other: err}
 }
