@@ -12,6 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // CheckTypes reports the first field of n that decoding n into a value of
@@ -39,7 +41,18 @@ func CheckTypes(n *yaml.Node, t reflect.Type, skip ...Path) error {
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	timeType        = reflect.TypeFor[metav1.Time]()
+	intOrStringType = reflect.TypeFor[intstr.IntOrString]()
 )
+
+// isInt reports whether n is written as an integer that fits in bits.
+func isInt(n *yaml.Node, bits int) bool {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || nodeJSONKind(n) != "number" {
+		return false
+	}
+	_, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, bits)
+	return err == nil
+}
 
 // checkNode checks n, at depth in the struct fields of the root, against
 // t; the error's path is reversed. Bit i of mask says that skip[i] leads
@@ -53,10 +66,18 @@ func checkNode(n *yaml.Node, t reflect.Type, depth int, skip []Path, mask uint64
 		t = t.Elem()
 	}
 	info := typeInfoOf(t)
+	kind := nodeJSONKind(n)
 	if info.custom {
+		// The commonest self-decoding values, settled without decoding:
+		// creationTimestamp: null, maxSurge: 25%.
+		switch {
+		case t == timeType && kind == "null":
+			return nil
+		case t == intOrStringType && (kind == "null" || kind == "string" || isInt(n, 32)):
+			return nil
+		}
 		return decodeValue(n, t)
 	}
-	kind := nodeJSONKind(n)
 	if kind == "null" {
 		return nil
 	}
@@ -72,10 +93,8 @@ func checkNode(n *yaml.Node, t reflect.Type, depth int, skip []Path, mask uint64
 			return nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if kind == "number" && n.ShortTag() == "!!int" {
-			if _, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, t.Bits()); err == nil {
-				return nil
-			}
+		if isInt(n, t.Bits()) {
+			return nil
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if kind == "number" && n.ShortTag() == "!!int" {
