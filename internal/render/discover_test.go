@@ -164,6 +164,17 @@ func TestWalkExcludesAndGitignore(t *testing.T) {
 	if got := names(Load([]string{filepath.Join(tmp, "generated", "out.yaml")}, base)); got != "generated/out.yaml" {
 		t.Errorf("explicit: %s", got)
 	}
+	// So is an ignored directory named explicitly: every file below it,
+	// but for what the .gitignore files inside it ignore.
+	write(t, filepath.Join(tmp, "generated", "sub", "more.yaml"), cm("more"))
+	write(t, filepath.Join(tmp, "generated", ".gitignore"), "scratch.yaml\n")
+	write(t, filepath.Join(tmp, "generated", "scratch.yaml"), cm("scratch"))
+	if got := names(Load([]string{filepath.Join(tmp, "generated")}, base)); got != "generated/out.yaml generated/sub/more.yaml" {
+		t.Errorf("explicit ignored directory: %s", got)
+	}
+	if got := names(Load([]string{tmp}, base)); strings.Contains(got, "generated/") {
+		t.Errorf("walking from the top still skips the ignored directory: %s", got)
+	}
 }
 
 // Helm values flags without any chart among the inputs are a mistake.

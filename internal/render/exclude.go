@@ -62,6 +62,13 @@ func newWalkFilter(dir string, rules []ExcludeRule, cwd string, useGitignore boo
 			d := filepath.Join(append([]string{top}, parts[:i]...)...)
 			f.addFile(filepath.Join(d, ".gitignore"), parts[:i])
 		}
+		// A directory named on the command line is linted even when it
+		// is ignored itself (as ripgrep searches an ignored path it is
+		// given): the patterns that ignore it would otherwise skip every
+		// file below it. The .gitignore files inside it still apply.
+		if len(parts) > 0 && match(f.ignores, parts, true) {
+			f.ignores = nil
+		}
 	}
 	return f
 }
