@@ -6,6 +6,7 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -120,7 +121,8 @@ func BenchmarkCLI(b *testing.B) {
 				b.StartTimer()
 
 				start = time.Now()
-				cmd := exec.Command(timeBin, "-f", "%M", bin, "lint", "--no-config", "-o", "json", "--output-file", filepath.Join(b.TempDir(), "out.json"), path)
+				out := filepath.Join(b.TempDir(), "out.json")
+				cmd := exec.Command(timeBin, "-f", "%M", bin, "lint", "--no-config", "-o", "json", "--output-file", out, path)
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				err := cmd.Run()
@@ -134,6 +136,15 @@ func BenchmarkCLI(b *testing.B) {
 					b.Fatalf("reading peak memory from %q: %v", stderr.String(), err)
 				}
 				maxKB = max(maxKB, kb)
+				// A run that read less than the corpus measures nothing.
+				b.StopTimer()
+				var rep struct {
+					Summary struct{ Objects int } `json:"summary"`
+				}
+				if raw, err := os.ReadFile(out); err != nil || json.Unmarshal(raw, &rep) != nil || rep.Summary.Objects != 10000 {
+					b.Fatalf("%s: the report does not cover the 10,000 objects (%d read, %v)", path, rep.Summary.Objects, err)
+				}
+				b.StartTimer()
 			}
 			b.ReportMetric(float64(maxKB)/1024, "peak-RSS-MB")
 			b.ReportMetric(cli.Seconds()/decode.Seconds(), "x-decode")
