@@ -55,14 +55,25 @@ func refuse(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errNoFix}, args...)...)
 }
 
-// explain is For with the reason it refused.
+// explain is For with the reason it refused. A fix that the source
+// allows may still be unsafe for the finding (it would break the
+// workload): that is checked last, so the other reasons come first.
 func explain(f finding.Finding, read func(string) ([]byte, error)) (Edit, error) {
+	e, err := edit(f, read)
+	if err != nil {
+		return Edit{}, err
+	}
+	if fx, _ := lookup(f.RuleID, f.Path); fx.safe != nil && !fx.safe(f) {
+		return Edit{}, refuse("the fix of %s is not safe for this finding", f.RuleID)
+	}
+	return e, nil
+}
+
+// edit finds the one-line edit of f's source.
+func edit(f finding.Finding, read func(string) ([]byte, error)) (Edit, error) {
 	fx, ok := lookup(f.RuleID, f.Path)
 	if !ok {
 		return Edit{}, refuse("rule %s at %q has no fix data", f.RuleID, f.Path)
-	}
-	if fx.safe != nil && !fx.safe(f) {
-		return Edit{}, refuse("the fix of %s is not safe for this finding", f.RuleID)
 	}
 	file := f.Location.File
 	if !onDisk(file) {
