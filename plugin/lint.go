@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -140,6 +141,7 @@ func (o *LintOptions) Source() pipeline.Source {
 		if o.Output.Verbose {
 			ropt.Log = o.ErrOut
 		}
+		ropt.Abort = abortRun(o.ErrOut)
 		return render.Load(o.Paths, ropt)
 	})
 }
@@ -216,6 +218,16 @@ func completePolicy(f *PolicyFlags, getenv Env, extra ...finding.RuleInfo) (*pip
 	in.ConfigOnlyRules = configOnly
 	p, err := pipeline.NewPolicy(reg, cfg, in)
 	return p, runError(err)
+}
+
+// abortRun ends the process with exit 2 after saying why: the one exit
+// outside main, for a render that cannot be stopped and would otherwise
+// exhaust the machine's memory (the error names it).
+func abortRun(errOut io.Writer) func(error) {
+	return func(err error) {
+		fmt.Fprintf(errOut, "Error: %v\n", err)
+		os.Exit(ExitCodeError)
+	}
 }
 
 // runError maps pipeline errors to exit errors: usage errors and runtime

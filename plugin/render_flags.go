@@ -24,6 +24,7 @@ type RenderFlags struct {
 	APIVersions   []string
 	AllowRemote   bool
 	RenderTimeout time.Duration
+	RenderMemory  int64
 	Exclude       []string
 	NoGitignore   bool
 }
@@ -47,6 +48,8 @@ func (f *RenderFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.APIVersions, "api-versions", nil, "API versions added to .Capabilities.APIVersions when rendering charts (repeatable, comma-separated)")
 	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "let kustomize fetch remote bases and resources (git, http); off by default so untrusted input cannot reach out")
 	fs.DurationVar(&f.RenderTimeout, "render-timeout", render.DefaultTimeout, "time limit for rendering each kustomization or chart")
+	f.RenderMemory = render.DefaultMaxMemory
+	fs.Var((*byteSize)(&f.RenderMemory), "render-max-memory", "stop the run (exit 2) when rendering a chart or kustomization takes the heap past this size: a template that allocates without bound cannot be interrupted otherwise")
 }
 
 // Options validates the flags and returns the render options (Manifest
@@ -104,6 +107,7 @@ func (f *RenderFlags) Options() (render.Options, error) {
 		},
 		AllowRemote: f.AllowRemote,
 		Timeout:     f.RenderTimeout,
+		MaxMemory:   f.RenderMemory,
 		Exclude:     excludeRules(f.Exclude, ""),
 		NoGitignore: f.NoGitignore,
 	}, nil

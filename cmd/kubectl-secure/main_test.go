@@ -78,3 +78,31 @@ func TestKubectlPlugin(t *testing.T) {
 		t.Errorf("missing input: code %d %q", code, errOut)
 	}
 }
+
+// A chart whose template allocates without bound ends the run with exit 2
+// and an error naming it, at --render-max-memory, instead of exhausting
+// the machine (Helm's engine cannot be interrupted).
+func TestRenderMemoryLimitEndsTheRun(t *testing.T) {
+	bin := filepath.Join(buildBinary(t), "kubectl-secure")
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"bomb/Chart.yaml":        "apiVersion: v2\nname: bomb\nversion: 0.1.0\n",
+		"bomb/templates/cm.yaml": "{{- range until 100000000 }}{{ end }}\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "lint", "--no-config", "--render-max-memory", "256Mi", "bomb")
+	cmd.Dir = dir
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	err := cmd.Run()
+	if code := exitCode(err); code != 2 || !strings.Contains(errOut.String(), "rendering chart bomb: stopped at") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+}

@@ -1,8 +1,11 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -369,4 +372,32 @@ spec:
 	checkLocations(t, res, []locCase{
 		{"Pod", "p", "spec.containers[0].image", "img/templates/pod.yaml:8:7", "image.repository from img/values.yaml"},
 	})
+}
+
+// A template that allocates without bound is stopped at the memory limit
+// with an error naming the chart, instead of exhausting the machine; the
+// other inputs are still loaded.
+func TestRenderStopsAtMemoryLimit(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "bomb", "Chart.yaml"), "apiVersion: v2\nname: bomb\nversion: 0.1.0\n")
+	// until builds its whole list first: 60 million ints, 480 MB (the
+	// abandoned render then ranges over them in the background).
+	write(t, filepath.Join(tmp, "bomb", "templates", "cm.yaml"), "{{- range until 60000000 }}{{ end }}\n")
+	write(t, filepath.Join(tmp, "plain.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	var aborted error
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	limit := int64(s[0].Value.Uint64())>>20<<20 + 160<<20
+	res := Load([]string{tmp}, Options{
+		Manifest:  manifest.Options{BaseDir: tmp},
+		MaxMemory: limit,
+		Abort:     func(err error) { aborted = err },
+	})
+	if aborted == nil || !strings.Contains(aborted.Error(), "bomb") || !strings.Contains(aborted.Error(), fmt.Sprintf("the limit is %d MiB", limit>>20)) {
+		t.Fatalf("abort: %v", aborted)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].File != "bomb" || len(res.Objects) != 1 {
+		t.Errorf("errors %v, objects %d", res.Errors, len(res.Objects))
+	}
 }

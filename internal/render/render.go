@@ -25,6 +25,10 @@ import (
 const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultMaxOutputBytes = 256 << 20
+	// DefaultMaxMemory bounds the heap while a render runs: far above
+	// what real charts and overlays need (a few hundred MB for the
+	// largest repositories), far below what exhausts a CI runner.
+	DefaultMaxMemory = 2 << 30
 	// DefaultReleaseName and DefaultNamespace are what `helm template`
 	// uses.
 	DefaultReleaseName = "release-name"
@@ -73,6 +77,15 @@ type Options struct {
 	// read.
 	Exclude     []ExcludeRule
 	NoGitignore bool
+	// MaxMemory bounds the process's heap while a chart or kustomization
+	// renders; 0 means DefaultMaxMemory. A template can allocate without
+	// bound ({{ range until 100000000 }}), and Helm's engine cannot be
+	// interrupted: past the bound Abort is called with an error naming
+	// the render.
+	MaxMemory int64
+	// Abort ends the run (it must not return: the abandoned render would
+	// go on allocating). Nil reports the error for the unit and goes on.
+	Abort func(error)
 }
 
 // HelmValuesGiven reports whether any -f/--set* flag was given.
@@ -85,6 +98,13 @@ func (o *Options) timeout() time.Duration {
 		return o.Timeout
 	}
 	return DefaultTimeout
+}
+
+func (o *Options) maxMemory() int64 {
+	if o.MaxMemory > 0 {
+		return o.MaxMemory
+	}
+	return DefaultMaxMemory
 }
 
 func (o *Options) maxOutput() int64 {
@@ -215,9 +235,16 @@ func (r *renderer) renderUnit(u unit) *manifest.Result {
 			done <- r.renderChart(ctx, u)
 		}
 	}()
+	over := watchHeap(ctx, r.opt.maxMemory())
 	select {
 	case res := <-done:
 		return res
+	case heap := <-over:
+		err := fmt.Errorf("rendering %s %s: stopped at %d MiB of memory (the limit is %d MiB): a template that allocates without bound is not rendered", u.kind, r.display(u.path), heap>>20, r.opt.maxMemory()>>20)
+		if r.opt.Abort != nil {
+			r.opt.Abort(err)
+		}
+		return &manifest.Result{Errors: []finding.InputError{{File: r.display(u.path), Message: err.Error()}}}
 	case <-ctx.Done():
 		// Rendering cannot be interrupted everywhere (Helm's template
 		// engine has no context); the goroutine is abandoned.
