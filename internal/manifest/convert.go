@@ -43,6 +43,26 @@ func encodeJSON(b *bytes.Buffer, n *yaml.Node, budget int) error {
 // DecodeInto decodes the node into a Go value (typically a Kubernetes API
 // struct) through JSON, so json tags apply.
 func DecodeInto(n *yaml.Node, v any) error {
+	return withJSON(n, func(data []byte) error {
+		// goccy/go-json decodes Kubernetes types about three times faster
+		// than encoding/json; decoding is most of the per-object cost. Its
+		// errors are vaguer, so a failure is decoded again for a precise
+		// message.
+		if err := gojson.Unmarshal(data, v); err != nil {
+			if stdErr := json.Unmarshal(data, v); stdErr != nil {
+				return fieldError(n, stdErr)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// withJSON encodes n as JSON into a pooled buffer and hands it to use;
+// an encoding error (an alias bomb) is returned as it is. use must not
+// keep data: the buffer is reused (both JSON decoders copy what they
+// keep).
+func withJSON(n *yaml.Node, use func(data []byte) error) error {
 	b := jsonBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if b.Cap() <= 1<<20 {
@@ -53,18 +73,13 @@ func DecodeInto(n *yaml.Node, v any) error {
 	if err := encodeJSON(b, n, 0); err != nil {
 		return err
 	}
-	// Both decoders copy what they keep, so the buffer can be reused.
-	data := b.Bytes()
-	// goccy/go-json decodes Kubernetes types about three times faster than
-	// encoding/json; decoding is most of the per-object cost. Its errors
-	// are vaguer, so a failure is decoded again for a precise message.
-	if err := gojson.Unmarshal(data, v); err != nil {
-		if stdErr := json.Unmarshal(data, v); stdErr != nil {
-			return fieldError(n, stdErr)
-		}
-		return err
-	}
-	return nil
+	return use(b.Bytes())
+}
+
+// isQuantityError reports whether err is resource.Quantity's own parse
+// error, which names no field.
+func isQuantityError(err error) bool {
+	return errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric)
 }
 
 // FieldError is a field of the wrong type found by DecodeInto: Path (with
@@ -113,7 +128,7 @@ func (e *FieldError) Under(prefix Path) (Path, string) {
 // wins.
 func fieldError(root *yaml.Node, err error) error {
 	var te *json.UnmarshalTypeError
-	if errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric) {
+	if isQuantityError(err) {
 		// A quantity's own error names no field: find the value.
 		if p, line := badQuantity(root, nil); line > 0 {
 			return &FieldError{Path: p, Line: line, other: notQuantity{err}}

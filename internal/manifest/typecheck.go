@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -202,17 +200,19 @@ func hasMergeKey(n *yaml.Node) bool {
 // decodeValue decodes n into a new t with encoding/json and returns its
 // error as a *FieldError (path reversed, relative to n).
 func decodeValue(n *yaml.Node, t reflect.Type) *FieldError {
-	b := jsonBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if b.Cap() <= 1<<20 {
-			b.Reset()
-			jsonBuffers.Put(b)
-		}
-	}()
-	if err := encodeJSON(b, n, 0); err != nil {
-		return &FieldError{Line: n.Line, other: err}
+	var fe *FieldError
+	encErr := withJSON(n, func(data []byte) error {
+		fe = valueError(n, json.Unmarshal(data, reflect.New(t).Interface()))
+		return nil
+	})
+	if encErr != nil {
+		return &FieldError{Line: n.Line, other: encErr}
 	}
-	err := json.Unmarshal(b.Bytes(), reflect.New(t).Interface())
+	return fe
+}
+
+// valueError is decodeValue's verdict on encoding/json's error for n.
+func valueError(n *yaml.Node, err error) *FieldError {
 	if err == nil {
 		return nil
 	}
@@ -227,7 +227,7 @@ func decodeValue(n *yaml.Node, t reflect.Type) *FieldError {
 	if errors.As(err, &te) && te.Field == "" {
 		return &FieldError{Line: n.Line, err: te}
 	}
-	if errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric) {
+	if isQuantityError(err) {
 		err = notQuantity{err}
 	}
 	return &FieldError{Line: n.Line, other: err}
