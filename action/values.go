@@ -3,12 +3,12 @@ package action
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 )
 
 // A Helm finding is located in its template, and its message names the
@@ -61,38 +61,12 @@ func readYAML(path string) *yaml.Node {
 	return &doc
 }
 
-// lookup finds the key node of a dotted values key (a.b[0].c).
+// lookup finds the key node of a dotted values key (a.b[0].c), or the
+// item a trailing index names.
 func lookup(doc *yaml.Node, dotted string) *yaml.Node {
-	if doc == nil || len(doc.Content) == 0 {
-		return nil
+	key, val := manifest.Lookup(doc, manifest.ParsePath(dotted))
+	if key != nil {
+		return key
 	}
-	n := doc.Content[0]
-	var key *yaml.Node
-	for _, part := range strings.Split(strings.ReplaceAll(dotted, "[", ".["), ".") {
-		if part == "" {
-			continue
-		}
-		if idx, ok := strings.CutPrefix(part, "["); ok {
-			i, err := strconv.Atoi(strings.TrimSuffix(idx, "]"))
-			if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
-				return nil
-			}
-			n, key = n.Content[i], n.Content[i]
-			continue
-		}
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		found := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == part {
-				key, n, found = n.Content[j], n.Content[j+1], true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
-	}
-	return key
+	return val
 }

@@ -3,7 +3,6 @@ package fix
 import (
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,6 +16,7 @@ import (
 // written under ({{ if .Values.hostNetwork }}hostNetwork: true).
 type valuesRef struct {
 	key  []string
+	path manifest.Path
 	file string
 	cond bool
 }
@@ -28,7 +28,7 @@ func valuesNote(msg string) (valuesRef, bool) {
 	if !ok {
 		return valuesRef{}, false
 	}
-	return valuesRef{key: splitDotted(v.Key), file: v.File, cond: v.Condition}, true
+	return valuesRef{key: splitDotted(v.Key), path: manifest.ParsePath(v.Key), file: v.File, cond: v.Condition}, true
 }
 
 var dottedIndex = regexp.MustCompile(`\[(\d+)\]`)
@@ -63,23 +63,9 @@ func valuesEdit(f finding.Finding, ref valuesRef, fx fix, to string, read func(s
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return Edit{}, refuse("parsing %s: %v", ref.file, err)
 	}
-	cur := &doc
-	var key *yaml.Node
-	for _, k := range ref.key {
-		m := manifest.Resolve(cur)
-		if m != nil && m.Kind == yaml.SequenceNode {
-			n, err := strconv.Atoi(k)
-			if err != nil || n < 0 || n >= len(m.Content) {
-				return Edit{}, refuse("%s has no %s", ref.file, strings.Join(ref.key, "."))
-			}
-			key, cur = nil, m.Content[n]
-			continue
-		}
-		kn, vn := manifest.MapGet(m, k)
-		if vn == nil {
-			return Edit{}, refuse("%s has no %s", ref.file, strings.Join(ref.key, "."))
-		}
-		key, cur = kn, vn
+	key, cur := manifest.Lookup(&doc, ref.path)
+	if cur == nil {
+		return Edit{}, refuse("%s has no %s", ref.file, strings.Join(ref.key, "."))
 	}
 	if key == nil || cur.Kind != yaml.ScalarNode || cur.Line != key.Line {
 		return Edit{}, refuse("%s in %s is not a scalar on the key's line", strings.Join(ref.key, "."), ref.file)

@@ -87,6 +87,17 @@ func Walk(root *yaml.Node, p Path) (*yaml.Node, int) {
 	return v, d
 }
 
+// Lookup returns the node at p below root and, when p ends in a mapping
+// key, that key's node (nil after a sequence index); both are nil when p
+// is not all there.
+func Lookup(root *yaml.Node, p Path) (key, val *yaml.Node) {
+	k, v, d := walk(root, p)
+	if d != len(p) {
+		return nil, nil
+	}
+	return k, v
+}
+
 func walkKV(root *yaml.Node, p Path) (key, val *yaml.Node) {
 	k, v, _ := walk(root, p)
 	return k, v
