@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
+	"github.com/kubectl-secure/kubectl-secure/internal/render"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
 )
 
@@ -117,6 +119,134 @@ func TestCompareMatchesFindingCompare(t *testing.T) {
 			if got, want := sign(engine.Compare(&raws[i], &raws[j])), sign(finding.Compare(&fi, &fj)); got != want {
 				t.Fatalf("Compare(%d, %d) = %d, finding.Compare = %d:\n%+v\n%+v", i, j, got, want, fi, fj)
 			}
+		}
+	}
+}
+
+// Objects no set-level rule reads are frozen after their per-object
+// checks: the tree goes, their positions stay. A set-level rule without
+// Reads reads everything, so then nothing but workloads is frozen.
+func TestCollectorFreezesWhatSetRulesDoNotRead(t *testing.T) {
+	src := []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  a: "1"
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: shop
+stringData:
+  token: x
+`)
+	mk := func(reads func(*manifest.Object) bool) *engine.Rule {
+		return &engine.Rule{
+			RuleInfo: finding.RuleInfo{ID: "name-each", Title: "t", Severity: finding.Low, Rationale: "r", Remediation: "m"},
+			Reads:    reads,
+			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
+				for _, o := range objs {
+					c.Reportf(o, manifest.ParsePath("metadata.name"), "%s", o.Name)
+				}
+			},
+		}
+	}
+	onlyConfigMaps := func(o *manifest.Object) bool { return o.Kind == "ConfigMap" }
+	for _, tc := range []struct {
+		name  string
+		reads func(*manifest.Object) bool
+		kept  map[string]bool
+	}{
+		{"reads ConfigMaps", onlyConfigMaps, map[string]bool{"ConfigMap": true, "Secret": false}},
+		{"reads everything", nil, map[string]bool{"ConfigMap": true, "Secret": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := engine.NewRegistry(mk(tc.reads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := (&engine.Engine{Registry: reg}).NewCollector()
+			res := manifest.LoadBytes("objs.yaml", src, manifest.Options{})
+			want := map[string]finding.Location{}
+			for _, o := range res.Objects {
+				want[o.Kind] = o.Locate(manifest.ParsePath("metadata.name"))
+				c.Visit(o)
+			}
+			for _, o := range res.Objects {
+				if got := o.Node != nil; got != tc.kept[o.Kind] {
+					t.Errorf("%s: tree kept = %v, want %v", o.Kind, got, tc.kept[o.Kind])
+				}
+			}
+			raws, errs := c.Finish(res.Objects)
+			if len(raws) != 2 || len(errs) != 0 {
+				t.Fatalf("%+v %v", raws, errs)
+			}
+			for _, r := range raws {
+				if got := r.Location(); got != want[r.Obj.Kind] {
+					t.Errorf("%s reported at %v, want %v", r.Obj.Kind, got, want[r.Obj.Kind])
+				}
+			}
+		})
+	}
+	if _, err := engine.NewRegistry(&engine.Rule{
+		RuleInfo: finding.RuleInfo{ID: "per-object", Title: "t", Severity: finding.Low, Rationale: "r", Remediation: "m"},
+		Check:    func(*engine.Context, *manifest.Object) {}, Reads: onlyConfigMaps,
+	}); err == nil {
+		t.Error("Reads on a per-object rule accepted")
+	}
+}
+
+// The set-level rules' Reads are complete: freezing what they say they do
+// not read changes no finding. Checked on every rule fixture, the demo,
+// and rendered kustomize overlays and Helm charts (their objects locate
+// through renderers' locators until frozen).
+func TestFreezingChangesNoFinding(t *testing.T) {
+	reg, err := rules.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same rules, each reading every object whole.
+	var whole []*engine.Rule
+	for _, r := range reg.Rules() {
+		c := *r
+		c.Reads = nil
+		whole = append(whole, &c)
+	}
+	keepAll, err := engine.NewRegistry(whole...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"../../testdata/rules", "../../testdata/demo", "../../testdata/engine/mixed.yaml", "../../testdata/render/kustomize/overlays", "../../testdata/render/helm"}
+	run := func(reg *engine.Registry) ([]finding.Finding, int) {
+		c := (&engine.Engine{Registry: reg}).NewCollector()
+		frozen := 0
+		var mu sync.Mutex
+		res := render.Load(paths, render.Options{Manifest: manifest.Options{Visit: func(o *manifest.Object) {
+			c.Visit(o)
+			if o.Node == nil {
+				mu.Lock()
+				frozen++
+				mu.Unlock()
+			}
+		}}})
+		raws, _ := c.Finish(res.Objects)
+		raws, _ = engine.Pipeline(raws, engine.Sort{})
+		return engine.Findings(raws), frozen
+	}
+	got, frozen := run(reg)
+	want, frozenWhole := run(keepAll)
+	if frozen <= frozenWhole {
+		t.Fatalf("froze %d objects, %d when every set rule reads everything: the test checks nothing", frozen, frozenWhole)
+	}
+	if len(got) < 100 || len(got) != len(want) {
+		t.Fatalf("%d findings with freezing, %d without", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Fingerprint != want[i].Fingerprint || got[i].Location != want[i].Location || got[i].Message != want[i].Message {
+			t.Errorf("finding %d differs:\n%+v\n%+v", i, got[i], want[i])
 		}
 	}
 }

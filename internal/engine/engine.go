@@ -46,10 +46,14 @@ type objResult struct {
 // each object over while its node tree is hot and drop the tree right
 // after, which keeps memory flat on large inputs.
 type Collector struct {
-	e        *Engine
-	perObj   []*Rule
-	prepare  []*Rule // set-level rules with a Prepare step
-	keepW    bool
+	e       *Engine
+	perObj  []*Rule
+	prepare []*Rule // set-level rules with a Prepare step
+	keepW   bool
+	// readers are the enabled set-level rules' Reads; keepAll is set when
+	// one of them reads every object (see Rule.Reads).
+	readers  []func(*manifest.Object) bool
+	keepAll  bool
 	mu       sync.Mutex
 	results  map[*manifest.Object]*objResult
 	settings Settings
@@ -66,6 +70,11 @@ func (e *Engine) NewCollector() *Collector {
 			c.perObj = append(c.perObj, r)
 		} else {
 			c.keepW = c.keepW || r.NeedsWorkloads
+			if r.Reads == nil {
+				c.keepAll = true
+			} else {
+				c.readers = append(c.readers, r.Reads)
+			}
 			if r.Prepare != nil {
 				c.prepare = append(c.prepare, r)
 			}
@@ -82,16 +91,44 @@ func (c *Collector) Visit(o *manifest.Object) {
 	c.mu.Unlock()
 }
 
-// check runs the per-object rules. Workloads — the bulk of any large
-// input — are slimmed afterwards unless a set-level rule needs them whole:
-// containers and volumes (node tree and decoded) are dropped, pod-level
-// fields and metadata are kept with their positions.
+// check runs the per-object rules, then slims or freezes the object.
+// Workloads — the bulk of any large input — keep their pod-level fields,
+// decoded and located, unless a set-level rule needs them whole
+// (NeedsWorkloads). Other objects are frozen unless a set-level rule reads
+// them (Rule.Reads): their node tree and locator go, and only their
+// identity and the positions set-level rules report at stay.
 func (c *Collector) check(o *manifest.Object) *objResult {
 	r := c.checkRules(o)
-	if r.cache.w != nil && !c.keepW {
-		slimWorkload(o, r.cache.w)
+	switch {
+	case r.cache.w != nil:
+		if !c.keepW {
+			slimWorkload(o, r.cache.w)
+		}
+	case c.reads(o):
+	default:
+		manifest.Freeze(o, metadataPaths)
 	}
 	return r
+}
+
+// metadataPaths are where set-level rules report on an object they only
+// know by its identity: a namespace's workloads, a binding's subjects.
+var metadataPaths = []manifest.Path{
+	manifest.ParsePath("metadata"), manifest.ParsePath("metadata.name"), manifest.ParsePath("metadata.namespace"),
+	manifest.ParsePath("metadata.labels"), manifest.ParsePath("metadata.annotations"),
+}
+
+// reads reports whether an enabled set-level rule reads o's node tree.
+func (c *Collector) reads(o *manifest.Object) bool {
+	if c.keepAll {
+		return true
+	}
+	for _, f := range c.readers {
+		if f(o) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {

@@ -31,6 +31,16 @@ type Rule struct {
 	// pod-level fields with their positions — so memory stays flat on
 	// large inputs.
 	NeedsWorkloads bool
+	// Reads, on a set-level rule, picks the objects other than workloads
+	// whose fields CheckSet reads from their node trees (RBAC roles and
+	// bindings, network policies). Every other object (workloads: see
+	// NeedsWorkloads) is frozen right after its per-object
+	// checks: its node tree and its renderer's locator are dropped, and
+	// only its identity, labels, annotations and the positions of its
+	// metadata (plus a workload's pod-level fields) are kept — which is
+	// what lets a run over many charts and overlays stay small. Nil means
+	// the rule reads every object whole.
+	Reads func(o *manifest.Object) bool
 	// Prepare, on a set-level rule, runs on every object during the
 	// per-object pass, while the object is whole, and may leave a small
 	// note for CheckSet (Context.Note, SetContext.Note). It lets a
@@ -80,6 +90,8 @@ func validateRule(rule *Rule) error {
 		return fmt.Errorf("rule %q: exactly one of Check and CheckSet must be set", rule.ID)
 	case rule.Prepare != nil && rule.CheckSet == nil:
 		return fmt.Errorf("rule %q: Prepare is only for set-level rules", rule.ID)
+	case rule.Reads != nil && rule.CheckSet == nil:
+		return fmt.Errorf("rule %q: Reads is only for set-level rules", rule.ID)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -182,10 +183,15 @@ func decodeError(n *yaml.Node, prefix manifest.Path, err error) *DecodeError {
 // account, token automount, host namespaces, …), and the decoded workload
 // keeps only those fields. Containers, volumes and the rest become garbage.
 func slimWorkload(o *manifest.Object, w *Workload) {
-	if o.Locator != nil {
-		return
+	// Set-level rules report a missing automountServiceAccountToken where
+	// it belongs.
+	paths := append(slices.Clip(metadataPaths), w.MetaPath, w.MetaPath.Key("labels"), w.SpecPath,
+		w.SpecPath.Key("automountServiceAccountToken"), w.SpecPath.Key("serviceAccountName"))
+	// Image lines too: a scan's running-digest findings and image
+	// verification point at them after the run.
+	for _, c := range w.Containers {
+		paths = append(paths, c.Path, c.Path.Key("image"))
 	}
-	paths := []manifest.Path{manifest.ParsePath("metadata"), manifest.ParsePath("metadata.name"), manifest.ParsePath("metadata.namespace"), manifest.ParsePath("metadata.labels"), w.MetaPath, w.MetaPath.Key("labels"), w.SpecPath}
 	if spec := o.Get(w.SpecPath); spec != nil {
 		for i := 0; i+1 < len(spec.Content); i += 2 {
 			if v := manifest.Resolve(spec.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {

@@ -51,8 +51,9 @@ type Options struct {
 	// as it is parsed, on the parsing goroutine (so it must be safe for
 	// concurrent use). Checking objects here, while their node trees are
 	// hot, and releasing them afterwards keeps memory flat on large inputs.
-	// Objects from LoadBytes (renderers) are not visited: their locators
-	// are set after loading.
+	// LoadBytes and LoadNode do not visit: a renderer sets its objects'
+	// locators after loading them, and visits each render's objects when
+	// they are complete.
 	Visit func(*Object)
 }
 
@@ -609,9 +610,15 @@ type parsed struct {
 // allocates; reusing them keeps the collector's work down.
 var nodeSlabs = sync.Pool{New: func() any { return new([]yaml.Node) }}
 
+// maxPooledSlab bounds the slabs kept for reuse (in nodes; 16,384 are
+// about 2.4 MB): the pool holds a few slabs per worker across collections,
+// and the slab of one huge CRD there would outweigh the documents it
+// serves.
+const maxPooledSlab = 1 << 14
+
 // recycle returns p's slab to the pool when nothing can reach its nodes.
 func (p *parsed) recycle() {
-	if p.slab == nil || len(p.objects) != 1 || p.objects[0].Node != nil {
+	if p.slab == nil || len(p.objects) != 1 || p.objects[0].Node != nil || cap(p.slab) > maxPooledSlab {
 		return
 	}
 	s := p.slab

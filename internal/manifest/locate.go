@@ -185,10 +185,11 @@ func ScalarString(m *yaml.Node, k string) string {
 	return v.Value
 }
 
-// FrozenLocator answers Locate from positions recorded in advance, so that
-// an object's node tree can be dropped. A path that was not recorded
-// resolves to its nearest recorded ancestor, as NodeLocator does for
-// missing fields.
+// FrozenLocator answers Locate (and, for a rendered object, Explain) from
+// positions recorded in advance, so that an object's node tree — and a
+// renderer's locator with the template index and source trees behind it —
+// can be dropped. A path that was not recorded resolves to its nearest
+// recorded ancestor, as NodeLocator does for missing fields.
 type FrozenLocator struct {
 	// Few entries per object, so a slice: far smaller than a map, and a
 	// linear scan is as fast.
@@ -198,35 +199,70 @@ type FrozenLocator struct {
 type frozenLoc struct {
 	path string
 	loc  finding.Location
+	// note is what the renderer's locator explained for path ("" for
+	// plain YAML): the values key or patch the field came from.
+	note string
 }
 
-// Freeze records where each of paths (and the object itself) is, then
-// drops the object's node tree and makes it locate from the record.
+// explainer is a renderer's locator that says where a value came from.
+type explainer interface {
+	Explain(p Path) string
+}
+
+// Freeze records where each of paths (and the object itself) is, present
+// or not, then drops the object's node tree and its renderer's locator,
+// and makes it locate from the record. (Its identity, labels and
+// annotations are copies, made when it was loaded.)
 func Freeze(o *Object, paths []Path) {
-	if o.Node == nil || o.Locator != nil {
+	if o.Node == nil {
 		return
 	}
+	if _, frozen := o.Locator.(*FrozenLocator); frozen {
+		return
+	}
+	ex, _ := o.Locator.(explainer)
 	fl := &FrozenLocator{locs: make([]frozenLoc, 0, len(paths)+1)}
-	fl.locs = append(fl.locs, frozenLoc{"", o.Locate(nil)})
-	for _, p := range paths {
-		if o.Get(p) != nil {
-			fl.locs = append(fl.locs, frozenLoc{p.String(), o.Locate(p)})
+	record := func(p Path) {
+		f := frozenLoc{path: p.String(), loc: o.Locate(p)}
+		if ex != nil {
+			f.note = ex.Explain(p)
 		}
+		fl.locs = append(fl.locs, f)
+	}
+	record(nil)
+	// Missing fields too: a renderer's locator places a missing field by
+	// its own rules (the base a patch left alone), not always where its
+	// parent is.
+	for _, p := range paths {
+		record(p)
 	}
 	fl.locs = slices.Clip(fl.locs)
 	o.Locator = fl
 	o.Node = nil
 }
 
+// Explain returns what the renderer's locator said of p when p was
+// recorded, else "": an ancestor's note would name another field's source.
+func (fl *FrozenLocator) Explain(p Path) string {
+	if f := fl.find(p); f.path == p.String() {
+		return f.note
+	}
+	return ""
+}
+
 // Locate implements Locator.
 func (fl *FrozenLocator) Locate(p Path) finding.Location {
+	return fl.find(p).loc
+}
+
+func (fl *FrozenLocator) find(p Path) *frozenLoc {
 	for n := len(p); n > 0; n-- {
 		s := p[:n].String()
 		for i := range fl.locs {
 			if fl.locs[i].path == s {
-				return fl.locs[i].loc
+				return &fl.locs[i]
 			}
 		}
 	}
-	return fl.locs[0].loc
+	return &fl.locs[0]
 }

@@ -88,7 +88,11 @@ type kustBuild struct {
 func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
 	res := &manifest.Result{}
 	abs, _ := filepath.Abs(dir)
-	b := &kustBuild{dir: abs, tree: r.tree, opt: r.opt, disp: r.display}
+	// Not the method value r.display: locators keep disp, and through
+	// r they would keep every source tree of the Load alive.
+	base := r.base
+	disp := func(p string) string { return manifest.DisplayPath(p, base) }
+	b := &kustBuild{dir: abs, tree: r.tree, opt: r.opt, disp: disp}
 	b.root = r.tree.load(abs)
 	name := r.display(abs)
 	kfile := b.root.file

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
@@ -224,5 +225,84 @@ func TestOverlaysShareRenderedTrees(t *testing.T) {
 	// Positions still point at each source.
 	if got := where(cms[1], manifest.ParsePath("data.a")); got != "base/cm.yaml:6:3" {
 		t.Errorf("data.a at %s", got)
+	}
+}
+
+// Each render's objects are handed to the visitor as soon as that render
+// is done, with their locators set, once each, and plain files' objects
+// as they are parsed; a source file's parsed documents are kept only
+// while a kustomization still to render reads it.
+func TestRendersAreVisitedWhenDone(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, "base/kustomization.yaml", "resources:\n  - cm.yaml\n")
+	write(t, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n")
+	for _, o := range []string{"a", "b", "c"} {
+		write(t, "overlays/"+o+"/kustomization.yaml", "namePrefix: "+o+"-\nresources:\n  - ../../base\n")
+	}
+	write(t, "plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	var mu sync.Mutex
+	seen := map[*manifest.Object]int{}
+	res := Load([]string{"."}, Options{Manifest: manifest.Options{Visit: func(o *manifest.Object) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[o]++
+		if o.File != "plain/cm.yaml" && o.Locator == nil {
+			t.Errorf("%s %s visited before its locator was set", o.Kind, o.Name)
+		}
+	}}})
+	noErrors(t, res)
+	if len(res.Objects) != 4 { // three overlays (the base is theirs), plain
+		t.Fatalf("%d objects", len(res.Objects))
+	}
+	for _, o := range res.Objects {
+		if seen[o] != 1 {
+			t.Errorf("%s %s (%s) visited %d times", o.Kind, o.Name, o.Origin, seen[o])
+		}
+	}
+}
+
+// The documents of a source file stay parsed while a pending
+// kustomization reads it, and go with the last one.
+func TestKustTreeReleasesFileDocs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, "base/kustomization.yaml", "resources:\n  - cm.yaml\n")
+	write(t, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n")
+	write(t, "overlay/kustomization.yaml", "resources:\n  - ../base\n  - extra.yaml\n")
+	write(t, "overlay/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+	tree := newKustTree(nil, 0)
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	base, overlay := resourceFiles(tree.load(abs("base"))), resourceFiles(tree.load(abs("overlay")))
+	if fmt.Sprint(base) != fmt.Sprint([]string{abs("base/cm.yaml")}) || fmt.Sprint(overlay) != fmt.Sprint([]string{abs("base/cm.yaml"), abs("overlay/extra.yaml")}) {
+		t.Fatalf("resource files: base %v overlay %v", base, overlay)
+	}
+	cached := func(p string) bool {
+		tree.docsMu.Lock()
+		defer tree.docsMu.Unlock()
+		_, ok := tree.docs[abs(p)]
+		return ok
+	}
+	tree.retain(base)
+	tree.retain(overlay)
+	for _, f := range overlay {
+		if len(tree.fileDocs(f)) != 1 {
+			t.Fatalf("%s: not parsed", f)
+		}
+	}
+	if !cached("base/cm.yaml") || !cached("overlay/extra.yaml") {
+		t.Fatal("files read by pending kustomizations are not kept")
+	}
+	tree.release(overlay)
+	if !cached("base/cm.yaml") || cached("overlay/extra.yaml") {
+		t.Errorf("after the overlay: base kept %v, extra kept %v", cached("base/cm.yaml"), cached("overlay/extra.yaml"))
+	}
+	tree.release(base)
+	if cached("base/cm.yaml") {
+		t.Error("base/cm.yaml kept after its last reader")
+	}
+	// A file no pending kustomization reads is parsed, not kept.
+	if len(tree.fileDocs(abs("base/cm.yaml"))) != 1 || cached("base/cm.yaml") {
+		t.Error("a file without readers was kept")
 	}
 }

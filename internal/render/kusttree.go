@@ -119,10 +119,16 @@ type genEntry struct {
 
 // kustTree parses kustomizations once per Load.
 type kustTree struct {
-	mu      sync.Mutex
-	byDir   map[string]*kust
-	docsMu  sync.Mutex
-	docs    map[string][]*yaml.Node
+	mu     sync.Mutex
+	byDir  map[string]*kust
+	docsMu sync.Mutex
+	docs   map[string][]*yaml.Node
+	// users counts, per resource file, the kustomizations still to render
+	// that read it (retain, release): a file's parsed documents are kept
+	// while one is pending and dropped after the last, so overlays of a
+	// base parse it once and a Load over many repositories never holds
+	// them all.
+	users   map[string]int
 	sandbox func(string) error // nil: no restriction
 	maxSize int64
 }
@@ -172,11 +178,63 @@ func (t *kustTree) fileDocs(p string) []*yaml.Node {
 	if err == nil {
 		docs = decodeAll(data)
 	}
-	if t.docs == nil {
-		t.docs = map[string][]*yaml.Node{}
+	if t.users[p] > 0 {
+		if t.docs == nil {
+			t.docs = map[string][]*yaml.Node{}
+		}
+		t.docs[p] = docs
 	}
-	t.docs[p] = docs
 	return docs
+}
+
+// resourceFiles lists the resource files k reads, through its bases and
+// components.
+func resourceFiles(k *kust) []string {
+	var out []string
+	seen := map[*kust]bool{}
+	var walk func(k *kust)
+	walk = func(k *kust) {
+		if k == nil || seen[k] {
+			return
+		}
+		seen[k] = true
+		for _, refs := range [][]*kref{k.resources, k.components} {
+			for _, r := range refs {
+				if r.sub != nil {
+					walk(r.sub)
+				} else if !r.isDir && r.abs != "" {
+					out = append(out, r.abs)
+				}
+			}
+		}
+	}
+	walk(k)
+	return out
+}
+
+// retain records that a kustomization to render reads files.
+func (t *kustTree) retain(files []string) {
+	t.docsMu.Lock()
+	defer t.docsMu.Unlock()
+	if t.users == nil {
+		t.users = map[string]int{}
+	}
+	for _, f := range files {
+		t.users[f]++
+	}
+}
+
+// release records that a kustomization that read files has rendered,
+// dropping the documents no pending kustomization reads.
+func (t *kustTree) release(files []string) {
+	t.docsMu.Lock()
+	defer t.docsMu.Unlock()
+	for _, f := range files {
+		if t.users[f]--; t.users[f] <= 0 {
+			delete(t.users, f)
+			delete(t.docs, f)
+		}
+	}
 }
 
 func (t *kustTree) load(dir string) *kust {

@@ -191,6 +191,13 @@ func Load(args []string, opt Options) *manifest.Result {
 	}
 	out := &manifest.Result{Errors: errs, Skipped: r.skipped}
 	results := make([]*manifest.Result, len(units))
+	reads := make([][]string, len(units))
+	for i, u := range units {
+		if u.kind == unitKustomize {
+			reads[i] = resourceFiles(r.tree.load(u.path))
+			r.tree.retain(reads[i])
+		}
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	for i, u := range units {
@@ -201,6 +208,15 @@ func Load(args []string, opt Options) *manifest.Result {
 			defer func() { <-sem }()
 			start := time.Now()
 			results[i] = r.renderUnit(u)
+			r.tree.release(reads[i])
+			// Checked now, while this unit's locators are set and its
+			// template index is alive: the checks freeze each object, and
+			// the unit's render state goes with the last of them.
+			if visit := opt.Manifest.Visit; visit != nil {
+				for _, o := range results[i].Objects {
+					visit(o)
+				}
+			}
 			opt.logf("rendered %s %s: %d objects, %d errors in %s", u.kind, r.display(u.path), len(results[i].Objects), len(results[i].Errors), time.Since(start).Round(time.Millisecond))
 		}()
 	}

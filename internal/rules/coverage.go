@@ -46,6 +46,17 @@ func readNetpol(o *manifest.Object) (netpol, bool) {
 	return np, true
 }
 
+// readsCoverage picks the objects the coverage rules read
+// (engine.Rule.Reads): Namespaces and Kubernetes NetworkPolicies. Of the
+// rest they only need kinds, names and namespaces.
+func readsCoverage(o *manifest.Object) bool {
+	return isNamespace(o) || o.Kind == "NetworkPolicy" && o.Group() == "networking.k8s.io"
+}
+
+func isNamespace(o *manifest.Object) bool {
+	return o.Kind == "Namespace" && o.Group() == ""
+}
+
 // nsInfo is what the linted set holds for one namespace.
 type nsInfo struct {
 	name       string
@@ -225,6 +236,7 @@ func missingObject(c *engine.SetContext, n *nsInfo, kind string) {
 func coverageRule(ri finding.RuleInfo, check func(c *engine.SetContext, n *nsInfo, clusterPolicy bool)) *engine.Rule {
 	return &engine.Rule{
 		RuleInfo: ri,
+		Reads:    readsCoverage,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			list, cp := namespaces(c, objs)
 			for _, n := range list {

@@ -242,6 +242,7 @@ func psaReadinessRule(ri finding.RuleInfo) *engine.Rule {
 				c.Note(p)
 			}
 		},
+		Reads: isNamespace,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			r := NewPodSecurityReadiness(c.Settings())
 			nsObjs := map[string]*manifest.Object{}

@@ -295,6 +295,7 @@ func bindingRules() []*engine.Rule {
 				Example:     "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: my-operator\n",
 				References:  []string{rbacGoodPract, cis("5.1.1", "Ensure that the cluster-admin role is only used where required")},
 			},
+			Reads: readsRBAC,
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 				s := NewRBAC(objs)
 				for _, b := range s.Bindings {
@@ -334,6 +335,7 @@ func bindingRules() []*engine.Rule {
 				Example:     "subjects:\n  - kind: ServiceAccount\n    name: reporter\n    namespace: monitoring\n",
 				References:  []string{rbacGoodPract, "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
 			},
+			Reads: readsRBAC,
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 				rs := NewRBAC(objs)
 				for _, b := range rs.Bindings {
@@ -358,6 +360,7 @@ func bindingRules() []*engine.Rule {
 				Example:     "subjects:\n  - kind: Group\n    name: dev-team\n    apiGroup: rbac.authorization.k8s.io\n",
 				References:  []string{rbacGoodPract},
 			},
+			Reads: readsRBAC,
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 				rs := NewRBAC(objs)
 				for _, b := range rs.Bindings {
@@ -382,6 +385,7 @@ func bindingRules() []*engine.Rule {
 				Example:     "subjects:\n  - kind: ServiceAccount\n    name: my-operator\n    namespace: operators\n",
 				References:  []string{rbacGoodPract, cis("5.1.5", "Ensure that default service accounts are not actively used")},
 			},
+			Reads: readsRBAC,
 			CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 				rs := NewRBAC(objs)
 				for _, b := range rs.Bindings {

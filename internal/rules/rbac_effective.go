@@ -177,6 +177,7 @@ func rbacEscalationRule() *engine.Rule {
 			Example:     "kind: RoleBinding\nmetadata:\n  name: ci-deploy\n  namespace: shop\nroleRef:\n  kind: Role\n  name: deploy-only\n",
 			References:  []string{rbacGoodPract, "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping"},
 		},
+		Reads: readsRBAC,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			rs := NewRBAC(objs)
 			mounted := mountedServiceAccounts(c, objs)

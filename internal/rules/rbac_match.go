@@ -217,6 +217,12 @@ var clusterAdminRule = PolicyRule{
 	nonResourceURLs: nil,
 }
 
+// readsRBAC picks the objects the RBAC and service account rules read
+// (engine.Rule.Reads): roles, bindings and service accounts.
+func readsRBAC(o *manifest.Object) bool {
+	return isRole(o) || isBinding(o) || o.Kind == "ServiceAccount" && o.Group() == ""
+}
+
 func isRole(o *manifest.Object) bool {
 	return (o.Kind == "Role" || o.Kind == "ClusterRole") && o.Group() == rbacGroup
 }

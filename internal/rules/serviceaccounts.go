@@ -66,6 +66,7 @@ func automountToken() *engine.Rule {
 			Example:     "spec:\n  automountServiceAccountToken: false\n",
 			References:  []string{saRef + "#opt-out-of-api-credential-automounting", cis("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary")},
 		},
+		Reads: readsRBAC,
 		CheckSet: func(c *engine.SetContext, objs []*manifest.Object) {
 			rs := NewRBAC(objs)
 			saAutomount := map[saKey]*bool{}

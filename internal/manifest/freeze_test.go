@@ -1,0 +1,81 @@
+package manifest
+
+import (
+	"testing"
+
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
+)
+
+// shiftLocator stands for a renderer's locator: it places every field
+// 100 lines further down another file, and explains some of them.
+type shiftLocator struct {
+	o     *Object
+	notes map[string]string
+}
+
+func (l *shiftLocator) Locate(p Path) finding.Location {
+	loc := NodeLocator{File: l.o.File, Root: l.o.Node}.Locate(p)
+	loc.File = "templates/x.yaml"
+	loc.Line += 100
+	if p.String() == "spec.missing" {
+		// A renderer may place a missing field elsewhere than its
+		// parent (kustomize: in the base a patch left alone).
+		loc.Line = 7
+	}
+	return loc
+}
+
+func (l *shiftLocator) Explain(p Path) string { return l.notes[p.String()] }
+
+// Freezing a rendered object answers exactly as its renderer's locator
+// did for every recorded path, present or missing, keeps its notes, and
+// lets go of the tree and the locator.
+func TestFreezeRenderedObject(t *testing.T) {
+	src := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: ns\n  labels: {app: web}\nspec:\n  present: 1\n")
+	res := LoadBytes("rendered.yaml", src, Options{})
+	if len(res.Objects) != 1 {
+		t.Fatalf("%+v", res)
+	}
+	o := res.Objects[0]
+	l := &shiftLocator{o: o, notes: map[string]string{"spec.present": "from values.yaml key present"}}
+	o.Locator = l
+	paths := []Path{ParsePath("metadata.name"), ParsePath("spec.present"), ParsePath("spec.missing")}
+	want := map[string]finding.Location{"": o.Locate(nil)}
+	for _, p := range paths {
+		want[p.String()] = o.Locate(p)
+	}
+	Freeze(o, paths)
+	if o.Node != nil {
+		t.Fatal("node tree kept")
+	}
+	if _, ok := o.Locator.(*FrozenLocator); !ok {
+		t.Fatalf("locator %T", o.Locator)
+	}
+	for p, w := range want {
+		if got := o.Locate(ParsePath(p)); got != w {
+			t.Errorf("Locate(%q) = %v, want %v", p, got, w)
+		}
+	}
+	ex := o.Locator.(interface{ Explain(Path) string })
+	if got := ex.Explain(ParsePath("spec.present")); got != "from values.yaml key present" {
+		t.Errorf("Explain(spec.present) = %q", got)
+	}
+	// An unrecorded path locates at its nearest recorded ancestor, but
+	// never borrows that ancestor's note.
+	if got := o.Locate(ParsePath("spec.present.deeper")); got != want["spec.present"] {
+		t.Errorf("unrecorded path at %v", got)
+	}
+	if got := ex.Explain(ParsePath("spec.present.deeper")); got != "" {
+		t.Errorf("unrecorded path explained as %q", got)
+	}
+	// Identity survives.
+	if o.Name != "cm" || o.Namespace != "ns" || o.Labels["app"] != "web" || o.Kind != "ConfigMap" {
+		t.Fatalf("identity %+v", o.Ref())
+	}
+	// Freezing twice changes nothing.
+	before := *o.Locator.(*FrozenLocator)
+	Freeze(o, nil)
+	if after := *o.Locator.(*FrozenLocator); len(after.locs) != len(before.locs) {
+		t.Errorf("second freeze re-recorded")
+	}
+}
