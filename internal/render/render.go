@@ -151,6 +151,8 @@ type renderer struct {
 	tree *kustTree
 	// base is the absolute directory display paths are relative to.
 	base string
+	// roots bound what a kustomization may read (sandboxRoot).
+	roots []string
 
 	valuesOnce sync.Once
 	user       *userValues
@@ -183,6 +185,7 @@ func Load(args []string, opt Options) *manifest.Result {
 	if abs, err := filepath.Abs(r.base); err == nil {
 		r.base = abs
 	}
+	r.roots = sandboxRoots(args)
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
 	r.nodes = newNodeCache()
 	units, loose, errs := r.discover(args)
