@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -304,5 +305,28 @@ func TestKustTreeReleasesFileDocs(t *testing.T) {
 	// A file no pending kustomization reads is parsed, not kept.
 	if len(tree.fileDocs(abs("base/cm.yaml"))) != 1 || cached("base/cm.yaml") {
 		t.Error("a file without readers was kept")
+	}
+}
+
+// A symbolic link to a repository, named on the command line, is walked
+// and rendered like the repository itself.
+func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
+	target := t.TempDir()
+	write(t, filepath.Join(target, "base", "kustomization.yaml"), "resources:\n  - cm.yaml\n")
+	write(t, filepath.Join(target, "base", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n")
+	write(t, filepath.Join(target, "overlay", "kustomization.yaml"), "namePrefix: o-\nresources:\n  - ../base\n")
+	write(t, filepath.Join(target, "plain.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	link := filepath.Join(t.TempDir(), "repo")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	res := Load([]string{link}, Options{})
+	noErrors(t, res)
+	var names []string
+	for _, o := range res.Objects {
+		names = append(names, o.Name)
+	}
+	if fmt.Sprint(names) != "[o-cfg plain]" {
+		t.Errorf("objects %v", names)
 	}
 }

@@ -419,6 +419,7 @@ func looksLikeChartArchive(p string) bool {
 // loaded as plain YAML.
 func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, errs []finding.InputError) {
 	var kdirs, files []string
+	arg = manifest.WalkRoot(arg)
 	filter := newWalkFilter(abs, r.opt.Exclude, r.base, !r.opt.NoGitignore)
 	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
