@@ -316,11 +316,14 @@ func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
 	write(t, filepath.Join(target, "base", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n")
 	write(t, filepath.Join(target, "overlay", "kustomization.yaml"), "namePrefix: o-\nresources:\n  - ../base\n")
 	write(t, filepath.Join(target, "plain.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
-	link := filepath.Join(t.TempDir(), "repo")
+	// The link sits in the working directory, the repository elsewhere.
+	wd := t.TempDir()
+	t.Chdir(wd)
+	link := filepath.Join(wd, "repo")
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip("no symlinks:", err)
 	}
-	res := Load([]string{link}, Options{})
+	res := Load([]string{"repo"}, Options{})
 	noErrors(t, res)
 	var names []string
 	for _, o := range res.Objects {

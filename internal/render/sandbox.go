@@ -92,9 +92,16 @@ func sandboxRoot(dir string, roots []string) string {
 			break
 		}
 	}
+	// Compared as the sandbox checks reads: with links resolved (a
+	// linked repository is not inside the working directory that holds
+	// the link).
 	best := abs
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		best = r
+	}
+	real := best
 	for _, r := range roots {
-		if within(r, abs) && len(r) < len(best) {
+		if within(r, real) && len(r) < len(best) {
 			best = r
 		}
 	}
@@ -102,7 +109,7 @@ func sandboxRoot(dir string, roots []string) string {
 }
 
 // sandboxRoots are the directories the user put in scope: the working
-// directory and each argument (a file's directory).
+// directory and each argument (a file's directory), links resolved.
 func sandboxRoots(args []string) []string {
 	var roots []string
 	if wd, err := os.Getwd(); err == nil {
@@ -120,6 +127,11 @@ func sandboxRoots(args []string) []string {
 			abs = filepath.Dir(abs)
 		}
 		roots = append(roots, abs)
+	}
+	for i, r := range roots {
+		if real, err := filepath.EvalSymlinks(r); err == nil {
+			roots[i] = real
+		}
 	}
 	return roots
 }
