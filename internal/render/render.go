@@ -212,10 +212,11 @@ func Load(args []string, opt Options) *manifest.Result {
 			start := time.Now()
 			results[i] = r.renderUnit(u)
 			r.tree.release(reads[i])
-			// Checked now, while this unit's locators are set and its
-			// template index is alive: the checks freeze each object, and
-			// the unit's render state goes with the last of them.
-			if visit := opt.Manifest.Visit; visit != nil {
+			// Checked now, while this unit's locators are set: the checks
+			// freeze each object, and the unit's render state goes with
+			// the last of them. (Charts check theirs template by
+			// template, as they are located.)
+			if visit := opt.Manifest.Visit; visit != nil && u.kind == unitKustomize {
 				for _, o := range results[i].Objects {
 					visit(o)
 				}
