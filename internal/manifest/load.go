@@ -388,6 +388,32 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 	return res
 }
 
+// Documents parses a YAML stream into the root nodes of its documents,
+// with lines absolute in data, as loading parses (the fast parser where it
+// applies, else yaml.v3). Empty and null documents, and documents that do
+// not parse, are left out. Renderers use it to locate fields in users'
+// source files.
+func Documents(data []byte) []*yaml.Node {
+	var out []*yaml.Node
+	_ = splitStream("", bufio.NewReader(bytes.NewReader(data)), int64(len(data)), func(c docChunk) {
+		var doc yaml.Node
+		if _, fast := fastParseInto(c.data, &doc, nil); !fast {
+			doc = yaml.Node{}
+			if yaml.Unmarshal(c.data, &doc) != nil {
+				return
+			}
+		}
+		root := Resolve(&doc)
+		if root == nil || root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			return
+		}
+		var dups []finding.InputError
+		fixup(&doc, c.startLine-1, 0, DefaultMaxDepth, "", &dups)
+		out = append(out, root)
+	})
+	return out
+}
+
 // LoadNode builds the objects of one document given as a node tree (a
 // renderer's output), with the checks loading applies to text: nesting
 // depth, duplicate keys, List items. The tree is only read, so it may be

@@ -83,6 +83,8 @@ type kustBuild struct {
 	tree *kustTree
 	opt  *Options
 	disp func(string) string
+	// docs are the source files this build has read (fileDocs).
+	docs map[string][]*yaml.Node
 }
 
 func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
@@ -150,11 +152,14 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 	}
 
 	var total int
+	// Identical subtrees (a CRD's versions, one schema each) are shared
+	// within the build; objects are checked and frozen one by one, so
+	// nothing is shared beyond it.
+	nodes := newNodeCache()
 	for _, kr := range m.Resources() {
 		origin, _ := kr.GetOrigin()
-		// Straight from kustomize's tree, sharing what other overlays
-		// rendered alike (no YAML text in between).
-		node, n := r.nodes.convert(kr.YNode())
+		// Straight from kustomize's tree (no YAML text in between).
+		node, n := nodes.convert(kr.YNode())
 		total += n
 		if int64(total) > r.opt.maxOutput()/16 {
 			return fail(0, "rendered output is over the %d-byte limit", r.opt.maxOutput())
@@ -171,6 +176,11 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			o.Locator = b.locator(origin, o)
 			o.Origin = "kustomize " + name
 			res.Objects = append(res.Objects, o)
+			// Checked now, while its source documents are at hand: the
+			// checks freeze it.
+			if visit := r.opt.Manifest.Visit; visit != nil {
+				visit(o)
+			}
 		}
 		for _, sk := range lr.Skipped {
 			sk.Line = 0
@@ -310,10 +320,19 @@ func (b *kustBuild) sourceFile(o *resource.Origin) string {
 	return b.root.file
 }
 
-// fileDocs returns the documents of a source file, parsed once per Load
-// however many overlays reach it (only read afterwards).
+// fileDocs returns the documents of a source file, parsed once per
+// kustomization and mostly once per Load however many overlays reach it
+// (kustTree.fileDocs); they are only read afterwards.
 func (b *kustBuild) fileDocs(p string) []*yaml.Node {
-	return b.tree.fileDocs(p)
+	if d, ok := b.docs[p]; ok {
+		return d
+	}
+	d := b.tree.fileDocs(p)
+	if b.docs == nil {
+		b.docs = map[string][]*yaml.Node{}
+	}
+	b.docs[p] = d
+	return d
 }
 
 // locator builds the source locator of a rendered object.

@@ -187,13 +187,14 @@ func TestPatchMismatchNamesPatchLine(t *testing.T) {
 	}
 }
 
-// Overlays of one base share the trees of what they render alike (the
-// CRDs), and kustomize's build annotations are gone from them.
-func TestOverlaysShareRenderedTrees(t *testing.T) {
+// Identical subtrees of one build are shared (the CRD's two versions have
+// one schema), each overlay's objects are its own, and kustomize's build
+// annotations are gone from them.
+func TestBuildsShareIdenticalSubtrees(t *testing.T) {
 	tmp := t.TempDir()
 	t.Chdir(tmp)
 	write(t, "crds/kustomization.yaml", "resources:\n  - crd.yaml\n")
-	write(t, "crds/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object}\n")
+	write(t, "crds/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object}\n    - name: v1beta1\n      served: true\n      storage: false\n      schema:\n        openAPIV3Schema: {type: object}\n")
 	write(t, "base/kustomization.yaml", "resources:\n  - ../crds\n  - cm.yaml\n")
 	write(t, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n")
 	for _, o := range []string{"a", "b"} {
@@ -216,12 +217,16 @@ func TestOverlaysShareRenderedTrees(t *testing.T) {
 	if len(crds) != 2 || len(cms) != 2 {
 		t.Fatalf("crds %d configmaps %d", len(crds), len(cms))
 	}
-	spec := manifest.ParsePath("spec")
-	if crds[0].Get(spec) != crds[1].Get(spec) {
-		t.Error("the two overlays' CRD specs are separate copies")
+	for _, crd := range crds {
+		if crd.Get(manifest.ParsePath("spec.versions[0].schema")) != crd.Get(manifest.ParsePath("spec.versions[1].schema")) {
+			t.Error("the CRD's identical version schemas are separate copies")
+		}
 	}
-	if cms[0].Get(manifest.ParsePath("data")) != cms[1].Get(manifest.ParsePath("data")) || cms[0].Name == cms[1].Name {
-		t.Errorf("configmaps %s %s: data not shared, or names not per overlay", cms[0].Name, cms[1].Name)
+	if crds[0].Get(manifest.ParsePath("spec")) == crds[1].Get(manifest.ParsePath("spec")) {
+		t.Error("two overlays' objects share a tree beyond their builds")
+	}
+	if cms[0].Name == cms[1].Name {
+		t.Errorf("configmaps %s %s: names not per overlay", cms[0].Name, cms[1].Name)
 	}
 	// Positions still point at each source.
 	if got := where(cms[1], manifest.ParsePath("data.a")); got != "base/cm.yaml:6:3" {
@@ -331,5 +336,40 @@ func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
 	}
 	if fmt.Sprint(names) != "[o-cfg plain]" {
 		t.Errorf("objects %v", names)
+	}
+}
+
+// Parsed source files kept for pending kustomizations are bounded in
+// bytes: the least recently read goes first, and comes back parsed anew.
+func TestKustTreeBoundsFileDocs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
+	var files []string
+	for _, n := range []string{"a", "b", "c"} {
+		write(t, n+".yaml", doc)
+		abs, _ := filepath.Abs(n + ".yaml")
+		files = append(files, abs)
+	}
+	tree := newKustTree(nil, 0)
+	tree.maxCached = 2 * len(doc) // two files' worth
+	tree.retain(files)
+	cached := func(i int) bool {
+		_, ok := tree.docs[files[i]]
+		return ok
+	}
+	tree.fileDocs(files[0])
+	tree.fileDocs(files[1])
+	tree.fileDocs(files[0]) // b is now the least recently read
+	tree.fileDocs(files[2])
+	if !cached(0) || cached(1) || !cached(2) || tree.cached != 2*len(doc) {
+		t.Errorf("kept a %v b %v c %v, %d bytes", cached(0), cached(1), cached(2), tree.cached)
+	}
+	if d := tree.fileDocs(files[1]); len(d) != 1 || manifest.ScalarString(d[0], "kind") != "ConfigMap" {
+		t.Errorf("an evicted file is not parsed again: %v", d)
+	}
+	tree.release(files)
+	if len(tree.docs) != 0 || tree.cached != 0 {
+		t.Errorf("after the last reader: %d files, %d bytes", len(tree.docs), tree.cached)
 	}
 }
