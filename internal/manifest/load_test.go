@@ -434,10 +434,11 @@ func TestDecodeErrorNamesYAMLShapes(t *testing.T) {
 	}
 }
 
-// Documents gives the trees yaml.v3's decoder gives for a stream, lines
-// and columns included, on every file of the real-world corpus and on
-// streams with empty, null, aliased and broken documents.
-func TestDocumentsMatchYAMLDecoder(t *testing.T) {
+// SourceDocuments, parsed, gives the trees yaml.v3's decoder gives for a
+// stream, lines and columns included, with the identity of each mapping,
+// on every file of the real-world corpus and on streams with empty, null,
+// aliased and broken documents.
+func TestSourceDocumentsMatchYAMLDecoder(t *testing.T) {
 	var inputs [][]byte
 	files, _ := ExpandPaths([]string{filepath.Join("..", "..", "testdata", "corpus", "real")})
 	for _, f := range files {
@@ -466,21 +467,26 @@ func TestDocumentsMatchYAMLDecoder(t *testing.T) {
 				want = append(want, r)
 			}
 		}
-		got := Documents(in)
+		docs := SourceDocuments(in)
 		if i == len(inputs)-1 {
-			// yaml.v3's decoder stops at the broken document; Documents
-			// skips it and goes on.
-			if len(got) != 2 || got[1].Line != 5 {
-				t.Errorf("broken stream: %d documents", len(got))
+			// yaml.v3's decoder stops at the broken document;
+			// SourceDocuments skips it and goes on.
+			if len(docs) != 2 || docs[1].Parse().Line != 5 {
+				t.Errorf("broken stream: %d documents", len(docs))
 			}
 			continue
 		}
-		if len(got) != len(want) {
-			t.Fatalf("input %d: %d documents, decoder %d", i, len(got), len(want))
+		if len(docs) != len(want) {
+			t.Fatalf("input %d: %d documents, decoder %d", i, len(docs), len(want))
 		}
-		for j := range got {
-			if err := sameTree(want[j], got[j], fmt.Sprintf("input %d doc %d", i, j)); err != nil {
+		for j := range docs {
+			got := docs[j].Parse()
+			if err := sameTree(want[j], got, fmt.Sprintf("input %d doc %d", i, j)); err != nil {
 				t.Fatal(err)
+			}
+			_, md := MapGet(want[j], "metadata")
+			if want[j].Kind == yaml.MappingNode && (docs[j].Kind != ScalarString(want[j], "kind") || docs[j].APIVersion != ScalarString(want[j], "apiVersion") || docs[j].Name != ScalarString(md, "name")) {
+				t.Errorf("input %d doc %d: identity %s %s %s", i, j, docs[j].APIVersion, docs[j].Kind, docs[j].Name)
 			}
 		}
 	}

@@ -84,7 +84,7 @@ type kustBuild struct {
 	opt  *Options
 	disp func(string) string
 	// docs are the source files this build has read (fileDocs).
-	docs map[string][]*yaml.Node
+	docs map[string][]manifest.SourceDoc
 }
 
 func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
@@ -323,13 +323,13 @@ func (b *kustBuild) sourceFile(o *resource.Origin) string {
 // fileDocs returns the documents of a source file, parsed once per
 // kustomization and mostly once per Load however many overlays reach it
 // (kustTree.fileDocs); they are only read afterwards.
-func (b *kustBuild) fileDocs(p string) []*yaml.Node {
+func (b *kustBuild) fileDocs(p string) []manifest.SourceDoc {
 	if d, ok := b.docs[p]; ok {
 		return d
 	}
 	d := b.tree.fileDocs(p)
 	if b.docs == nil {
-		b.docs = map[string][]*yaml.Node{}
+		b.docs = map[string][]manifest.SourceDoc{}
 	}
 	b.docs[p] = d
 	return d
@@ -399,39 +399,42 @@ func (b *kustBuild) locator(origin *resource.Origin, o *manifest.Object) manifes
 
 // pickDoc finds the document of file p that became object o: same kind
 // and group, and the name that the chain's prefixes and suffixes turn
-// into o's name (else the longest name o's name contains).
+// into o's name (else the longest name o's name contains). It is parsed
+// for o alone, and goes when o's locator does.
 func (b *kustBuild) pickDoc(p string, o *manifest.Object, order []*kust) *yaml.Node {
 	group, _ := splitAPIVersion(o.APIVersion)
-	var exact, contained, first *yaml.Node
+	var exact, contained, first *manifest.SourceDoc
 	bestLen := -1
-	for _, d := range b.fileDocs(p) {
-		if d.Kind != yaml.MappingNode || manifest.ScalarString(d, "kind") != o.Kind {
+	docs := b.fileDocs(p)
+	for i := range docs {
+		d := &docs[i]
+		if !d.Mapping || d.Kind != o.Kind {
 			continue
 		}
-		if g, _ := splitAPIVersion(manifest.ScalarString(d, "apiVersion")); g != group {
+		if g, _ := splitAPIVersion(d.APIVersion); g != group {
 			continue
 		}
 		if first == nil {
 			first = d
 		}
-		_, md := manifest.MapGet(d, "metadata")
-		n := manifest.ScalarString(md, "name")
-		full := n
+		full := d.Name
 		for _, k := range order {
 			full = k.namePrefix + full + k.nameSuffix
 		}
 		if full == o.Name && exact == nil {
 			exact = d
 		}
-		if n != "" && strings.Contains(o.Name, n) && len(n) > bestLen {
-			contained, bestLen = d, len(n)
+		if d.Name != "" && strings.Contains(o.Name, d.Name) && len(d.Name) > bestLen {
+			contained, bestLen = d, len(d.Name)
 		}
 	}
 	switch {
 	case exact != nil:
-		return exact
+		return exact.Parse()
 	case contained != nil:
-		return contained
+		return contained.Parse()
+	case first != nil:
+		return first.Parse()
 	}
-	return first
+	return nil
 }

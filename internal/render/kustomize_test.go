@@ -365,7 +365,7 @@ func TestKustTreeBoundsFileDocs(t *testing.T) {
 	if !cached(0) || cached(1) || !cached(2) || tree.cached != 2*len(doc) {
 		t.Errorf("kept a %v b %v c %v, %d bytes", cached(0), cached(1), cached(2), tree.cached)
 	}
-	if d := tree.fileDocs(files[1]); len(d) != 1 || manifest.ScalarString(d[0], "kind") != "ConfigMap" {
+	if d := tree.fileDocs(files[1]); len(d) != 1 || d[0].Kind != "ConfigMap" || manifest.ScalarString(d[0].Parse(), "kind") != "ConfigMap" {
 		t.Errorf("an evicted file is not parsed again: %v", d)
 	}
 	tree.release(files)

@@ -167,12 +167,12 @@ func (t *kustTree) readFile(p string) ([]byte, error) {
 	return data, nil
 }
 
-// fileDocs returns the parsed documents of a source file. They are kept
+// fileDocs returns the documents of a source file. They are kept
 // for the kustomizations still to render that read the file (retain), at
 // most maxCached bytes of source at a time, least recently used out
 // first: overlays of a base mostly parse it once, and a Load over many
 // repositories holds a bounded amount.
-func (t *kustTree) fileDocs(p string) []*yaml.Node {
+func (t *kustTree) fileDocs(p string) []manifest.SourceDoc {
 	t.docsMu.Lock()
 	defer t.docsMu.Unlock()
 	t.clock++
@@ -181,9 +181,9 @@ func (t *kustTree) fileDocs(p string) []*yaml.Node {
 		return d.docs
 	}
 	data, err := t.readFile(p)
-	var docs []*yaml.Node
+	var docs []manifest.SourceDoc
 	if err == nil {
-		docs = manifest.Documents(data)
+		docs = manifest.SourceDocuments(data)
 	}
 	if t.users[p] > 0 {
 		if t.docs == nil {
@@ -198,12 +198,12 @@ func (t *kustTree) fileDocs(p string) []*yaml.Node {
 	return docs
 }
 
-// maxCachedSource bounds the source bytes whose parsed documents are kept
-// between kustomizations (their trees take about ten times as much).
-const maxCachedSource = 4 << 20
+// maxCachedSource bounds the source bytes whose documents are kept
+// between kustomizations (their text; trees are parsed on demand).
+const maxCachedSource = 16 << 20
 
 type cachedDocs struct {
-	docs []*yaml.Node
+	docs []manifest.SourceDoc
 	size int
 	used uint64 // t.clock when last read
 }
