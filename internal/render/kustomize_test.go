@@ -368,3 +368,29 @@ func TestKustomizeDeprecationNotes(t *testing.T) {
 		t.Errorf("-v log has kustomize's raw warning:\n%s", log.String())
 	}
 }
+
+// A symbolic link to a repository, named on the command line, is walked
+// and rendered like the repository itself.
+func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
+	target := t.TempDir()
+	write(t, filepath.Join(target, "base", "kustomization.yaml"), "resources:\n  - cm.yaml\n")
+	write(t, filepath.Join(target, "base", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n")
+	write(t, filepath.Join(target, "overlay", "kustomization.yaml"), "namePrefix: o-\nresources:\n  - ../base\n")
+	write(t, filepath.Join(target, "plain.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	// The link sits in the working directory, the repository elsewhere.
+	wd := t.TempDir()
+	t.Chdir(wd)
+	link := filepath.Join(wd, "repo")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	res := Load([]string{"repo"}, Options{})
+	noErrors(t, res)
+	var names []string
+	for _, o := range res.Objects {
+		names = append(names, o.Name)
+	}
+	if fmt.Sprint(names) != "[o-cfg plain]" {
+		t.Errorf("objects %v", names)
+	}
+}
