@@ -128,7 +128,10 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		}
 		fs.box = box
 	}
-	notes := b.deprecationNotes()
+	var notes []kustNote
+	if r.opt.Log != nil {
+		notes = b.deprecationNotes() // only -v shows them
+	}
 	kustomizeMu.Lock()
 	var said []string
 	m, err := func() (resmap.ResMap, error) {
@@ -141,8 +144,10 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		said = captureKustomizeOutput(func() { m, err = krusty.MakeKustomizer(kustomizerOptions()).Run(fs, abs) })
 		return m, err
 	}()
-	for _, n := range attributeKustomizeOutput(notes, said, r.display(kfile)) {
-		r.opt.logf("%s", n)
+	if r.opt.Log != nil {
+		for _, n := range attributeKustomizeOutput(notes, said, r.display(kfile)) {
+			r.opt.logf("%s", n)
+		}
 	}
 	if err != nil {
 		if d := fs.refusal(); d != nil {
