@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -310,6 +312,65 @@ func TestKustTreeReleasesFileDocs(t *testing.T) {
 	// A file no pending kustomization reads is parsed, not kept.
 	if len(tree.fileDocs(abs("base/cm.yaml"))) != 1 || cached("base/cm.yaml") {
 		t.Error("a file without readers was kept")
+	}
+}
+
+// kustomize's own warnings (deprecated fields) are -v notes attributed to
+// the kustomization file and line of the field, marked "# note: <field>"
+// in the fixture; none is written to the process's standard error, where
+// it would be unattributed and interleaved with the report.
+func TestKustomizeDeprecationNotes(t *testing.T) {
+	dir := filepath.Join(testdataDir(t), "kustomize-deprecated")
+	var want []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Base(p) != "kustomization.yaml" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(testdataDir(t), p)
+		for i, line := range strings.Split(string(b), "\n") {
+			if _, field, ok := strings.Cut(line, "# note: "); ok {
+				want = append(want, fmt.Sprintf("%s:%d: note: kustomize: '%s' is deprecated.", rel, i+1, field))
+			}
+		}
+		return nil
+	})
+	if err != nil || len(want) != 6 {
+		t.Fatalf("fixture marks %d notes (want 6): %v", len(want), err)
+	}
+	// What kustomize says through the standard logger, on the file
+	// being rendered.
+	want = append(want, "kustomize-deprecated/overlays/b/kustomization.yaml: note: kustomize: well-defined vars that were never replaced: UNUSED")
+
+	// The process's standard error, as kustomize sees it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := os.Stderr
+	os.Stderr = w
+	var log strings.Builder
+	res := load(t, Options{Log: &log}, "kustomize-deprecated")
+	os.Stderr = orig
+	w.Close()
+	stderr, _ := io.ReadAll(r)
+
+	if len(res.Errors) > 0 || len(res.Objects) != 2 {
+		t.Fatalf("rendered %d objects (want 2: a-web, b-web), errors %v", len(res.Objects), res.Errors)
+	}
+	if len(stderr) > 0 {
+		t.Errorf("kustomize wrote to the process's stderr:\n%s", stderr)
+	}
+	for _, n := range want {
+		if !strings.Contains(log.String(), n) {
+			t.Errorf("-v log lacks %q:\n%s", n, log.String())
+		}
+	}
+	if strings.Contains(log.String(), "# Warning") {
+		t.Errorf("-v log has kustomize's raw warning:\n%s", log.String())
 	}
 }
 

@@ -63,6 +63,13 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		// Containing a placeholder word is not being one (#13 item 10).
 		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": false, "example-Xk29aLq81Zt": false,
 		"changeme-9f8e7d6c5b4a3f2e": false, "Bearer c2VjcmV0LXRva2VuLXZhbHVl": false,
+		// Fill-in-the-blank identifiers and bare variable references are
+		// placeholders whatever nouns they name; digits, punctuation or a
+		// credential shape make a value possibly real.
+		"INSERT_DB_PASSWORD_HERE": true, "YOUR_MAILGUN_API_KEY": true, "REPLACE_WITH_SLACK_TOKEN": true,
+		"enter-elastic-password": true, "my-db-password-here": true, "$DB_PASSWORD": true, "%DB_PASSWORD%": true,
+		"your-token-9f8e7d6c": false, "Insert.Coin.Now!": false, "$ecret": false, "db-password": false,
+		"<AKIAZ7XQ3KLP4RVN2WQE>": false, "${X} ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5": false,
 	} {
 		if got := isPlaceholder(v); got != want {
 			t.Errorf("isPlaceholder(%q) = %v, want %v", v, got, want)
