@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/engine"
+	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 	"github.com/kubectl-secure/kubectl-secure/internal/manifest"
 	"github.com/kubectl-secure/kubectl-secure/internal/render"
 	"github.com/kubectl-secure/kubectl-secure/internal/rules"
@@ -73,14 +74,7 @@ func TestTypeErrorsOutsidePodSpec(t *testing.T) {
 				t.Fatalf("loaded %d objects (want 12), errors: %v", len(res.Objects), res.Errors)
 			}
 			raws, errs := c.Finish(res.Objects)
-			var got []string
-			for _, e := range errs {
-				// "file:line: Kind name: field path: cannot use ..."
-				fileLine, msg, _ := strings.Cut(e.Error(), ": ")
-				_, field, _ := strings.Cut(msg, ": field ")
-				path, _, _ := strings.Cut(field, ":")
-				got = append(got, fmt.Sprintf("%s: field %s", fileLine, path))
-			}
+			got := errorFields(errs)
 			if !slices.Equal(got, want) {
 				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -135,13 +129,7 @@ func TestTypeErrorsInsidePodSpec(t *testing.T) {
 			t.Fatalf("loaded %d objects (want 3), errors: %v", len(res.Objects), res.Errors)
 		}
 		raws, errs := c.Finish(res.Objects)
-		var got []string
-		for _, e := range errs {
-			fileLine, msg, _ := strings.Cut(e.Error(), ": ")
-			_, field, _ := strings.Cut(msg, ": field ")
-			path, _, _ := strings.Cut(field, ":")
-			got = append(got, fmt.Sprintf("%s: field %s", fileLine, path))
-		}
+		got := errorFields(errs)
 		slices.Sort(got)
 		slices.Sort(wantErrs)
 		if !slices.Equal(got, wantErrs) {
@@ -157,4 +145,17 @@ func TestTypeErrorsInsidePodSpec(t *testing.T) {
 			}
 		}
 	}
+}
+
+// errorFields cuts input errors ("file:line: Kind name: field path: cannot
+// use ...") down to "file:line: field path".
+func errorFields(errs []finding.InputError) []string {
+	var got []string
+	for _, e := range errs {
+		fileLine, msg, _ := strings.Cut(e.Error(), ": ")
+		_, field, _ := strings.Cut(msg, ": field ")
+		path, _, _ := strings.Cut(field, ":")
+		got = append(got, fmt.Sprintf("%s: field %s", fileLine, path))
+	}
+	return got
 }
