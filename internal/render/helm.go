@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mitchellh/copystructure"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -330,7 +332,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	// No client: lookup returns an empty map and no cluster is contacted;
 	// DNS lookups are off.
-	out, err := engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+	out, err := engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, freshValues(rv))
 	if err != nil {
 		return fail(err)
 	}
@@ -338,13 +340,13 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		return fail(err)
 	}
 	// Which template lines executed, for positions (see helmtrace.go).
-	trace := traceChart(ch, rv, out)
+	trace := traceChart(ch, freshValues(rv), out)
 	// The second render that tells generated fields apart; a failure
 	// only means nothing is marked.
 	var variant map[string]string
 	if generators {
 		setGeneratorVariant(ch, 1)
-		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, freshValues(rv))
 		dropGeneratorFile(ch)
 	}
 	for t, data := range origTemplates {
@@ -431,6 +433,20 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		}
 	}
 	return res
+}
+
+// freshValues gives one render its own copy of the values: templates may
+// change .Values (`set .Values "_cert" (genSignedCert ...)` caches a
+// generated certificate for the next include), and the trace and
+// generator renders must start from the values the real render started
+// from, or they take other branches and see no generated field.
+func freshValues(rv chartutil.Values) chartutil.Values {
+	out := make(chartutil.Values, len(rv))
+	maps.Copy(out, rv)
+	if v, err := copystructure.Copy(rv["Values"]); err == nil {
+		out["Values"] = v
+	}
+	return out
 }
 
 func (r *renderer) userValuesOnce() *userValues {
