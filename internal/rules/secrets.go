@@ -163,8 +163,34 @@ func isPlaceholder(v string) bool {
 	if len(ws) == 0 {
 		return true // only punctuation: "...", "-"
 	}
+	var other []string
 	for _, w := range ws {
 		if !placeholderWords[w] && !repeated(w) && !(len(w) <= 3 && isNumber(w)) {
+			other = append(other, w)
+		}
+	}
+	return len(other) == 0 || instruction(ws, other)
+}
+
+// instruction reports whether the words of a value are an instruction to
+// the reader that names the service ("your-huggingface-api-key-here",
+// "insert_your_openai_key_here", "replace-with-your-github-token"): they
+// address the reader ("your"), start with a verb telling to fill it in or
+// end with "here", and the words that are not placeholder words (other)
+// are plain words, not key material.
+func instruction(ws, other []string) bool {
+	if !slices.Contains(ws, "your") {
+		return false
+	}
+	switch ws[0] {
+	case "insert", "enter", "put", "replace", "add", "paste", "set", "change", "fill", "use":
+	default:
+		if ws[len(ws)-1] != "here" {
+			return false
+		}
+	}
+	for _, w := range other {
+		if len(w) > 24 || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
 			return false
 		}
 	}
@@ -463,7 +489,7 @@ func hardcodedPassword() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.1"},
-			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
+			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>) or an instruction naming the service (your-huggingface-api-key-here, replace-with-your-github-token), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
 			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
 			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
 			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},
