@@ -397,7 +397,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		}
 		lr := manifest.LoadBytes(tf.display, helmDocuments(out[k]), r.opt.Manifest)
 		for _, e := range lr.Errors {
-			e.Line = 0
+			e = c.outputError(e, trace, k, out[k])
 			e.Message = fmt.Sprintf("rendering chart %s: output of %s: %s", name, tf.name, e.Message)
 			res.Errors = append(res.Errors, e)
 		}
@@ -434,6 +434,49 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	return res
 }
+
+// outputError points an error found in the rendered text of template out
+// (its line counted in helmDocuments(text)) at the template line that
+// wrote that line, and so a line the message names ("already defined at
+// line 7"); without a trace it has no line: rendered lines mean nothing
+// to the user.
+func (c *chartRender) outputError(e finding.InputError, trace *execTrace, out, text string) finding.InputError {
+	at := func(line int) (string, int, bool) {
+		doc, start := 0, 1
+		for _, d := range splitHelmDocs(text) {
+			n := strings.Count(d, "\n") + 1
+			if line < start+n {
+				break
+			}
+			doc, start = doc+1, start+n+1 // the "---" line
+		}
+		tl, ok := trace.source(out, doc, line-start)
+		if !ok {
+			return "", 0, false
+		}
+		_, tf := c.template(tl.template)
+		if tf == nil {
+			return "", 0, false
+		}
+		return tf.display, tl.line + 1, true
+	}
+	if f, l, ok := at(e.Line); ok && e.Line > 0 {
+		e.File, e.Line = f, l
+	} else {
+		e.Line = 0
+	}
+	e.Message = lineRef.ReplaceAllStringFunc(e.Message, func(m string) string {
+		n, err := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+		if f, l, ok := at(n); err == nil && ok {
+			return fmt.Sprintf(" at %s:%d", f, l)
+		}
+		return " in the rendered output"
+	})
+	return e
+}
+
+// lineRef is a line number a loader message gives besides its own.
+var lineRef = regexp.MustCompile(` at line (\d+)`)
 
 // freshValues gives one render its own copy of the values: templates may
 // change .Values (`set .Values "_cert" (genSignedCert ...)` caches a

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"strings"
 	"testing"
 
@@ -399,5 +401,55 @@ func TestRenderStopsAtMemoryLimit(t *testing.T) {
 	}
 	if len(res.Errors) != 1 || res.Errors[0].File != "bomb" || len(res.Objects) != 1 {
 		t.Errorf("errors %v, objects %d", res.Errors, len(res.Objects))
+	}
+}
+
+// Problems found in a template's rendered output (a key written twice, a
+// YAML syntax error) name the template line that wrote the offending
+// line, not a line of the rendered stream (kubeflow/manifests' charts
+// write the same label literally and through a helper).
+func TestHelmOutputErrorsPointAtTemplateLines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dup")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: dup\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "broken: \"a: b: c\"\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "dup.labels" -}}
+app: web
+tier: front
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "cm.yaml"), `{{- range $n := list "a" "b" }}
+
+---
+# a comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ $n }}
+  labels:
+    tier: back
+    {{- include "dup.labels" $ | nindent 4 }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "bad.yaml"), `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bad
+data:
+  ok: "1"
+  x: {{ .Values.broken }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	var got []string
+	for _, e := range res.Errors {
+		got = append(got, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Message))
+	}
+	sort.Strings(got)
+	want := []string{
+		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
+		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
+		"dup/templates/bad.yaml:7 rendering chart dup: output of templates/bad.yaml: YAML syntax error: mapping values are not allowed in this context",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
