@@ -306,3 +306,35 @@ func TestKustTreeReleasesFileDocs(t *testing.T) {
 		t.Error("a file without readers was kept")
 	}
 }
+
+// A file a kustomization lists as a patch or generator input that does
+// not exist is one error at the line that lists it (gatekeeper's
+// config/overlays/dev lists a patch its Makefile generates; kustomize's
+// own message has no line and quotes the transformer config).
+func TestMissingPatchOrGeneratorFileNamedAtItsLine(t *testing.T) {
+	for name, tc := range map[string]struct {
+		kust string
+		line int
+		want string
+	}{
+		"patchesStrategicMerge": {"resources:\n- cm.yaml\npatchesStrategicMerge:\n- image_patch.yaml\n", 4, `patch file "image_patch.yaml" not found`},
+		"patches":               {"resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  path: p.yaml\n", 6, `patch file "p.yaml" not found`},
+		"patchesJson6902":       {"resources:\n- cm.yaml\npatchesJson6902:\n- target:\n    kind: ConfigMap\n    name: c\n    version: v1\n  path: j.yaml\n", 8, `patch file "j.yaml" not found`},
+		"generator envs":        {"resources:\n- cm.yaml\nconfigMapGenerator:\n- name: g\n  envs:\n  - app.env\n", 6, `file "app.env" of configMapGenerator not found`},
+		"generator files":       {"secretGenerator:\n- name: g\n  files:\n  - key=tls/key.pem\n", 4, `file "tls/key.pem" of secretGenerator not found`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			write(t, filepath.Join(tmp, "k", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+			write(t, filepath.Join(tmp, "k", "kustomization.yaml"), tc.kust)
+			res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+			if len(res.Errors) != 1 {
+				t.Fatalf("errors %v", res.Errors)
+			}
+			e := res.Errors[0]
+			if e.File != "k/kustomization.yaml" || e.Line != tc.line || !strings.Contains(e.Message, tc.want) {
+				t.Errorf("error = %s:%d %s, want line %d %q", e.File, e.Line, e.Message, tc.line, tc.want)
+			}
+		})
+	}
+}
