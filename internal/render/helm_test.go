@@ -453,3 +453,55 @@ data:
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// List items a toYaml appends after literal items (grafana's promtail:
+// "- name: config" written literally, then `toYaml .Values.defaultVolumes`)
+// point at the toYaml line and name the values item, not the literal
+// item that happens to come first.
+func TestHelmItemsAppendedByToYamlAfterLiteralItems(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pt")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: pt\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), `defaultVolumes:
+  - name: run
+    hostPath:
+      path: /run/pt
+  - name: containers
+    hostPath:
+      path: /var/lib/docker/containers
+defaultVolumeMounts:
+  - name: run
+    mountPath: /run/pt
+`)
+	write(t, filepath.Join(dir, "templates", "ds.yaml"), `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: pt
+spec:
+  template:
+    spec:
+      containers:
+        - name: pt
+          image: pt:1.0
+          volumeMounts:
+            - name: config
+              mountPath: /etc/pt
+            {{- with .Values.defaultVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+      volumes:
+        - name: config
+          configMap:
+            name: pt
+        {{- with .Values.defaultVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"DaemonSet", "pt", "spec.template.spec.volumes[0].configMap", "pt/templates/ds.yaml:19:11", ""},
+		{"DaemonSet", "pt", "spec.template.spec.volumes[1].hostPath", "pt/templates/ds.yaml:22:9", "defaultVolumes[0].hostPath from pt/values.yaml"},
+		{"DaemonSet", "pt", "spec.template.spec.volumes[2].hostPath.path", "pt/templates/ds.yaml:22:9", "defaultVolumes[1].hostPath.path from pt/values.yaml"},
+		{"DaemonSet", "pt", "spec.template.spec.containers[0].volumeMounts[1].readOnly", "pt/templates/ds.yaml:15:13", ""},
+	})
+}
