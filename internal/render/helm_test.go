@@ -505,3 +505,28 @@ spec:
 		{"DaemonSet", "pt", "spec.template.spec.containers[0].volumeMounts[1].readOnly", "pt/templates/ds.yaml:15:13", ""},
 	})
 }
+
+// A values key whose value is empty produced nothing: the note names a
+// key that wrote the field (grafana's charts: "{{ .Values.global.imageRegistry
+// | default .Values.image.registry }}/..." named the empty
+// global.imageRegistry).
+func TestHelmEmptyValuesKeyIsNotTheSource(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "img")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: img\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "global:\n  imageRegistry: \"\"\nimage:\n  registry: docker.io\n  repository: grafana/x\n  tag: \"\"\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: app
+      image: "{{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default "1.0" }}"
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	o := object(t, res, "Pod", "p")
+	if got := explain(o, manifest.ParsePath("spec.containers[0].image")); got != "image.repository from img/values.yaml" {
+		t.Errorf("explained %q", got)
+	}
+}

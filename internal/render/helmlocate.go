@@ -255,12 +255,18 @@ func (l *helmLocator) find(p manifest.Path) hit {
 		// .tag }}" with --set tag=…) — or, failing that, the condition it
 		// is written under.
 		best := -2
+		vals := l.c.chartValues(l.ch)
 		for _, a := range h.span.line.actions {
 			if a.col <= h.span.line.keyCol {
 				continue
 			}
 			switch {
 			case a.values != nil && (a.kind == emitValue || a.kind == emitTpl || a.kind == emitToYaml):
+				// An empty value wrote nothing ("{{ .Values.global.registry
+				// | default .Values.image.registry }}"): not the source.
+				if v, _ := lookupValues(vals, a.values); v == nil || v == "" {
+					continue
+				}
 				if r := l.c.sourceRank(l.ch, a.values); r > best {
 					best, h.values = r, a.values
 				}
