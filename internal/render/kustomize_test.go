@@ -338,3 +338,31 @@ func TestMissingPatchOrGeneratorFileNamedAtItsLine(t *testing.T) {
 		})
 	}
 }
+
+// An images: entry that only names an image (no newName, newTag or
+// digest) changes nothing: the image stays at the resource's line
+// (kubeflow's pipeline/third-party/prometheus lists "- name:
+// prom/prometheus" alone; image-latest-tag pointed at it).
+func TestKustomizeImagesEntryWithoutChangeIsNotAWriter(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "k", "deploy.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: prom
+spec:
+  template:
+    spec:
+      containers:
+        - name: prom
+          image: prom/prometheus
+        - name: side
+          image: busybox
+`)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- deploy.yaml\nimages:\n- name: prom/prometheus\n- name: busybox\n  newTag: \"1.36\"\n")
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "prom", "spec.template.spec.containers[0].image", "k/deploy.yaml:10:11", ""},
+		{"Deployment", "prom", "spec.template.spec.containers[1].image", "k/kustomization.yaml:6:3", ""},
+	})
+}
