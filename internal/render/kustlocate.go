@@ -114,6 +114,9 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 			} else if e.Index < len(cur.Content) {
 				next = manifest.Resolve(cur.Content[e.Index])
 			}
+			if next == nil && name != "" && e.Index < len(cur.Content) {
+				next = renamedItem(manifest.Resolve(cur.Content[e.Index]), name, r)
+			}
 			if next == nil {
 				return key, val, i
 			}
@@ -130,6 +133,22 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 		}
 	}
 	return key, val, len(p)
+}
+
+// renamedItem returns the source item it when kustomize renamed it to
+// name (namePrefix/nameSuffix reach a binding's subjects): its own name is
+// part of the new one and no item of the rendered sequence r keeps it.
+func renamedItem(it *yaml.Node, name string, r *yaml.Node) *yaml.Node {
+	own := manifest.ScalarString(it, "name")
+	if own == "" || !strings.Contains(name, own) || r == nil || r.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, ri := range r.Content {
+		if manifest.ScalarString(ri, "name") == own {
+			return nil
+		}
+	}
+	return it
 }
 
 func score(depth, n int) int {

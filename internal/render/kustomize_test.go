@@ -366,3 +366,37 @@ spec:
 		{"Deployment", "prom", "spec.template.spec.containers[1].image", "k/kustomization.yaml:6:3", ""},
 	})
 }
+
+// A named list item whose name kustomize changed (a binding's subject
+// renamed by namePrefix, kubebuilder's default/ overlays) is still found
+// in its source at its index: the finding points at the subject, not at
+// "subjects:" (kubeflow's notebook-controller, profiles, tensorboard).
+func TestKustomizeRenamedSubjectFoundInBase(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "default", "base", "rb.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: role-binding
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: role
+subjects:
+- kind: ServiceAccount
+  name: service-account
+  namespace: system
+`)
+	write(t, filepath.Join(tmp, "default", "base", "sa.yaml"), "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: service-account\n  namespace: system\n")
+	write(t, filepath.Join(tmp, "default", "base", "kustomization.yaml"), "resources:\n- rb.yaml\n- sa.yaml\n")
+	write(t, filepath.Join(tmp, "default", "kustomization.yaml"), "namePrefix: nb-\nnamespace: nb\nresources:\n- base\n")
+	res := Load([]string{filepath.Join(tmp, "default")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "ClusterRoleBinding", "nb-role-binding")
+	if got := manifest.ScalarString(o.Get(manifest.ParsePath("subjects[0]")), "name"); got != "nb-service-account" {
+		t.Fatalf("rendered subject %q", got)
+	}
+	checkLocations(t, res, []locCase{
+		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].name", "default/base/rb.yaml:11:3", ""},
+		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].kind", "default/base/rb.yaml:10:3", ""},
+	})
+}
