@@ -96,7 +96,8 @@ func (c *Collector) Visit(o *manifest.Object) {
 // decoded and located, unless a set-level rule needs them whole
 // (NeedsWorkloads). Other objects are frozen unless a set-level rule reads
 // them (Rule.Reads): their node tree and locator go, and only their
-// identity and the positions set-level rules report at stay.
+// identity and the positions set-level rules report at stay. Objects they
+// read keep their tree, with every position recorded (manifest.Detach).
 func (c *Collector) check(o *manifest.Object) *objResult {
 	r := c.checkRules(o)
 	switch {
@@ -105,6 +106,9 @@ func (c *Collector) check(o *manifest.Object) *objResult {
 			slimWorkload(o, r.cache.w)
 		}
 	case c.reads(o):
+		// The tree stays for the set-level rules; a renderer's locator
+		// (and the chart or overlay state behind it) does not.
+		manifest.Detach(o, metadataPaths)
 	default:
 		manifest.Freeze(o, metadataPaths)
 	}

@@ -1,7 +1,11 @@
 package manifest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/kubectl-secure/kubectl-secure/internal/finding"
 )
@@ -77,5 +81,62 @@ func TestFreezeRenderedObject(t *testing.T) {
 	Freeze(o, nil)
 	if after := *o.Locator.(*FrozenLocator); len(after.locs) != len(before.locs) {
 		t.Errorf("second freeze re-recorded")
+	}
+}
+
+// Detaching keeps the tree and answers, for every field of it and for the
+// extra paths, what the renderer's locator answered; the locator itself
+// is gone. Plain objects (no locator) are left as they are.
+func TestDetachRenderedObject(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: r\nrules:\n")
+	for i := range 20 { // enough fields for the indexed lookup
+		fmt.Fprintf(&b, "  - apiGroups: [\"\"]\n    resources: [\"r%d\"]\n    verbs: [get, list]\n", i)
+	}
+	res := LoadBytes("role.yaml", []byte(b.String()), Options{})
+	o := res.Objects[0]
+	tree := o.Node
+	o.Locator = &shiftLocator{o: o, notes: map[string]string{"rules[3].verbs[1]": "from values key verbs"}}
+	var paths []Path
+	var walk func(n *yaml.Node, p Path)
+	walk = func(n *yaml.Node, p Path) {
+		paths = append(paths, p)
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], p.Key(n.Content[i].Value))
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, p.Item(i, ""))
+			}
+		}
+	}
+	walk(tree, nil)
+	extra := []Path{ParsePath("spec.missing"), ParsePath("metadata.labels")}
+	want := map[string]finding.Location{}
+	for _, p := range append(paths, extra...) {
+		want[p.String()] = o.Locate(p)
+	}
+	Detach(o, extra)
+	fl, ok := o.Locator.(*FrozenLocator)
+	if !ok || o.Node != tree {
+		t.Fatalf("locator %T, tree kept %v", o.Locator, o.Node == tree)
+	}
+	if fl.index == nil {
+		t.Error("a record of this size is not indexed")
+	}
+	for p, w := range want {
+		if got := o.Locate(ParsePath(p)); got != w {
+			t.Errorf("Locate(%q) = %v, want %v", p, got, w)
+		}
+	}
+	if got := fl.Explain(ParsePath("rules[3].verbs[1]")); got != "from values key verbs" {
+		t.Errorf("note %q", got)
+	}
+	plain := LoadBytes("p.yaml", []byte("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n"), Options{}).Objects[0]
+	Detach(plain, nil)
+	if plain.Locator != nil || plain.Node == nil {
+		t.Errorf("plain object changed: locator %T", plain.Locator)
 	}
 }

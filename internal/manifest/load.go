@@ -113,6 +113,17 @@ func IsManifestFile(name string) bool {
 	return false
 }
 
+// WalkRoot is the root to walk for a directory named on the command line:
+// a symbolic link to a directory is followed (with a trailing separator;
+// filepath.WalkDir would otherwise visit the link alone), as ls and find
+// -H do for the paths they are given. Links met inside are not followed.
+func WalkRoot(dir string) string {
+	if st, err := os.Lstat(dir); err == nil && st.Mode()&fs.ModeSymlink != 0 && !strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + string(filepath.Separator)
+	}
+	return dir
+}
+
 // ExpandPaths turns arguments (files, directories, "-") into the ordered
 // list of files to read. Directories are walked recursively for .yaml, .yml
 // and .json files; hidden directories below them are skipped.
@@ -141,7 +152,7 @@ func ExpandPaths(args []string) ([]string, []finding.InputError) {
 			continue
 		}
 		var found []string
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(WalkRoot(a), func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, finding.InputError{File: p, Message: PathErrorMessage(err)})
 				return nil

@@ -290,6 +290,30 @@ func TestSymlinkedFilesAreFollowed(t *testing.T) {
 	}
 }
 
+// A symbolic link to a directory named on the command line is walked (as
+// ls and find -H do); one met inside a walk is not.
+func TestSymlinkedDirectoryArgumentIsWalked(t *testing.T) {
+	target := t.TempDir()
+	os.WriteFile(filepath.Join(target, "pod.yaml"), []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"), 0o644)
+	links := t.TempDir()
+	link := filepath.Join(links, "repo")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	for _, arg := range []string{link, link + "/"} {
+		res := LoadPaths([]string{arg}, Options{})
+		if len(res.Objects) != 1 || len(res.Errors) != 0 {
+			t.Errorf("lint %s: objects %d errors %v", arg, len(res.Objects), res.Errors)
+		} else if got, want := res.Objects[0].File, filepath.Join(link, "pod.yaml"); got != want {
+			t.Errorf("lint %s: file %s, want %s", arg, got, want)
+		}
+	}
+	// Inside a walk, the same link is not followed.
+	if res := LoadPaths([]string{links}, Options{}); len(res.Objects) != 0 {
+		t.Errorf("followed a link inside the walk: %d objects", len(res.Objects))
+	}
+}
+
 // An alias bomb is an error wherever it sits, also in fields no rule
 // decodes (a ConfigMap's data); aliases within the budget are fine.
 func TestAliasBombAnywhereIsAnError(t *testing.T) {

@@ -192,8 +192,9 @@ func ScalarString(m *yaml.Node, k string) string {
 // recorded ancestor, as NodeLocator does for missing fields.
 type FrozenLocator struct {
 	// Few entries per object, so a slice: far smaller than a map, and a
-	// linear scan is as fast.
-	locs []frozenLoc
+	// linear scan is as fast; index maps paths to entries in large ones.
+	locs  []frozenLoc
+	index map[string]int
 }
 
 type frozenLoc struct {
@@ -217,29 +218,81 @@ func Freeze(o *Object, paths []Path) {
 	if o.Node == nil {
 		return
 	}
+	if _, frozen := o.Locator.(*FrozenLocator); !frozen {
+		o.Locator = record(o, paths)
+	}
+	o.Node = nil
+}
+
+// Detach is Freeze for an object whose tree set-level rules still read:
+// it records where every field of the tree is (and each of extra, present
+// or not) through the object's locator, then drops the locator — a
+// renderer's, which holds the chart's template index or the overlay's
+// source trees — and keeps the tree. Plain objects are left alone: their
+// tree is their locator.
+func Detach(o *Object, extra []Path) {
+	if o.Node == nil || o.Locator == nil {
+		return
+	}
 	if _, frozen := o.Locator.(*FrozenLocator); frozen {
 		return
 	}
+	paths := slices.Clone(extra)
+	var walk func(n *yaml.Node, p Path, depth int)
+	walk = func(n *yaml.Node, p Path, depth int) {
+		n = Resolve(n)
+		if n == nil || depth > DefaultMaxDepth {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				c := p.Key(n.Content[i].Value)
+				paths = append(paths, c)
+				walk(n.Content[i+1], c, depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				c := p.Item(i, "")
+				paths = append(paths, c)
+				walk(it, c, depth+1)
+			}
+		}
+	}
+	walk(o.Node, nil, 0)
+	o.Locator = record(o, paths)
+}
+
+// record asks o's locator where o and each of paths are, and what it
+// explains of them: missing fields too, as a renderer's locator places a
+// missing field by its own rules (the base a patch left alone), not
+// always where its parent is.
+func record(o *Object, paths []Path) *FrozenLocator {
 	ex, _ := o.Locator.(explainer)
 	fl := &FrozenLocator{locs: make([]frozenLoc, 0, len(paths)+1)}
-	record := func(p Path) {
+	add := func(p Path) {
 		f := frozenLoc{path: p.String(), loc: o.Locate(p)}
 		if ex != nil {
 			f.note = ex.Explain(p)
 		}
 		fl.locs = append(fl.locs, f)
 	}
-	record(nil)
-	// Missing fields too: a renderer's locator places a missing field by
-	// its own rules (the base a patch left alone), not always where its
-	// parent is.
+	add(nil)
 	for _, p := range paths {
-		record(p)
+		add(p)
 	}
-	fl.locs = slices.Clip(fl.locs)
-	o.Locator = fl
-	o.Node = nil
+	if len(fl.locs) > indexFrozenAbove {
+		fl.index = make(map[string]int, len(fl.locs))
+		for i := len(fl.locs) - 1; i >= 0; i-- {
+			fl.index[fl.locs[i].path] = i
+		}
+	}
+	return fl
 }
+
+// indexFrozenAbove is the record size from which lookups use a map: a
+// detached Role or NetworkPolicy records every field.
+const indexFrozenAbove = 32
 
 // Explain returns what the renderer's locator said of p when p was
 // recorded, else "": an ancestor's note would name another field's source.
@@ -258,6 +311,12 @@ func (fl *FrozenLocator) Locate(p Path) finding.Location {
 func (fl *FrozenLocator) find(p Path) *frozenLoc {
 	for n := len(p); n > 0; n-- {
 		s := p[:n].String()
+		if fl.index != nil {
+			if i, ok := fl.index[s]; ok {
+				return &fl.locs[i]
+			}
+			continue
+		}
 		for i := range fl.locs {
 			if fl.locs[i].path == s {
 				return &fl.locs[i]

@@ -430,6 +430,12 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			o.Locator = &helmLocator{c: c, ch: ci, tf: tf, lo: lo, hi: hi, rendered: o.Node, trace: trace, out: k, doc: o.Doc}
 			o.Origin = origin
 			res.Objects = append(res.Objects, o)
+			// Checked now, template by template: the checks freeze the
+			// object and its rendered tree goes before the next
+			// template's is parsed (a chart's output can be megabytes).
+			if visit := r.opt.Manifest.Visit; visit != nil {
+				visit(o)
+			}
 		}
 	}
 	return res

@@ -121,7 +121,7 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 
 	fs := &sandboxFS{disk: filesys.MakeFsOnDisk(), ctx: ctx, rootKust: b.root.file, limit: r.opt.maxOutput()}
 	if !r.opt.AllowRemote {
-		box, err := newSandbox(sandboxRoot(abs))
+		box, err := newSandbox(sandboxRoot(abs, r.roots))
 		if err != nil {
 			return fail(0, "%v", err)
 		}

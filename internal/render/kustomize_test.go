@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -399,4 +400,30 @@ subjects:
 		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].name", "default/base/rb.yaml:11:3", ""},
 		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].kind", "default/base/rb.yaml:10:3", ""},
 	})
+}
+
+// A symbolic link to a repository, named on the command line, is walked
+// and rendered like the repository itself.
+func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
+	target := t.TempDir()
+	write(t, filepath.Join(target, "base", "kustomization.yaml"), "resources:\n  - cm.yaml\n")
+	write(t, filepath.Join(target, "base", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n")
+	write(t, filepath.Join(target, "overlay", "kustomization.yaml"), "namePrefix: o-\nresources:\n  - ../base\n")
+	write(t, filepath.Join(target, "plain.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	// The link sits in the working directory, the repository elsewhere.
+	wd := t.TempDir()
+	t.Chdir(wd)
+	link := filepath.Join(wd, "repo")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	res := Load([]string{"repo"}, Options{})
+	noErrors(t, res)
+	var names []string
+	for _, o := range res.Objects {
+		names = append(names, o.Name)
+	}
+	if fmt.Sprint(names) != "[o-cfg plain]" {
+		t.Errorf("objects %v", names)
+	}
 }

@@ -151,6 +151,8 @@ type renderer struct {
 	tree *kustTree
 	// base is the absolute directory display paths are relative to.
 	base string
+	// roots bound what a kustomization may read (sandboxRoot).
+	roots []string
 
 	valuesOnce sync.Once
 	user       *userValues
@@ -183,6 +185,7 @@ func Load(args []string, opt Options) *manifest.Result {
 	if abs, err := filepath.Abs(r.base); err == nil {
 		r.base = abs
 	}
+	r.roots = sandboxRoots(args)
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
 	r.nodes = newNodeCache()
 	units, loose, errs := r.discover(args)
@@ -209,10 +212,11 @@ func Load(args []string, opt Options) *manifest.Result {
 			start := time.Now()
 			results[i] = r.renderUnit(u)
 			r.tree.release(reads[i])
-			// Checked now, while this unit's locators are set and its
-			// template index is alive: the checks freeze each object, and
-			// the unit's render state goes with the last of them.
-			if visit := opt.Manifest.Visit; visit != nil {
+			// Checked now, while this unit's locators are set: the checks
+			// freeze each object, and the unit's render state goes with
+			// the last of them. (Charts check theirs template by
+			// template, as they are located.)
+			if visit := opt.Manifest.Visit; visit != nil && u.kind == unitKustomize {
 				for _, o := range results[i].Objects {
 					visit(o)
 				}
@@ -416,6 +420,7 @@ func looksLikeChartArchive(p string) bool {
 // loaded as plain YAML.
 func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, errs []finding.InputError) {
 	var kdirs, files []string
+	arg = manifest.WalkRoot(arg)
 	filter := newWalkFilter(abs, r.opt.Exclude, r.base, !r.opt.NoGitignore)
 	err := filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

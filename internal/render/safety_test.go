@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,41 @@ func TestKustomizeSandbox(t *testing.T) {
 	}
 	if len(res.Objects) != 0 {
 		t.Errorf("read %d objects from outside the repository", len(res.Objects))
+	}
+}
+
+// Without a git work tree, a directory named on the command line is the
+// scope, even outside the working directory: its overlays read their
+// bases across it (an extracted archive, `lint ../repo`), and nothing
+// above it.
+func TestKustomizeSandboxIsTheNamedDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	wd := filepath.Join(tmp, "elsewhere")
+	write(t, filepath.Join(wd, "x"), "")
+	t.Chdir(wd)
+	write(t, filepath.Join(tmp, "above", "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: above\n")
+	repo := filepath.Join(tmp, "above", "repo")
+	write(t, filepath.Join(repo, "base", "kustomization.yaml"), "resources:\n  - pod.yaml\n")
+	write(t, filepath.Join(repo, "base", "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+	write(t, filepath.Join(repo, "overlays", "prod", "kustomization.yaml"), "namePrefix: prod-\nresources:\n  - ../../base\n")
+	write(t, filepath.Join(repo, "overlays", "escape", "kustomization.yaml"), "resources:\n  - ../../../pod.yaml\n")
+	for _, arg := range []string{repo, filepath.Join(repo, "overlays", "..")} {
+		res := Load([]string{arg}, Options{})
+		var names []string
+		for _, o := range res.Objects {
+			names = append(names, o.Name)
+		}
+		if fmt.Sprint(names) != "[prod-p]" {
+			t.Errorf("lint %s: objects %v, want [prod-p]", arg, names)
+		}
+		if e := oneError(t, res); !strings.Contains(e.Message, "escape") || !strings.Contains(e.Message, "may not read") {
+			t.Errorf("lint %s: error %v", arg, e)
+		}
+	}
+	// Naming only the overlay puts only the overlay in scope.
+	res := Load([]string{filepath.Join(repo, "overlays", "prod")}, Options{})
+	if len(res.Objects) != 0 || len(res.Errors) != 1 {
+		t.Errorf("overlay alone: objects %d errors %v", len(res.Objects), res.Errors)
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *sandbox) check(p string) error {
 		}
 	}
 	if !within(s.root, real) {
-		return fmt.Errorf("%s is outside %s: rendering may not read it (reads are confined to the git work tree, else the working directory)", p, s.root)
+		return fmt.Errorf("%s is outside %s: rendering may not read it (reads are confined to the git work tree, else to the working directory or the directory named on the command line that holds the kustomization)", p, s.root)
 	}
 	return nil
 }
@@ -74,9 +74,12 @@ func within(root, p string) bool {
 }
 
 // sandboxRoot picks the directory a kustomization may read from: the
-// enclosing git work tree, else the working directory when dir is below
-// it, else dir itself.
-func sandboxRoot(dir string) string {
+// enclosing git work tree, else the widest of roots (the working
+// directory and the paths named on the command line) that holds dir, else
+// dir itself. A repository linted from outside it (`lint ../repo`, an
+// extracted archive without .git) may then read its bases across the
+// tree, and never above what the user named.
+func sandboxRoot(dir string, roots []string) string {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return dir
@@ -89,10 +92,48 @@ func sandboxRoot(dir string) string {
 			break
 		}
 	}
-	if wd, err := os.Getwd(); err == nil && within(wd, abs) {
-		return wd
+	// Compared as the sandbox checks reads: with links resolved (a
+	// linked repository is not inside the working directory that holds
+	// the link).
+	best := abs
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		best = r
 	}
-	return abs
+	real := best
+	for _, r := range roots {
+		if within(r, real) && len(r) < len(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+// sandboxRoots are the directories the user put in scope: the working
+// directory and each argument (a file's directory), links resolved.
+func sandboxRoots(args []string) []string {
+	var roots []string
+	if wd, err := os.Getwd(); err == nil {
+		roots = append(roots, wd)
+	}
+	for _, a := range args {
+		if a == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+			abs = filepath.Dir(abs)
+		}
+		roots = append(roots, abs)
+	}
+	for i, r := range roots {
+		if real, err := filepath.EvalSymlinks(r); err == nil {
+			roots[i] = real
+		}
+	}
+	return roots
 }
 
 // sandboxFS is the file system krusty sees: the disk, read-only, confined
