@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -299,6 +300,9 @@ func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node,
 	}
 	c := 0
 	for c < len(op.segs) && c < len(q) && segMatches(op.segs[c], q[c]) {
+		if op.segs[c] == "-" && !op.appendedAt(rendered, q[:c], q[c].Index) {
+			break
+		}
 		c++
 	}
 	if c == 0 {
@@ -320,6 +324,29 @@ func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node,
 	default:
 		return 2 * c, op.pathKey, op.pathVal
 	}
+}
+
+// appendedAt reports whether item i of the rendered sequence at seq is the
+// one an "add .../-" op appended: the last item equal to the op's value
+// (later ops may append more), else the last item. The items before it
+// are not the op's.
+func (op *jsonOp) appendedAt(rendered *yaml.Node, seq manifest.Path, i int) bool {
+	s, d := manifest.Walk(rendered, seq)
+	if d != len(seq) || s == nil || s.Kind != yaml.SequenceNode || len(s.Content) == 0 {
+		return true
+	}
+	if op.value != nil {
+		var want any
+		if op.value.Decode(&want) == nil {
+			for j := len(s.Content) - 1; j >= 0; j-- {
+				var got any
+				if s.Content[j].Decode(&got) == nil && reflect.DeepEqual(got, want) {
+					return i == j
+				}
+			}
+		}
+	}
+	return i == len(s.Content)-1
 }
 
 // exactWriter writes exactly one path, at key/val of file.

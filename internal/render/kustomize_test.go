@@ -427,3 +427,49 @@ func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
 		t.Errorf("objects %v", names)
 	}
 }
+
+// A JSON patch that appends a list item ("path: /rules/-") wrote that
+// item only: the items before it stay in the base (gatekeeper's
+// config/rbac: every rule of manager-role was "set by JSON patch
+// webhook_permissions_patch.yaml").
+func TestKustomizeJSONPatchAppendOwnsOnlyTheAppendedItem(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "rbac", "role.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: manager-role
+rules:
+- apiGroups:
+  - ""
+  resources:
+  - events
+  verbs:
+  - create
+- apiGroups:
+  - '*'
+  resources:
+  - '*'
+  verbs:
+  - get
+`)
+	write(t, filepath.Join(tmp, "rbac", "patch.yaml"), `- op: add
+  path: /rules/-
+  value:
+    apiGroups:
+    - admissionregistration.k8s.io
+    resources:
+    - validatingwebhookconfigurations
+    verbs:
+    - create
+`)
+	write(t, filepath.Join(tmp, "rbac", "kustomization.yaml"), "resources:\n- role.yaml\npatchesJson6902:\n- target:\n    group: rbac.authorization.k8s.io\n    version: v1\n    kind: ClusterRole\n    name: manager-role\n  path: patch.yaml\n")
+	res := Load([]string{filepath.Join(tmp, "rbac")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"ClusterRole", "manager-role", "rules[1].resources[0]", "rbac/role.yaml:15:5", ""},
+		{"ClusterRole", "manager-role", "rules[1].apiGroups[0]", "rbac/role.yaml:13:5", ""},
+		{"ClusterRole", "manager-role", "rules[0].verbs[0]", "rbac/role.yaml:11:5", ""},
+		{"ClusterRole", "manager-role", "rules[2].resources[0]", "rbac/patch.yaml:7:7", "JSON patch rbac/patch.yaml"},
+	})
+}
