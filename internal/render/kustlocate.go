@@ -107,8 +107,10 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 			var next *yaml.Node
 			if name != "" {
 				for _, it := range cur.Content {
-					if manifest.ScalarString(it, "name") == name {
-						next = manifest.Resolve(it)
+					it = manifest.Resolve(it)
+					// A scalar item is named by its value (a capability).
+					if manifest.ScalarString(it, "name") == name || it != nil && it.Kind == yaml.ScalarNode && it.Value == name {
+						next = it
 						break
 					}
 				}

@@ -473,3 +473,38 @@ rules:
 		{"ClusterRole", "manager-role", "rules[2].resources[0]", "rbac/patch.yaml:7:7", "JSON patch rbac/patch.yaml"},
 	})
 }
+
+// Items of a list of scalars named by their value (a capability in
+// capabilities.add) point at their own line through kustomize too, not at
+// the list's key (kubeflow's istio-cni: five capabilities all at "add:").
+func TestKustomizeScalarListItemsByValue(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- d.yaml\n")
+	write(t, filepath.Join(tmp, "k", "d.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        securityContext:
+          capabilities:
+            add:
+            - NET_ADMIN
+            - SYS_ADMIN
+`)
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "x")
+	base := manifest.ParsePath("spec.template.spec.containers[0].securityContext.capabilities.add")
+	for i, want := range []string{"k/d.yaml:14:15", "k/d.yaml:15:15"} {
+		p := base.Item(i, []string{"NET_ADMIN", "SYS_ADMIN"}[i])
+		if got := where(o, p); got != want {
+			t.Errorf("%s at %s, want %s", p, got, want)
+		}
+	}
+}
