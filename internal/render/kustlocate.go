@@ -101,15 +101,18 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 				ritem = manifest.Resolve(r.Content[e.Index])
 			}
 			name := e.Name
+			if name != "" && ritem != nil && !namedItem(ritem, name) {
+				// Not the item's own name (envFrom[i] named by the Secret
+				// under its secretRef): the rendered item's name or index.
+				name = ""
+			}
 			if name == "" && ritem != nil && ritem.Kind == yaml.MappingNode {
 				name = manifest.ScalarString(ritem, "name")
 			}
 			var next *yaml.Node
 			if name != "" {
 				for _, it := range cur.Content {
-					it = manifest.Resolve(it)
-					// A scalar item is named by its value (a capability).
-					if manifest.ScalarString(it, "name") == name || it != nil && it.Kind == yaml.ScalarNode && it.Value == name {
+					if it = manifest.Resolve(it); namedItem(it, name) {
 						next = it
 						break
 					}
@@ -136,6 +139,12 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 		}
 	}
 	return key, val, len(p)
+}
+
+// namedItem reports whether a list item is the one called name: by its
+// name key, or for a scalar (a capability) by its value.
+func namedItem(it *yaml.Node, name string) bool {
+	return manifest.ScalarString(it, "name") == name || it != nil && it.Kind == yaml.ScalarNode && it.Value == name
 }
 
 // renamedItem returns the source item it when kustomize renamed it to

@@ -508,3 +508,36 @@ spec:
 		}
 	}
 }
+
+// A path item whose Name is not the item's own name (envFrom[0] named by
+// its Secret, the name sits under secretRef) is found by index through
+// kustomize, as in plain YAML (kubeflow's katib-postgres: secret-in-env
+// pointed at "envFrom:").
+func TestKustomizeItemNameThatIsNotAKey(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- d.yaml\n")
+	write(t, filepath.Join(tmp, "k", "d.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        envFrom:
+          - configMapRef:
+              name: cfg
+          - secretRef:
+              name: creds
+`)
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "x")
+	p := manifest.ParsePath("spec.template.spec.containers[0].envFrom").Item(1, "creds").Key("secretRef")
+	if got := where(o, p); got != "k/d.yaml:14:13" {
+		t.Errorf("%s at %s, want k/d.yaml:14:13", p, got)
+	}
+}
