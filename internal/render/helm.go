@@ -464,7 +464,10 @@ func (c *chartRender) outputError(e finding.InputError, trace *execTrace, out, t
 		if tf == nil {
 			return "", 0, false
 		}
-		return tf.display, tl.line + 1, true
+		// A line of actions only ("{{- end }}") writes no text of its
+		// own: the rendered line came out of the emitting action above
+		// it ("{{- toYaml . | nindent 4 }}").
+		return tf.display, emitterAbove(tf, tl.line) + 1, true
 	}
 	if f, l, ok := at(e.Line); ok && e.Line > 0 {
 		e.File, e.Line = f, l
@@ -479,6 +482,21 @@ func (c *chartRender) outputError(e finding.InputError, trace *execTrace, out, t
 		return " in the rendered output"
 	})
 	return e
+}
+
+// emitterAbove returns the index of the nearest line above li, among the
+// action-only lines right above it (li included), holding an action that
+// emits YAML (toYaml, include, tpl, a values expression); li when none.
+func emitterAbove(tf *tmplFile, li int) int {
+	for j := min(li, len(tf.lines)-1); j >= 0 && tf.lines[j].actionOnly; j-- {
+		for _, a := range tf.lines[j].actions {
+			switch a.kind {
+			case emitToYaml, emitInclude, emitTpl, emitValue:
+				return j
+			}
+		}
+	}
+	return li
 }
 
 // lineRef is a line number a loader message gives besides its own.

@@ -411,7 +411,7 @@ func TestRenderStopsAtMemoryLimit(t *testing.T) {
 func TestHelmOutputErrorsPointAtTemplateLines(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dup")
 	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: dup\nversion: 0.1.0\n")
-	write(t, filepath.Join(dir, "values.yaml"), "broken: \"a: b: c\"\n")
+	write(t, filepath.Join(dir, "values.yaml"), "broken: \"a: b: c\"\nannotations:\n  scrape: \"false\"\n")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "dup.labels" -}}
 app: web
 tier: front
@@ -429,6 +429,20 @@ metadata:
     tier: back
     {{- include "dup.labels" $ | nindent 4 }}
 {{- end }}
+`)
+	// A key the values repeat through toYaml (katib's service.yaml).
+	write(t, filepath.Join(dir, "templates", "svc.yaml"), `apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  annotations:
+    scrape: "true"
+    {{- with .Values.annotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  ports:
+    - port: 80
 `)
 	write(t, filepath.Join(dir, "templates", "bad.yaml"), `apiVersion: v1
 kind: ConfigMap
@@ -448,6 +462,7 @@ data:
 		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
 		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
 		"dup/templates/bad.yaml:7 rendering chart dup: output of templates/bad.yaml: YAML syntax error: mapping values are not allowed in this context",
+		"dup/templates/svc.yaml:8 rendering chart dup: output of templates/svc.yaml: mapping key \"scrape\" already defined at dup/templates/svc.yaml:6 (the later value is used)",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
