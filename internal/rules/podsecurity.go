@@ -46,7 +46,7 @@ var defaultSensitiveHostPaths = []string{
 	"/etc", "/etc/kubernetes/**", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/**",
 	"/etc/cron.d/**", "/etc/crontab", "/etc/systemd/**", "/etc/ssh/**", "/etc/cni/**", "/etc/containerd/**",
 	"/proc/**", "/sys/**", "/dev/**", "/boot/**", "/root/**",
-	"/usr/**", "/lib/**", "/lib64/**", "/bin/**", "/sbin/**", "/opt/cni/bin/**",
+	"/usr/**", "/lib/**", "/lib64/**", "/bin/**", "/sbin/**", "/opt/cni/bin/**", "/home/kubernetes/bin/**",
 	"/var/lib/kubelet/**", "/var/lib/docker/**", "/var/lib/containerd/**", "/var/lib/containers/**", "/var/lib/etcd/**",
 	"/var/run/docker.sock", "/run/docker.sock",
 	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
