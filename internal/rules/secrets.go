@@ -183,7 +183,7 @@ func instruction(ws, other []string) bool {
 		return false
 	}
 	switch ws[0] {
-	case "insert", "enter", "put", "replace", "add", "paste", "set", "change", "fill", "use":
+	case "insert", "enter", "put", "replace", "add", "paste", "set", "change", "fill":
 	default:
 		if ws[len(ws)-1] != "here" {
 			return false
