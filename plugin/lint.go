@@ -139,7 +139,7 @@ func (o *LintOptions) Source() pipeline.Source {
 		ropt.Disabled = o.Load.NoRender
 		ropt.Manifest = manifest.Options{MaxFileSize: o.Load.MaxFileSize, Stdin: o.In, Visit: visit}
 		if o.Output.Verbose {
-			ropt.Log = o.ErrOut
+			ropt.Log = newOnceLines(o.ErrOut)
 		}
 		ropt.Abort = abortRun(o.ErrOut)
 		return render.Load(o.Paths, ropt)

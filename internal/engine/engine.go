@@ -164,13 +164,25 @@ func (c *Collector) checkRules(o *manifest.Object) (res *objResult) {
 	// Kept until the run ends: without append's spare capacity.
 	res.raws = slices.Clone(ctx.out)
 	cache.workload(o)
-	if cache.err != nil {
-		res.errs = append(res.errs, inputError(o, cache.err))
+	for _, err := range unjoin(cache.err) {
+		res.errs = append(res.errs, inputError(o, err))
 	}
-	if err := decodeObject(o); err != nil {
+	for _, err := range unjoin(decodeObject(o)) {
 		res.errs = append(res.errs, inputError(o, err))
 	}
 	return res
+}
+
+// unjoin lists the errors errors.Join put together (one per bad field of
+// an object), or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // inputError places an object's error: a *DecodeError at its field,

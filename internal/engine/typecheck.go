@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,9 +16,9 @@ import (
 )
 
 // decodeObject checks an object of a built-in kind against its Go type, as
-// the API server's decoding would, and returns the first field of the
-// wrong type (replicas: "x") as a *DecodeError with its full Kubernetes
-// path. The pod template, which DecodeWorkload decodes already, is left
+// the API server's decoding would, and returns each field of the wrong
+// type (replicas: "x") as a *DecodeError with its full Kubernetes path,
+// joined. The pod template, which DecodeWorkload decodes already, is left
 // out. Kinds the scheme does not know (custom resources) are not checked,
 // and unknown fields are not errors (kubectl only warns about them).
 //
@@ -38,10 +40,29 @@ func decodeObject(o *manifest.Object) error {
 			skip = []manifest.Path{meta, spec}
 		}
 	}
-	if err := manifest.CheckTypes(o.Node, t, skip...); err != nil {
-		return decodeError(o.Node, nil, err)
+	// Every bad field, not only the first: each found one is dropped from
+	// a copy of the tree (as decodeLenient does) before the next pass.
+	var errs []error
+	n := o.Node
+	var last manifest.Path
+	for range maxDroppedFields {
+		err := manifest.CheckTypes(n, t, skip...)
+		if err == nil {
+			break
+		}
+		de := decodeError(n, nil, err)
+		if len(errs) > 0 && slices.Equal(de.Path, last) {
+			break
+		}
+		errs = append(errs, de)
+		if last = de.Path; len(last) == 0 {
+			break
+		}
+		if n = withoutField(n, last); n == nil {
+			break
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 type typeKey struct{ apiVersion, kind string }

@@ -78,26 +78,32 @@ var templateKinds = map[string]bool{
 }
 
 // DecodeWorkload extracts the pod template of o; it returns nil, nil for
-// objects without one. A pod template without containers (a schema error
-// the API server rejects) is returned with a *DecodeError saying so: what
-// is there is still linted.
+// objects without one. Decoding is lenient, as linting should be: a field
+// of the wrong type is dropped (decodeLenient) and reported, and a pod
+// template without containers (a schema error the API server rejects) is
+// reported too; the workload is returned with every such *DecodeError
+// (joined) and what is there is still linted. Only an error that names no
+// field leaves nothing to lint (nil workload).
 func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	metaPath, specPath := templatePaths(o)
 	if specPath == nil {
 		return nil, nil
 	}
 	w := &Workload{Meta: &metav1.ObjectMeta{}, Spec: &corev1.PodSpec{}, MetaPath: metaPath, SpecPath: specPath}
+	var errs []error
 	if n := o.Get(metaPath); n != nil {
-		if err := manifest.DecodeInto(n, w.Meta); err != nil {
-			return nil, decodeError(n, metaPath, err)
+		var ok bool
+		if errs, ok = decodeLenient(n, metaPath, w.Meta, errs); !ok {
+			return nil, errors.Join(errs...)
 		}
 	}
 	n := o.Get(specPath)
 	if n == nil {
-		return nil, nil
+		return nil, errors.Join(errs...)
 	}
-	if err := manifest.DecodeInto(n, w.Spec); err != nil {
-		return nil, decodeError(n, specPath, err)
+	var ok bool
+	if errs, ok = decodeLenient(n, specPath, w.Spec, errs); !ok {
+		return nil, errors.Join(errs...)
 	}
 	if o.Kind == "Pod" && w.Meta.Namespace == "" {
 		w.Meta.Namespace = o.Namespace
@@ -116,9 +122,88 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	}
 	if len(w.Spec.Containers) == 0 {
 		p := specPath.Key("containers")
-		return w, &DecodeError{Path: p, Msg: p.String() + ": required field is missing or empty: the pod template has no containers"}
+		errs = append(errs, &DecodeError{Path: p, Msg: p.String() + ": required field is missing or empty: the pod template has no containers"})
 	}
-	return w, nil
+	return w, errors.Join(errs...)
+}
+
+// maxDroppedFields bounds decodeLenient's retries: a template with more
+// bad fields than this is not worth linting field by field.
+const maxDroppedFields = 32
+
+// decodeLenient decodes n (found at prefix of its object) into v. A field
+// of the wrong type is appended to errs as a *DecodeError, dropped from a
+// copy of n (copy-on-write: the object's tree is not changed) and the
+// decode runs again, so that one bad field costs that field only. ok is
+// false when v could not be decoded: an error that names no field, a
+// field that dropping does not cure, or too many bad fields.
+func decodeLenient[T any](n *yaml.Node, prefix manifest.Path, v *T, errs []error) (_ []error, ok bool) {
+	var last manifest.Path
+	for range maxDroppedFields {
+		err := manifest.DecodeInto(n, v)
+		if err == nil {
+			return errs, true
+		}
+		var fe *manifest.FieldError
+		if errors.As(err, &fe) && len(fe.Path) > 0 && slices.Equal(fe.Path, last) {
+			return errs, false // dropping it did not help; reported already
+		}
+		errs = append(errs, decodeError(n, prefix, err))
+		if fe == nil || len(fe.Path) == 0 {
+			return errs, false
+		}
+		last = fe.Path
+		if n = withoutField(n, fe.Path); n == nil {
+			return errs, false
+		}
+		var zero T
+		*v = zero
+	}
+	return errs, false
+}
+
+// withoutField returns a copy of n without the field at p: a mapping key
+// is removed, a sequence item becomes null (so that later items keep their
+// index, which paths and names rely on). Only the nodes along p are
+// copied. nil when p does not lead anywhere in n.
+func withoutField(n *yaml.Node, p manifest.Path) *yaml.Node {
+	n = manifest.Resolve(n)
+	if n == nil || len(p) == 0 {
+		return nil
+	}
+	cp := *n
+	cp.Content = slices.Clone(n.Content)
+	e := p[0]
+	switch {
+	case e.Index < 0 && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(cp.Content); i += 2 {
+			if cp.Content[i].Value != e.Key {
+				continue
+			}
+			if len(p) == 1 {
+				cp.Content = slices.Delete(cp.Content, i, i+2)
+				return &cp
+			}
+			c := withoutField(cp.Content[i+1], p[1:])
+			if c == nil {
+				return nil
+			}
+			cp.Content[i+1] = c
+			return &cp
+		}
+	case e.Index >= 0 && n.Kind == yaml.SequenceNode && e.Index < len(cp.Content):
+		if len(p) == 1 {
+			cp.Content[e.Index] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: cp.Content[e.Index].Line, Column: cp.Content[e.Index].Column}
+			return &cp
+		}
+		c := withoutField(cp.Content[e.Index], p[1:])
+		if c == nil {
+			return nil
+		}
+		cp.Content[e.Index] = c
+		return &cp
+	}
+	return nil
 }
 
 // templatePaths returns where o's pod template metadata and spec are

@@ -388,6 +388,64 @@ func LoadBytes(name string, data []byte, opt Options) *Result {
 	return res
 }
 
+// SourceDoc is one document of a user's source file, known by its
+// identity and parsed again on demand (Parse): a renderer locating fields
+// in a file of megabytes of CRDs keeps the text, not every tree.
+type SourceDoc struct {
+	// Mapping is set when the document is a mapping; Kind, APIVersion
+	// and Name are its top-level kind, apiVersion and metadata.name.
+	Mapping                bool
+	Kind, APIVersion, Name string
+	data                   []byte
+	startLine              int
+}
+
+// Parse returns the document's root node, with lines absolute in its file.
+func (d *SourceDoc) Parse() *yaml.Node {
+	root, _ := parseDoc(docChunk{data: d.data, startLine: d.startLine})
+	return root
+}
+
+// SourceDocuments splits a YAML stream into its documents, as loading
+// does. Empty and null documents, and documents that do not parse, are
+// left out.
+func SourceDocuments(data []byte) []SourceDoc {
+	var out []SourceDoc
+	_ = splitStream("", bufio.NewReader(bytes.NewReader(data)), int64(len(data)), func(c docChunk) {
+		root, ok := parseDoc(c)
+		if !ok {
+			return
+		}
+		d := SourceDoc{Mapping: root.Kind == yaml.MappingNode, data: c.data, startLine: c.startLine}
+		if d.Mapping {
+			_, md := MapGet(root, "metadata")
+			d.Kind, d.APIVersion, d.Name = strings.Clone(ScalarString(root, "kind")), strings.Clone(ScalarString(root, "apiVersion")), strings.Clone(ScalarString(md, "name"))
+		}
+		out = append(out, d)
+	})
+	return out
+}
+
+// parseDoc parses one document chunk as loading does (the fast parser
+// where it applies, else yaml.v3), lines made absolute; ok is false for an
+// empty, null or unparsable document.
+func parseDoc(c docChunk) (root *yaml.Node, ok bool) {
+	var doc yaml.Node
+	if _, fast := fastParseInto(c.data, &doc, nil); !fast {
+		doc = yaml.Node{}
+		if yaml.Unmarshal(c.data, &doc) != nil {
+			return nil, false
+		}
+	}
+	root = Resolve(&doc)
+	if root == nil || root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, false
+	}
+	var dups []finding.InputError
+	fixup(&doc, c.startLine-1, 0, DefaultMaxDepth, "", &dups)
+	return root, true
+}
+
 // LoadNode builds the objects of one document given as a node tree (a
 // renderer's output), with the checks loading applies to text: nesting
 // depth, duplicate keys, List items. The tree is only read, so it may be

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -430,5 +431,63 @@ func TestDecodeErrorNamesYAMLShapes(t *testing.T) {
 	}
 	if line := FieldLine(doc.Content[0], DecodeInto(doc.Content[0], &corev1.PodSpec{})); line != 2 {
 		t.Errorf("line %d, want 2", line)
+	}
+}
+
+// SourceDocuments, parsed, gives the trees yaml.v3's decoder gives for a
+// stream, lines and columns included, with the identity of each mapping,
+// on every file of the real-world corpus and on streams with empty, null,
+// aliased and broken documents.
+func TestSourceDocumentsMatchYAMLDecoder(t *testing.T) {
+	var inputs [][]byte
+	files, _ := ExpandPaths([]string{filepath.Join("..", "..", "testdata", "corpus", "real")})
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	if len(inputs) < 50 {
+		t.Fatalf("only %d corpus files", len(inputs))
+	}
+	inputs = append(inputs,
+		[]byte("---\n---\nnull\n---\na: &x {b: 1}\nc: *x\n---\n# only a comment\n---\nk: v\n"),
+		[]byte("a: 1\n---\nb: [unclosed\n---\nc: 3\n"),
+	)
+	for i, in := range inputs {
+		var want []*yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(in))
+		for {
+			var n yaml.Node
+			if err := dec.Decode(&n); err != nil {
+				break
+			}
+			if r := Resolve(&n); r != nil && !(r.Kind == yaml.ScalarNode && r.Tag == "!!null") {
+				want = append(want, r)
+			}
+		}
+		docs := SourceDocuments(in)
+		if i == len(inputs)-1 {
+			// yaml.v3's decoder stops at the broken document;
+			// SourceDocuments skips it and goes on.
+			if len(docs) != 2 || docs[1].Parse().Line != 5 {
+				t.Errorf("broken stream: %d documents", len(docs))
+			}
+			continue
+		}
+		if len(docs) != len(want) {
+			t.Fatalf("input %d: %d documents, decoder %d", i, len(docs), len(want))
+		}
+		for j := range docs {
+			got := docs[j].Parse()
+			if err := sameTree(want[j], got, fmt.Sprintf("input %d doc %d", i, j)); err != nil {
+				t.Fatal(err)
+			}
+			_, md := MapGet(want[j], "metadata")
+			if want[j].Kind == yaml.MappingNode && (docs[j].Kind != ScalarString(want[j], "kind") || docs[j].APIVersion != ScalarString(want[j], "apiVersion") || docs[j].Name != ScalarString(md, "name")) {
+				t.Errorf("input %d doc %d: identity %s %s %s", i, j, docs[j].APIVersion, docs[j].Kind, docs[j].Name)
+			}
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,6 +87,8 @@ type kustBuild struct {
 	tree *kustTree
 	opt  *Options
 	disp func(string) string
+	// docs are the source files this build has read (fileDocs).
+	docs map[string][]manifest.SourceDoc
 }
 
 func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
@@ -127,14 +131,27 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 		}
 		fs.box = box
 	}
+	var notes []kustNote
+	if r.opt.Log != nil {
+		notes = b.deprecationNotes() // only -v shows them
+	}
 	kustomizeMu.Lock()
+	var said []string
 	m, err := func() (resmap.ResMap, error) {
 		defer kustomizeMu.Unlock()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return krusty.MakeKustomizer(kustomizerOptions()).Run(fs, abs)
+		var m resmap.ResMap
+		var err error
+		said = captureKustomizeOutput(func() { m, err = krusty.MakeKustomizer(kustomizerOptions()).Run(fs, abs) })
+		return m, err
 	}()
+	if r.opt.Log != nil {
+		for _, n := range attributeKustomizeOutput(notes, said, r.display(kfile)) {
+			r.opt.logf("%s", n)
+		}
+	}
 	if err != nil {
 		if d := fs.refusal(); d != nil {
 			if errors.Is(d, context.DeadlineExceeded) {
@@ -152,11 +169,14 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 	}
 
 	var total int
+	// Identical subtrees (a CRD's versions, one schema each) are shared
+	// within the build; objects are checked and frozen one by one, so
+	// nothing is shared beyond it.
+	nodes := newNodeCache()
 	for _, kr := range m.Resources() {
 		origin, _ := kr.GetOrigin()
-		// Straight from kustomize's tree, sharing what other overlays
-		// rendered alike (no YAML text in between).
-		node, n := r.nodes.convert(kr.YNode())
+		// Straight from kustomize's tree (no YAML text in between).
+		node, n := nodes.convert(kr.YNode())
 		total += n
 		if int64(total) > r.opt.maxOutput()/16 {
 			return fail(0, "rendered output is over the %d-byte limit", r.opt.maxOutput())
@@ -173,6 +193,11 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			o.Locator = b.locator(origin, o)
 			o.Origin = "kustomize " + name
 			res.Objects = append(res.Objects, o)
+			// Checked now, while its source documents are at hand: the
+			// checks freeze it.
+			if visit := r.opt.Manifest.Visit; visit != nil {
+				visit(o)
+			}
 		}
 		for _, sk := range lr.Skipped {
 			sk.Line = 0
@@ -377,10 +402,19 @@ func (b *kustBuild) sourceFile(o *resource.Origin) string {
 	return b.root.file
 }
 
-// fileDocs returns the documents of a source file, parsed once per Load
-// however many overlays reach it (only read afterwards).
-func (b *kustBuild) fileDocs(p string) []*yaml.Node {
-	return b.tree.fileDocs(p)
+// fileDocs returns the documents of a source file, parsed once per
+// kustomization and mostly once per Load however many overlays reach it
+// (kustTree.fileDocs); they are only read afterwards.
+func (b *kustBuild) fileDocs(p string) []manifest.SourceDoc {
+	if d, ok := b.docs[p]; ok {
+		return d
+	}
+	d := b.tree.fileDocs(p)
+	if b.docs == nil {
+		b.docs = map[string][]manifest.SourceDoc{}
+	}
+	b.docs[p] = d
+	return d
 }
 
 // locator builds the source locator of a rendered object.
@@ -447,39 +481,200 @@ func (b *kustBuild) locator(origin *resource.Origin, o *manifest.Object) manifes
 
 // pickDoc finds the document of file p that became object o: same kind
 // and group, and the name that the chain's prefixes and suffixes turn
-// into o's name (else the longest name o's name contains).
+// into o's name (else the longest name o's name contains). It is parsed
+// for o alone, and goes when o's locator does.
 func (b *kustBuild) pickDoc(p string, o *manifest.Object, order []*kust) *yaml.Node {
 	group, _ := splitAPIVersion(o.APIVersion)
-	var exact, contained, first *yaml.Node
+	var exact, contained, first *manifest.SourceDoc
 	bestLen := -1
-	for _, d := range b.fileDocs(p) {
-		if d.Kind != yaml.MappingNode || manifest.ScalarString(d, "kind") != o.Kind {
+	docs := b.fileDocs(p)
+	for i := range docs {
+		d := &docs[i]
+		if !d.Mapping || d.Kind != o.Kind {
 			continue
 		}
-		if g, _ := splitAPIVersion(manifest.ScalarString(d, "apiVersion")); g != group {
+		if g, _ := splitAPIVersion(d.APIVersion); g != group {
 			continue
 		}
 		if first == nil {
 			first = d
 		}
-		_, md := manifest.MapGet(d, "metadata")
-		n := manifest.ScalarString(md, "name")
-		full := n
+		full := d.Name
 		for _, k := range order {
 			full = k.namePrefix + full + k.nameSuffix
 		}
 		if full == o.Name && exact == nil {
 			exact = d
 		}
-		if n != "" && strings.Contains(o.Name, n) && len(n) > bestLen {
-			contained, bestLen = d, len(n)
+		if d.Name != "" && strings.Contains(o.Name, d.Name) && len(d.Name) > bestLen {
+			contained, bestLen = d, len(d.Name)
 		}
 	}
 	switch {
 	case exact != nil:
-		return exact
+		return exact.Parse()
 	case contained != nil:
-		return contained
+		return contained.Parse()
+	case first != nil:
+		return first.Parse()
 	}
-	return first
+	return nil
+}
+
+// kustNote is a -v note about a kustomization file.
+type kustNote struct {
+	file string // display path
+	line int
+	msg  string // kustomize's words, without its "# Warning: " prefix
+}
+
+func (n kustNote) String() string {
+	if n.line > 0 {
+		return fmt.Sprintf("%s:%d: note: kustomize: %s", n.file, n.line, n.msg)
+	}
+	return fmt.Sprintf("%s: note: kustomize: %s", n.file, n.msg)
+}
+
+// deprecatedField is the field a kustomize deprecation warning names.
+var deprecatedField = regexp.MustCompile(`^'([A-Za-z0-9]+)' is deprecated`)
+
+// deprecationNotes asks kustomize which deprecated fields each
+// kustomization of the build uses (its own check, so its own words), and
+// places each warning at the field's line. krusty prints the same
+// warnings, unattributed, on the process's standard error while it
+// loads each file; captureKustomizeOutput swallows those.
+func (b *kustBuild) deprecationNotes() []kustNote {
+	var notes []kustNote
+	walkKusts(b.root, func(k *kust) {
+		if k.text == nil || k.parseErr != nil {
+			return
+		}
+		var kz types.Kustomization
+		if kz.Unmarshal(k.text) != nil {
+			return
+		}
+		msgs := kz.CheckDeprecatedFields()
+		if msgs == nil {
+			return
+		}
+		for _, msg := range *msgs {
+			n := kustNote{file: b.disp(k.file), msg: strings.TrimPrefix(msg, kustWarningPrefix)}
+			if m := deprecatedField.FindStringSubmatch(n.msg); m != nil {
+				if key, _ := manifest.MapGet(manifest.Resolve(k.node), m[1]); key != nil {
+					n.line = key.Line
+				}
+			}
+			notes = append(notes, n)
+		}
+	})
+	return notes
+}
+
+// kustWarningPrefix starts kustomize's deprecation warnings.
+const kustWarningPrefix = "# Warning: "
+
+// attributeKustomizeOutput turns what krusty said while rendering into
+// notes: its deprecation warnings are already in notes (attributed to
+// their file and line); anything else it said — a warning about a file
+// outside the tree, a log message — is attributed to the kustomization
+// being rendered (root), so that nothing is lost.
+func attributeKustomizeOutput(notes []kustNote, said []string, root string) []string {
+	known := map[string]bool{}
+	out := make([]string, 0, len(notes))
+	for _, n := range notes {
+		known[n.msg] = true
+		out = append(out, n.String())
+	}
+	for _, line := range said {
+		msg := strings.TrimPrefix(line, kustWarningPrefix)
+		if known[msg] {
+			continue
+		}
+		out = append(out, kustNote{file: root, msg: msg}.String())
+	}
+	return out
+}
+
+// logTimestamp is the date and time the standard logger puts before a
+// message (log.LstdFlags, with or without microseconds).
+var logTimestamp = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? `)
+
+// kustomizeLogMessages start the messages kustomize and kyaml send to the
+// standard logger. Helm logs through it too, from charts rendering at the
+// same time: lines that are not kustomize's go on to the logger's own
+// output, as before.
+var kustomizeLogMessages = []string{
+	"well-defined vars that were never replaced", "MakePrimitiveReplacer:", "Warning: Sorting order",
+	"Warning: Forcing the git protocol", "ParseInt failed for value", "Invalid values count",
+}
+
+// captureKustomizeOutput runs run (a krusty build, under kustomizeMu) and
+// returns the lines kustomize wrote meanwhile: to the process's standard
+// error (it prints deprecation warnings with fmt.Fprintf(os.Stderr)) and
+// to the standard logger. Both are process-wide: os.Stderr is swapped for
+// a pipe and the logger's output for a filter only while run runs. Our
+// own output is unaffected: it goes to the IOStreams the command was
+// given, which hold the original file.
+func captureKustomizeOutput(run func()) []string {
+	var mu sync.Mutex
+	var lines []string
+	add := func(text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	prevLog := log.Writer()
+	log.SetOutput(&kustomizeLogFilter{add: add, next: prevLog})
+	defer log.SetOutput(prevLog)
+
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		run() // no pipe: kustomize prints as it always did
+		mu.Lock()
+		defer mu.Unlock()
+		return lines
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		b, _ := io.ReadAll(pr)
+		pr.Close()
+		add(string(b))
+	}()
+	stderr := os.Stderr
+	os.Stderr = pw
+	func() {
+		// Restored even when run panics (renderUnit recovers).
+		defer func() {
+			os.Stderr = stderr
+			pw.Close()
+			<-drained
+		}()
+		run()
+	}()
+	mu.Lock()
+	defer mu.Unlock()
+	return lines
+}
+
+// kustomizeLogFilter takes kustomize's lines of the standard logger (one
+// Write per message) and passes every other line on to next.
+type kustomizeLogFilter struct {
+	add  func(string)
+	next io.Writer
+}
+
+func (f *kustomizeLogFilter) Write(p []byte) (int, error) {
+	msg := logTimestamp.ReplaceAllString(string(p), "")
+	for _, k := range kustomizeLogMessages {
+		if strings.HasPrefix(msg, k) {
+			f.add(msg)
+			return len(p), nil
+		}
+	}
+	return f.next.Write(p)
 }

@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -187,13 +189,14 @@ func TestPatchMismatchNamesPatchLine(t *testing.T) {
 	}
 }
 
-// Overlays of one base share the trees of what they render alike (the
-// CRDs), and kustomize's build annotations are gone from them.
-func TestOverlaysShareRenderedTrees(t *testing.T) {
+// Identical subtrees of one build are shared (the CRD's two versions have
+// one schema), each overlay's objects are its own, and kustomize's build
+// annotations are gone from them.
+func TestBuildsShareIdenticalSubtrees(t *testing.T) {
 	tmp := t.TempDir()
 	t.Chdir(tmp)
 	write(t, "crds/kustomization.yaml", "resources:\n  - crd.yaml\n")
-	write(t, "crds/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object}\n")
+	write(t, "crds/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object}\n    - name: v1beta1\n      served: true\n      storage: false\n      schema:\n        openAPIV3Schema: {type: object}\n")
 	write(t, "base/kustomization.yaml", "resources:\n  - ../crds\n  - cm.yaml\n")
 	write(t, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n")
 	for _, o := range []string{"a", "b"} {
@@ -216,12 +219,16 @@ func TestOverlaysShareRenderedTrees(t *testing.T) {
 	if len(crds) != 2 || len(cms) != 2 {
 		t.Fatalf("crds %d configmaps %d", len(crds), len(cms))
 	}
-	spec := manifest.ParsePath("spec")
-	if crds[0].Get(spec) != crds[1].Get(spec) {
-		t.Error("the two overlays' CRD specs are separate copies")
+	for _, crd := range crds {
+		if crd.Get(manifest.ParsePath("spec.versions[0].schema")) != crd.Get(manifest.ParsePath("spec.versions[1].schema")) {
+			t.Error("the CRD's identical version schemas are separate copies")
+		}
 	}
-	if cms[0].Get(manifest.ParsePath("data")) != cms[1].Get(manifest.ParsePath("data")) || cms[0].Name == cms[1].Name {
-		t.Errorf("configmaps %s %s: data not shared, or names not per overlay", cms[0].Name, cms[1].Name)
+	if crds[0].Get(manifest.ParsePath("spec")) == crds[1].Get(manifest.ParsePath("spec")) {
+		t.Error("two overlays' objects share a tree beyond their builds")
+	}
+	if cms[0].Name == cms[1].Name {
+		t.Errorf("configmaps %s %s: names not per overlay", cms[0].Name, cms[1].Name)
 	}
 	// Positions still point at each source.
 	if got := where(cms[1], manifest.ParsePath("data.a")); got != "base/cm.yaml:6:3" {
@@ -402,6 +409,65 @@ subjects:
 	})
 }
 
+// kustomize's own warnings (deprecated fields) are -v notes attributed to
+// the kustomization file and line of the field, marked "# note: <field>"
+// in the fixture; none is written to the process's standard error, where
+// it would be unattributed and interleaved with the report.
+func TestKustomizeDeprecationNotes(t *testing.T) {
+	dir := filepath.Join(testdataDir(t), "kustomize-deprecated")
+	var want []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Base(p) != "kustomization.yaml" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(testdataDir(t), p)
+		for i, line := range strings.Split(string(b), "\n") {
+			if _, field, ok := strings.Cut(line, "# note: "); ok {
+				want = append(want, fmt.Sprintf("%s:%d: note: kustomize: '%s' is deprecated.", rel, i+1, field))
+			}
+		}
+		return nil
+	})
+	if err != nil || len(want) != 6 {
+		t.Fatalf("fixture marks %d notes (want 6): %v", len(want), err)
+	}
+	// What kustomize says through the standard logger, on the file
+	// being rendered.
+	want = append(want, "kustomize-deprecated/overlays/b/kustomization.yaml: note: kustomize: well-defined vars that were never replaced: UNUSED")
+
+	// The process's standard error, as kustomize sees it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := os.Stderr
+	os.Stderr = w
+	var log strings.Builder
+	res := load(t, Options{Log: &log}, "kustomize-deprecated")
+	os.Stderr = orig
+	w.Close()
+	stderr, _ := io.ReadAll(r)
+
+	if len(res.Errors) > 0 || len(res.Objects) != 2 {
+		t.Fatalf("rendered %d objects (want 2: a-web, b-web), errors %v", len(res.Objects), res.Errors)
+	}
+	if len(stderr) > 0 {
+		t.Errorf("kustomize wrote to the process's stderr:\n%s", stderr)
+	}
+	for _, n := range want {
+		if !strings.Contains(log.String(), n) {
+			t.Errorf("-v log lacks %q:\n%s", n, log.String())
+		}
+	}
+	if strings.Contains(log.String(), "# Warning") {
+		t.Errorf("-v log has kustomize's raw warning:\n%s", log.String())
+	}
+}
+
 // A symbolic link to a repository, named on the command line, is walked
 // and rendered like the repository itself.
 func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
@@ -539,5 +605,40 @@ spec:
 	p := manifest.ParsePath("spec.template.spec.containers[0].envFrom").Item(1, "creds").Key("secretRef")
 	if got := where(o, p); got != "k/d.yaml:14:13" {
 		t.Errorf("%s at %s, want k/d.yaml:14:13", p, got)
+	}
+}
+
+// Parsed source files kept for pending kustomizations are bounded in
+// bytes: the least recently read goes first, and comes back parsed anew.
+func TestKustTreeBoundsFileDocs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
+	var files []string
+	for _, n := range []string{"a", "b", "c"} {
+		write(t, n+".yaml", doc)
+		abs, _ := filepath.Abs(n + ".yaml")
+		files = append(files, abs)
+	}
+	tree := newKustTree(nil, 0)
+	tree.maxCached = 2 * len(doc) // two files' worth
+	tree.retain(files)
+	cached := func(i int) bool {
+		_, ok := tree.docs[files[i]]
+		return ok
+	}
+	tree.fileDocs(files[0])
+	tree.fileDocs(files[1])
+	tree.fileDocs(files[0]) // b is now the least recently read
+	tree.fileDocs(files[2])
+	if !cached(0) || cached(1) || !cached(2) || tree.cached != 2*len(doc) {
+		t.Errorf("kept a %v b %v c %v, %d bytes", cached(0), cached(1), cached(2), tree.cached)
+	}
+	if d := tree.fileDocs(files[1]); len(d) != 1 || d[0].Kind != "ConfigMap" || manifest.ScalarString(d[0].Parse(), "kind") != "ConfigMap" {
+		t.Errorf("an evicted file is not parsed again: %v", d)
+	}
+	tree.release(files)
+	if len(tree.docs) != 0 || tree.cached != 0 {
+		t.Errorf("after the last reader: %d files, %d bytes", len(tree.docs), tree.cached)
 	}
 }

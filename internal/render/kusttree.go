@@ -122,7 +122,11 @@ type kustTree struct {
 	mu     sync.Mutex
 	byDir  map[string]*kust
 	docsMu sync.Mutex
-	docs   map[string][]*yaml.Node
+	docs   map[string]*cachedDocs
+	cached int // source bytes behind docs
+	clock  uint64
+	// maxCached bounds cached (maxCachedSource).
+	maxCached int
 	// users counts, per resource file, the kustomizations still to render
 	// that read it (retain, release): a file's parsed documents are kept
 	// while one is pending and dropped after the last, so overlays of a
@@ -134,7 +138,7 @@ type kustTree struct {
 }
 
 func newKustTree(sandbox func(string) error, maxSize int64) *kustTree {
-	return &kustTree{byDir: map[string]*kust{}, sandbox: sandbox, maxSize: maxSize}
+	return &kustTree{byDir: map[string]*kust{}, sandbox: sandbox, maxSize: maxSize, maxCached: maxCachedSource}
 }
 
 // readFile reads a user file within the sandbox and size limit.
@@ -163,28 +167,62 @@ func (t *kustTree) readFile(p string) ([]byte, error) {
 	return data, nil
 }
 
-// load parses the kustomization in dir and, recursively, the local
-// kustomizations it refers to. It never fails: problems are left for
-// krusty to report, and remote references are recorded.
-// fileDocs returns the parsed documents of a source file, once per Load.
-func (t *kustTree) fileDocs(p string) []*yaml.Node {
+// fileDocs returns the documents of a source file. They are kept
+// for the kustomizations still to render that read the file (retain), at
+// most maxCached bytes of source at a time, least recently used out
+// first: overlays of a base mostly parse it once, and a Load over many
+// repositories holds a bounded amount.
+func (t *kustTree) fileDocs(p string) []manifest.SourceDoc {
 	t.docsMu.Lock()
 	defer t.docsMu.Unlock()
+	t.clock++
 	if d, ok := t.docs[p]; ok {
-		return d
+		d.used = t.clock
+		return d.docs
 	}
 	data, err := t.readFile(p)
-	var docs []*yaml.Node
+	var docs []manifest.SourceDoc
 	if err == nil {
-		docs = decodeAll(data)
+		docs = manifest.SourceDocuments(data)
 	}
 	if t.users[p] > 0 {
 		if t.docs == nil {
-			t.docs = map[string][]*yaml.Node{}
+			t.docs = map[string]*cachedDocs{}
 		}
-		t.docs[p] = docs
+		t.docs[p] = &cachedDocs{docs: docs, size: len(data), used: t.clock}
+		t.cached += len(data)
+		for t.cached > t.maxCached && len(t.docs) > 1 {
+			t.evictOldest()
+		}
 	}
 	return docs
+}
+
+// maxCachedSource bounds the source bytes whose documents are kept
+// between kustomizations (their text; trees are parsed on demand).
+const maxCachedSource = 16 << 20
+
+type cachedDocs struct {
+	docs []manifest.SourceDoc
+	size int
+	used uint64 // t.clock when last read
+}
+
+func (t *kustTree) evictOldest() {
+	var oldest string
+	for p, d := range t.docs {
+		if oldest == "" || d.used < t.docs[oldest].used {
+			oldest = p
+		}
+	}
+	t.drop(oldest)
+}
+
+func (t *kustTree) drop(p string) {
+	if d, ok := t.docs[p]; ok {
+		t.cached -= d.size
+		delete(t.docs, p)
+	}
 }
 
 // resourceFiles lists the resource files k reads, through its bases and
@@ -232,11 +270,14 @@ func (t *kustTree) release(files []string) {
 	for _, f := range files {
 		if t.users[f]--; t.users[f] <= 0 {
 			delete(t.users, f)
-			delete(t.docs, f)
+			t.drop(f)
 		}
 	}
 }
 
+// load parses the kustomization in dir and, recursively, the local
+// kustomizations it refers to. It never fails: problems are left for
+// krusty to report, and remote references are recorded.
 func (t *kustTree) load(dir string) *kust {
 	t.mu.Lock()
 	defer t.mu.Unlock()

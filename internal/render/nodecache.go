@@ -9,13 +9,15 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// Overlays of one base render the same resources again and again (the
-// project's CRDs in every environment). nodeCache converts kustomize's
-// resource trees straight into the node trees rules read — no YAML text
-// in between — and shares identical subtrees between every kustomization
-// of a Load, so N overlays of a base hold one copy of what they have in
-// common. Nothing mutates a node tree after loading (the engine freezes
-// locations into a separate record), so sharing is safe.
+// A build renders identical subtrees again and again (a CRD's versions,
+// each with the same schema; the same volumes in several workloads).
+// nodeCache converts kustomize's resource trees straight into the node
+// trees rules read — no YAML text in between — and shares identical
+// subtrees within one kustomization build. Nothing mutates a node tree
+// after loading (the engine freezes locations into a separate record), so
+// sharing is safe. It lives as long as the build: its objects are checked
+// and frozen one by one, and sharing beyond the build would only keep
+// every tree of a run alive.
 type nodeCache struct {
 	mu    sync.Mutex
 	seeds [2]maphash.Seed

@@ -158,8 +158,6 @@ type renderer struct {
 	user       *userValues
 	// skipped are inputs found but deliberately not rendered.
 	skipped []manifest.Skipped
-	// nodes shares rendered trees between kustomizations.
-	nodes *nodeCache
 }
 
 func (r *renderer) display(p string) string {
@@ -187,7 +185,6 @@ func Load(args []string, opt Options) *manifest.Result {
 	}
 	r.roots = sandboxRoots(args)
 	r.tree = newKustTree(nil, opt.Manifest.MaxFileSize)
-	r.nodes = newNodeCache()
 	units, loose, errs := r.discover(args)
 	if opt.Helm.HelmValuesGiven() && !opt.Disabled && !hasChart(units) {
 		errs = append(errs, finding.InputError{File: "<command line>", Message: "-f/--values, --set, --set-string or --set-file given, but no Helm chart is among the inputs"})
@@ -203,24 +200,18 @@ func Load(args []string, opt Options) *manifest.Result {
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	admit := newAdmission(admitRendersAbove)
 	for i, u := range units {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			admit.enter()
+			defer admit.leave()
 			start := time.Now()
 			results[i] = r.renderUnit(u)
 			r.tree.release(reads[i])
-			// Checked now, while this unit's locators are set: the checks
-			// freeze each object, and the unit's render state goes with
-			// the last of them. (Charts check theirs template by
-			// template, as they are located.)
-			if visit := opt.Manifest.Visit; visit != nil && u.kind == unitKustomize {
-				for _, o := range results[i].Objects {
-					visit(o)
-				}
-			}
 			opt.logf("rendered %s %s: %d objects, %d errors in %s", u.kind, r.display(u.path), len(results[i].Objects), len(results[i].Errors), time.Since(start).Round(time.Millisecond))
 		}()
 	}
@@ -234,6 +225,10 @@ func Load(args []string, opt Options) *manifest.Result {
 	out.Files = dedupe(out.Files)
 	return out
 }
+
+// admitRendersAbove is the live heap from which renders run one at a time
+// (admission): below it a Load's renders take every core.
+const admitRendersAbove = 48 << 20
 
 // renderUnit renders one unit under the time limit, turning a panic in
 // third-party rendering code into an error.

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -19,8 +21,10 @@ const (
 	// InformationURI is the project home page named in SARIF output.
 	InformationURI = "https://github.com/kubectl-secure/kubectl-secure"
 	// FingerprintKey is the partialFingerprints key of our stable
-	// fingerprint; the "/v1" lets the algorithm change without clashing.
-	FingerprintKey = "kubectl-secure/v1"
+	// fingerprint; the version lets the algorithm change without
+	// clashing. v2 adds the file to v1 (the finding's own fingerprint):
+	// GitHub merges results with equal fingerprints into one alert.
+	FingerprintKey = "kubectl-secure/v2"
 	srcRootBaseID  = "%SRCROOT%"
 )
 
@@ -219,9 +223,27 @@ func sarifResultFor(f *finding.Finding, index map[string]int, baseID, cwd string
 	}
 	r.Locations = []sarifLocation{loc}
 	if f.Fingerprint != "" {
-		r.PartialFingerprints = map[string]string{FingerprintKey: f.Fingerprint}
+		uri := ""
+		if loc.PhysicalLocation != nil {
+			uri = loc.PhysicalLocation.ArtifactLocation.URI
+		}
+		r.PartialFingerprints = map[string]string{FingerprintKey: sarifFingerprint(f.Fingerprint, uri)}
 	}
 	return r
+}
+
+// sarifFingerprint is a result's partial fingerprint: the finding's own
+// fingerprint (rule, object, field; no line, so it survives edits) and
+// the file it is in, as the result names it (relative to the working
+// directory or the source root). Without the file, identically named
+// objects in two files — apps/a and apps/b each with a Deployment web —
+// would be one alert. Baselines keep the finding's own fingerprint.
+func sarifFingerprint(fp, uri string) string {
+	if uri == "" {
+		return fp
+	}
+	h := sha256.Sum256([]byte(fp + "\x00" + uri))
+	return hex.EncodeToString(h[:16])
 }
 
 // sarifRules describes every documented rule, in the given order, followed

@@ -30,8 +30,10 @@
 //
 //   - baseline: privileged-container; host-network, host-pid, host-ipc;
 //     host-path-volume and host-path-sensitive (a hostPath volume is
-//     reported once: as host-path-sensitive, critical, at hostPath.path,
-//     when its path is sensitive, else as host-path-volume); host-port; dangerous-capabilities and
+//     reported once: as host-path-sensitive at hostPath.path, graded by
+//     the host-path table (podsecurity.go), when its path is sensitive,
+//     else as host-path-volume, lower for a known low-risk path such as
+//     /dev/log); host-port; dangerous-capabilities and
 //     non-default-capabilities (an added capability outside the baseline
 //     set is "dangerous" when it is in Settings.DangerousCapabilities);
 //     apparmor-unconfined; proc-mount-unmasked; selinux-custom-options;

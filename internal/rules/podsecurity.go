@@ -37,57 +37,169 @@ func dangerousCapSet(s *engine.Settings) map[string]bool {
 	return m
 }
 
-// defaultSensitiveHostPaths: an entry matches itself and its ancestors
-// (mounting /var exposes /var/lib/kubelet); a "/**" suffix also matches
-// everything below it; a "**/" prefix matches that file name anywhere
-// (runtime sockets at non-standard paths).
-var defaultSensitiveHostPaths = []string{
-	"/",
-	"/etc", "/etc/kubernetes/**", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/**",
-	"/etc/cron.d/**", "/etc/crontab", "/etc/systemd/**", "/etc/ssh/**", "/etc/cni/**", "/etc/containerd/**",
-	"/proc/**", "/sys/**", "/dev/**", "/boot/**", "/root/**",
-	"/usr/**", "/lib/**", "/lib64/**", "/bin/**", "/sbin/**", "/opt/cni/bin/**", "/home/kubernetes/bin/**",
-	"/var/lib/kubelet/**", "/var/lib/docker/**", "/var/lib/containerd/**", "/var/lib/containers/**", "/var/lib/etcd/**",
-	"/var/run/docker.sock", "/run/docker.sock",
-	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
-	"/var/run/crio/crio.sock", "/run/crio/crio.sock",
-	"/var/run/cri-dockerd.sock", "/run/cri-dockerd.sock",
-	"/run/k3s/containerd/containerd.sock", "/var/run/dockershim.sock",
-	"**/docker.sock", "**/containerd.sock", "**/crio.sock", "**/cri-dockerd.sock", "**/dockershim.sock", "**/podman.sock",
+// hostPathEntry is one row of the host-path table: a pattern, the
+// severity of mounting what it matches, and what that gives the pod.
+//
+// A pattern matches itself and its ancestors (mounting /var exposes
+// /var/lib/kubelet); a "/**" suffix also matches everything below it; a
+// "**/" prefix matches that file name anywhere (runtime sockets at
+// non-standard paths).
+type hostPathEntry struct {
+	pattern string
+	sev     finding.Severity
+	gives   string
 }
 
-// sensitiveHostPath returns the entry that makes hostPath p sensitive, or
-// "". p is cleaned first (/etc/../etc, trailing slashes, duplicate
-// slashes).
-func sensitiveHostPath(s *engine.Settings, p string) string {
+const runtimeSocket = "the container runtime socket, by name anywhere: it starts privileged containers"
+
+// hostPathTable grades host paths by what they give. Critical and high
+// entries are sensitive (host-path-sensitive); low and medium ones are
+// known harmless-ish paths below a sensitive one (the syslog socket under
+// /dev), reported as host-path-volume at their own grade. Order does not
+// matter: see classifyHostPath.
+var hostPathTable = []hostPathEntry{
+	{"/", finding.Critical, "the node's whole filesystem"},
+	{"**/docker.sock", finding.Critical, runtimeSocket},
+	{"**/containerd.sock", finding.Critical, runtimeSocket},
+	{"**/crio.sock", finding.Critical, runtimeSocket},
+	{"**/cri-dockerd.sock", finding.Critical, runtimeSocket},
+	{"**/dockershim.sock", finding.Critical, runtimeSocket},
+	{"**/podman.sock", finding.Critical, runtimeSocket},
+	// The standard socket paths, so that their directories (/run, /var)
+	// are graded by them.
+	{"/var/run/docker.sock", finding.Critical, runtimeSocket},
+	{"/run/docker.sock", finding.Critical, runtimeSocket},
+	{"/var/run/containerd/containerd.sock", finding.Critical, runtimeSocket},
+	{"/run/containerd/containerd.sock", finding.Critical, runtimeSocket},
+	{"/var/run/crio/crio.sock", finding.Critical, runtimeSocket},
+	{"/run/crio/crio.sock", finding.Critical, runtimeSocket},
+	{"/var/run/cri-dockerd.sock", finding.Critical, runtimeSocket},
+	{"/run/cri-dockerd.sock", finding.Critical, runtimeSocket},
+	{"/run/k3s/containerd/containerd.sock", finding.Critical, runtimeSocket},
+	{"/var/run/dockershim.sock", finding.Critical, runtimeSocket},
+	{"/proc/**", finding.Critical, "every host process, kernel memory and tunables"},
+	{"/sys/**", finding.Critical, "kernel and cgroup controls: cgroup escapes"},
+	{"/dev/**", finding.Critical, "the node's devices: disks, kernel memory"},
+	{"/etc", finding.Critical, "the node's configuration and credentials"},
+	{"/etc/kubernetes/**", finding.Critical, "kubeconfigs, the cluster PKI and static pod manifests"},
+	{"/var/lib/kubelet/**", finding.Critical, "every pod's secrets and volumes and the kubelet's credentials"},
+	{"/var/lib/etcd/**", finding.Critical, "the cluster's whole state, secrets included"},
+	{"/root/**", finding.Critical, "root's home: kubeconfigs, SSH keys, shell profile"},
+	{"/boot/**", finding.High, "the kernel and boot loader"},
+	{"/etc/shadow", finding.High, "password hashes"},
+	{"/etc/gshadow", finding.High, "password hashes"},
+	{"/etc/sudoers", finding.High, "root rights, when written"},
+	{"/etc/sudoers.d/**", finding.High, "root rights, when written"},
+	{"/etc/crontab", finding.High, "code the host runs as root, when written"},
+	{"/etc/cron.d/**", finding.High, "code the host runs as root, when written"},
+	{"/etc/systemd/**", finding.High, "services the host runs, when written"},
+	{"/etc/ssh/**", finding.High, "SSH host keys and login configuration"},
+	{"/etc/cni/**", finding.High, "the node's pod network configuration"},
+	{"/etc/containerd/**", finding.High, "the container runtime's configuration"},
+	{"/usr/**", finding.High, "host binaries and libraries, rewritten when written"},
+	{"/lib/**", finding.High, "host libraries and kernel modules, rewritten when written"},
+	{"/lib64/**", finding.High, "host libraries, rewritten when written"},
+	{"/bin/**", finding.High, "host binaries, rewritten when written"},
+	{"/sbin/**", finding.High, "host binaries, rewritten when written"},
+	{"/opt/cni/bin/**", finding.High, "CNI plugins the kubelet runs as root, rewritten when written"},
+	{"/home/kubernetes/bin/**", finding.High, "GKE's CNI plugins and node binaries, run as root, rewritten when written"},
+	{"/var/lib/docker/**", finding.High, "other containers' filesystems"},
+	{"/var/lib/containerd/**", finding.High, "other containers' filesystems"},
+	{"/var/lib/containers/**", finding.High, "other containers' filesystems"},
+	{"/dev/log", finding.Low, "the syslog socket: the pod can write to the node's log"},
+	{"/run/systemd/journal/**", finding.Low, "the journal's sockets: the pod can write to the node's log"},
+	{"/var/run/systemd/journal/**", finding.Low, "the journal's sockets: the pod can write to the node's log"},
+	{"/etc/localtime", finding.Low, "the node's time zone"},
+	{"/usr/share/zoneinfo/**", finding.Low, "time zone data"},
+}
+
+// hostPathTableDoc describes the table for the rule's rationale, so that
+// the documentation is the table: entries that give the same are listed
+// together, standard socket paths by their name.
+func hostPathTableDoc() string {
+	var parts []string
+	for _, sev := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
+		var gives []string
+		paths := map[string][]string{}
+		for _, e := range hostPathTable {
+			if e.sev != sev || e.gives == runtimeSocket && !strings.HasPrefix(e.pattern, "**/") {
+				continue
+			}
+			if paths[e.gives] == nil {
+				gives = append(gives, e.gives)
+			}
+			paths[e.gives] = append(paths[e.gives], strings.TrimPrefix(strings.TrimSuffix(e.pattern, "/**"), "**/"))
+		}
+		if len(gives) == 0 {
+			continue
+		}
+		items := make([]string, len(gives))
+		for i, g := range gives {
+			items[i] = strings.Join(paths[g], ", ") + " (" + g + ")"
+		}
+		head := strings.ToUpper(sev.String()[:1]) + sev.String()[1:]
+		if sev < finding.High {
+			head += ", not sensitive: reported by host-path-volume at this severity"
+		}
+		parts = append(parts, head+" — "+strings.Join(items, "; ")+".")
+	}
+	return strings.Join(parts, " ")
+}
+
+// hostPathClass is what the table says about one host path.
+type hostPathClass struct {
+	entry string // the matching entry's base path (or **/name pattern); "" when none matches
+	sev   finding.Severity
+	gives string
+}
+
+// sensitive reports whether the path is for host-path-sensitive.
+func (c hostPathClass) sensitive() bool { return c.entry != "" && c.sev >= finding.High }
+
+// classifyHostPath grades hostPath p. p is cleaned first (/etc/../etc,
+// trailing slashes, duplicate slashes). Among the entries p is or lies
+// under, the most specific (longest) wins: /dev/log is the syslog socket,
+// not a device. A directory is also graded by what it contains: /run holds
+// the runtime socket. The grade is the stronger of the two. Settings'
+// SensitiveHostPaths replace the table; their entries are critical.
+func classifyHostPath(s *engine.Settings, p string) hostPathClass {
 	if strings.TrimSpace(p) == "" {
-		return ""
+		return hostPathClass{}
 	}
 	p = path.Clean("/" + strings.TrimSpace(p))
-	list := defaultSensitiveHostPaths
+	table := hostPathTable
 	if s != nil && s.SensitiveHostPaths != nil {
-		list = s.SensitiveHostPaths
+		table = make([]hostPathEntry, len(s.SensitiveHostPaths))
+		for i, e := range s.SensitiveHostPaths {
+			table[i] = hostPathEntry{e, finding.Critical, "a path the configuration names sensitive"}
+		}
 	}
-	for _, e := range list {
-		if name, ok := strings.CutPrefix(e, "**/"); ok {
-			if path.Base(p) == name {
-				return e
+	var own, inside hostPathClass
+	ownLen := -1
+	for _, e := range table {
+		if name, ok := strings.CutPrefix(e.pattern, "**/"); ok {
+			if path.Base(p) == name && len(p) > ownLen {
+				own, ownLen = hostPathClass{e.pattern, e.sev, e.gives}, len(p)
 			}
 			continue
 		}
-		base, subtree := strings.CutSuffix(e, "/**")
-		if base == "" {
-			base = "/"
-		}
-		base = path.Clean(base)
+		base, subtree := strings.CutSuffix(e.pattern, "/**")
+		base = path.Clean("/" + base)
 		switch {
-		case p == base,
-			p == "/" || strings.HasPrefix(base, p+"/"),
-			subtree && strings.HasPrefix(p, strings.TrimSuffix(base, "/")+"/"):
-			return base
+		case p == base, subtree && strings.HasPrefix(p, strings.TrimSuffix(base, "/")+"/"):
+			if len(base) > ownLen {
+				own, ownLen = hostPathClass{base, e.sev, e.gives}, len(base)
+			}
+		case p == "/" || strings.HasPrefix(base, p+"/"):
+			if inside.entry == "" || e.sev > inside.sev {
+				inside = hostPathClass{base, e.sev, e.gives}
+			}
 		}
 	}
-	return ""
+	if inside.entry != "" && (own.entry == "" || inside.sev > own.sev) {
+		return inside
+	}
+	return own
 }
 
 func hostPathWritable() *engine.Rule {

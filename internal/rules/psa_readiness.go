@@ -131,15 +131,16 @@ func (r *PodSecurityReadiness) Add(o *manifest.Object) error {
 		r.mu.Unlock()
 		return nil
 	}
+	// A template with a bad field is still evaluated without it.
 	w, err := engine.DecodeWorkload(o)
-	if err != nil {
+	if w == nil {
 		return err
 	}
 	p := evalPSAPod(o, w, r.settings)
 	r.mu.Lock()
 	r.addPod(o.Namespace, p)
 	r.mu.Unlock()
-	return nil
+	return err
 }
 
 func (r *PodSecurityReadiness) addPod(ns string, p *psaPod) {

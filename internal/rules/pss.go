@@ -108,6 +108,12 @@ func (e *pssEval) hit(rule string) bool {
 // report records a finding of the rule being checked.
 func (e *pssEval) report(p manifest.Path, msg string) { e.c.Report(p, msg) }
 
+// reportSeverity is report for a finding graded other than the rule's
+// default severity.
+func (e *pssEval) reportSeverity(p manifest.Path, sev finding.Severity, msg string) {
+	e.c.ReportSeverity(p, sev, msg)
+}
+
 // fails runs check id (as it applies at the target version) on an
 // arbitrary pod; false when the check does not apply at that version.
 func (e *pssEval) fails(id policy.CheckID, meta *metav1.ObjectMeta, spec *corev1.PodSpec) bool {

@@ -133,27 +133,34 @@ func locateHostNamespaces(e *pssEval) {
 }
 
 // locateHostPathVolumes reports each hostPath volume once: a sensitive
-// path as host-path-sensitive (critical, at the path), any other as
-// host-path-volume (high).
+// path as host-path-sensitive (at the path, graded by the host-path
+// table), any other as host-path-volume (high, or the table's lower grade
+// for a known low-risk path such as /dev/log).
 func locateHostPathVolumes(e *pssEval) {
 	for i, v := range e.w.Spec.Volumes {
 		if v.HostPath == nil {
 			continue
 		}
-		if m := sensitiveHostPath(e.s, v.HostPath.Path); m != "" {
+		cl := classifyHostPath(e.s, v.HostPath.Path)
+		if cl.sensitive() {
 			if e.hit("host-path-sensitive") {
 				var what string
-				if path.Clean("/"+strings.TrimSpace(v.HostPath.Path)) != m {
-					what = fmt.Sprintf("%q, which is or contains the sensitive host path %s", v.HostPath.Path, m)
+				if path.Clean("/"+strings.TrimSpace(v.HostPath.Path)) != cl.entry {
+					what = fmt.Sprintf("%q, which is or contains the sensitive host path %s (%s)", v.HostPath.Path, cl.entry, cl.gives)
 				} else {
-					what = fmt.Sprintf("the sensitive host path %q", v.HostPath.Path)
+					what = fmt.Sprintf("the sensitive host path %q (%s)", v.HostPath.Path, cl.gives)
 				}
-				e.report(volPath(e.w, i, "hostPath", "path"), fmt.Sprintf("volume %q mounts %s into %s (a hostPath volume, which the baseline Pod Security Standard forbids)", v.Name, what, e.o.Ref()))
+				e.reportSeverity(volPath(e.w, i, "hostPath", "path"), cl.sev, fmt.Sprintf("volume %q mounts %s into %s (a hostPath volume, which the baseline Pod Security Standard forbids)", v.Name, what, e.o.Ref()))
 			}
 			continue
 		}
 		if e.hit("host-path-volume") {
-			e.report(volPath(e.w, i, "hostPath"), "volume "+strconv.Quote(v.Name)+" mounts the host path "+strconv.Quote(v.HostPath.Path)+" into "+e.o.Ref().String())
+			msg := "volume " + strconv.Quote(v.Name) + " mounts the host path " + strconv.Quote(v.HostPath.Path) + " into " + e.o.Ref().String()
+			if cl.entry != "" {
+				e.reportSeverity(volPath(e.w, i, "hostPath"), cl.sev, msg+" ("+cl.gives+")")
+				continue
+			}
+			e.report(volPath(e.w, i, "hostPath"), msg)
 		}
 	}
 }
@@ -669,7 +676,7 @@ func pssInfos() map[string]finding.RuleInfo {
 		{
 			ID: "host-path-volume", Title: "HostPath volume", Severity: finding.High, Category: "pod-security",
 			Tags:        []string{"psp:volumes", "cis:5.2.12"},
-			Rationale:   "A hostPath volume gives the pod direct access to the node's filesystem: it can read other pods' data and credentials and, when writable, plant files the node executes. The baseline profile forbids hostPath volumes of any kind. A volume whose path is sensitive is reported once, as host-path-sensitive (critical), not by this rule as well.",
+			Rationale:   "A hostPath volume gives the pod direct access to the node's filesystem: it can read other pods' data and credentials and, when writable, plant files the node executes. The baseline profile forbids hostPath volumes of any kind. A volume whose path is sensitive is reported once, as host-path-sensitive, not by this rule as well; a known low-risk path (the syslog socket /dev/log, the journal socket, the time zone) is reported here at low severity (see host-path-sensitive for the table).",
 			Remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap/Secret, a PersistentVolumeClaim or a CSI volume. Node agents that truly need host access belong in a dedicated namespace with a privileged Pod Security level.",
 			Example:     "volumes:\n  - name: cache\n    emptyDir: {}\n",
 			References:  []string{pssBaselineRef, cis("5.2.12", "Minimize the admission of HostPath volumes")},
@@ -677,7 +684,7 @@ func pssInfos() map[string]finding.RuleInfo {
 		{
 			ID: "host-path-sensitive", Title: "HostPath volume exposes a sensitive host path", Severity: finding.Critical, Category: "pod-security",
 			Tags:        []string{"psp:allowed-host-paths", "cis:5.2.12"},
-			Rationale:   "Mounting the container runtime socket, the node's root, /etc, /proc, /sys, /dev, system binaries and libraries (/usr, /lib, /bin, /sbin, /opt/cni/bin, and /home/kubernetes/bin where GKE keeps the CNI and kubelet binaries), cron and systemd configuration, /var/lib/kubelet or a directory containing them hands the pod the node: the runtime socket starts privileged containers, kubelet's directory holds every pod's secrets and the node's credentials, /dev/mem and /sys expose kernel memory and cgroups, and the rest allow rewriting what the host executes. Even read-only, these paths leak credentials. Paths are compared after cleaning (/etc/../etc, trailing slashes) by prefix, and runtime sockets (docker.sock, containerd.sock, crio.sock, cri-dockerd.sock, dockershim.sock, podman.sock) by name wherever they are. Such a volume is reported here only, not also as host-path-volume (the message says it is a hostPath volume the baseline Pod Security Standard forbids).",
+			Rationale:   "A hostPath volume on one of these paths hands the pod part of the node, graded by what the path gives: " + hostPathTableDoc() + " Paths are compared after cleaning (/etc/../etc, trailing slashes) by prefix — the most specific entry wins for a path below one (/dev/log is the syslog socket, not a device) and a directory is graded by the most dangerous path it contains (/var holds /var/lib/kubelet, /run the runtime socket) — and runtime sockets by name wherever they are. Such a volume is reported here only, not also as host-path-volume (the message says it is a hostPath volume the baseline Pod Security Standard forbids). sensitiveHostPaths in the configuration replaces the table; its entries are critical.",
 			Remediation: "Remove the volume. Talk to the Kubernetes API instead of the runtime socket; use a CSI driver, a projected volume or a dedicated node agent for what the pod needs from the node.",
 			Example:     "volumes:\n  - name: scratch\n    emptyDir: {}\n",
 			References:  []string{pssBaselineRef, pspRef, cis("5.2.12", "Minimize the admission of HostPath volumes")},

@@ -126,15 +126,69 @@ var placeholderWords = map[string]bool{
 // $(VAR), {{ ... }}, %(name)s, #{...}.
 var templateExpr = regexp.MustCompile(`\$\{[^}]*\}|\$\([^)]*\)|\{\{.*?\}\}|%\([^)]*\)[sd]|#\{[^}]*\}`)
 
+// varReference is a whole value that names an environment variable
+// without braces: $DB_PASSWORD (shell) or %DB_PASSWORD% (Windows). Upper
+// case only: "$ecret" is a password.
+var varReference = regexp.MustCompile(`^(?:\$[A-Z_][A-Z0-9_]*|%[A-Z_][A-Z0-9_]*%)$`)
+
+// instructionWords start a fill-in-the-blank value: INSERT_DB_PASSWORD_HERE,
+// REPLACE_WITH_SLACK_TOKEN, YOUR_MAILGUN_API_KEY, enter-elastic-password.
+var instructionWords = map[string]bool{
+	"insert": true, "replace": true, "your": true, "enter": true, "put": true, "paste": true,
+	"fill": true, "provide": true, "specify": true, "add": true, "set": true, "change": true,
+}
+
+// fillInBlank reports whether v is one identifier of letters joined by _
+// or - (no digits, no other characters) that starts with an instruction
+// word or ends with "here": it tells the reader what to put there. The
+// nouns in between (DB, GITHUB, MAILGUN) may be anything; digits or
+// punctuation make it a possible real value (your-token-9f8e7d6c).
+func fillInBlank(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	ws := strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return r == '_' || r == '-' })
+	return len(ws) >= 2 && (instructionWords[ws[0]] || ws[len(ws)-1] == "here")
+}
+
+// credentialShaped reports whether v contains a value in a known
+// credential format, placeholders around it or not: such a value is never
+// a placeholder (<AKIA...> is a key in brackets).
+func credentialShaped(v string) bool {
+	for i := range credentialFormats {
+		f := &credentialFormats[i]
+		for _, p := range f.prefixes {
+			if strings.Contains(v, p) {
+				if m := f.re.FindString(v); m != "" && !longRun(m, 8) {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
 // isPlaceholder reports whether v as a whole is obviously not a real
 // secret: empty, made only of placeholder words ("changeme",
-// "your-token-here", "<password>"), a template or variable reference
-// (with at most placeholder words around it: "Bearer ${TOKEN}"), a
+// "your-token-here", "<password>"), a fill-in-the-blank identifier
+// (INSERT_DB_PASSWORD_HERE), a template or variable reference (with at
+// most placeholder words around it: "Bearer ${TOKEN}"; $DB_PASSWORD), a
 // reference to a secret store, an encrypted blob, or one repeated
-// character. A value that merely contains such a word is not.
+// character. A value that merely contains such a word is not, and a
+// value in a known credential format never is.
 func isPlaceholder(v string) bool {
 	v = strings.TrimSpace(v)
 	if v == "" {
+		return true
+	}
+	if credentialShaped(v) {
+		return false
+	}
+	if varReference.MatchString(v) || fillInBlank(v) {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -163,34 +217,8 @@ func isPlaceholder(v string) bool {
 	if len(ws) == 0 {
 		return true // only punctuation: "...", "-"
 	}
-	var other []string
 	for _, w := range ws {
 		if !placeholderWords[w] && !repeated(w) && !(len(w) <= 3 && isNumber(w)) {
-			other = append(other, w)
-		}
-	}
-	return len(other) == 0 || instruction(ws, other)
-}
-
-// instruction reports whether the words of a value are an instruction to
-// the reader that names the service ("your-huggingface-api-key-here",
-// "insert_your_openai_key_here", "replace-with-your-github-token"): they
-// address the reader ("your"), start with a verb telling to fill it in or
-// end with "here", and the words that are not placeholder words (other)
-// are plain words, not key material.
-func instruction(ws, other []string) bool {
-	if !slices.Contains(ws, "your") {
-		return false
-	}
-	switch ws[0] {
-	case "insert", "enter", "put", "replace", "add", "paste", "set", "change", "fill":
-	default:
-		if ws[len(ws)-1] != "here" {
-			return false
-		}
-	}
-	for _, w := range other {
-		if len(w) > 24 || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
 			return false
 		}
 	}
@@ -489,7 +517,7 @@ func hardcodedPassword() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.1"},
-			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>) or an instruction naming the service (your-huggingface-api-key-here, replace-with-your-github-token), a template or variable reference (${TOKEN}, {{ .Values.x }}, $(VAR)), a secret-store reference, or one repeated character; a value that merely contains EXAMPLE is reported.",
+			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), angle- or square-bracketed (<your-password>, [REDACTED]), a fill-in-the-blank identifier — letters joined by _ or - that start with insert, replace, your, enter, put, paste, fill, provide, specify, add, set or change, or end with here (INSERT_DB_PASSWORD_HERE, YOUR_MAILGUN_API_KEY) —, a template or variable reference ({{ .Values.x }}, ${TOKEN}, $(VAR), $DB_PASSWORD, %DB_PASSWORD%), a secret-store reference, or one repeated character. Digits or other punctuation in a fill-in-the-blank value (your-token-9f8e7d6c) make it a possible real value, and a value that merely contains EXAMPLE is reported. A default such as changeme discloses nothing and is not reported here. A value in a known credential format (see hardcoded-credential) is never a placeholder, whatever surrounds it (<AKIA…>).",
 			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
 			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
 			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},

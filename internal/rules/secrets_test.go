@@ -68,8 +68,14 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		// but not when a word of it looks like key material.
 		"your-huggingface-api-key-here": true, "insert_your_openai_key_here": true,
 		"replace-with-your-github-token": true, "<your-slack-webhook>": true,
-		"your-huggingface-key-hf8Xk29aLq81Zt-here": false, "your-dog-rex": false,
-		"correct-horse-battery-staple": false,
+		"your-huggingface-key-hf8Xk29aLq81Zt-here": false, "correct-horse-battery-staple": false,
+		// Fill-in-the-blank identifiers and bare variable references are
+		// placeholders whatever nouns they name; digits, punctuation or a
+		// credential shape make a value possibly real.
+		"INSERT_DB_PASSWORD_HERE": true, "YOUR_MAILGUN_API_KEY": true, "REPLACE_WITH_SLACK_TOKEN": true,
+		"enter-elastic-password": true, "my-db-password-here": true, "$DB_PASSWORD": true, "%DB_PASSWORD%": true,
+		"your-token-9f8e7d6c": false, "Insert.Coin.Now!": false, "$ecret": false, "db-password": false,
+		"<AKIAZ7XQ3KLP4RVN2WQE>": false, "${X} ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5": false,
 	} {
 		if got := isPlaceholder(v); got != want {
 			t.Errorf("isPlaceholder(%q) = %v, want %v", v, got, want)
