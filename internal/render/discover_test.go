@@ -250,3 +250,46 @@ func TestChartTemplatesNamedDirectly(t *testing.T) {
 		t.Errorf("--no-render: %v", res.Errors)
 	}
 }
+
+// A patch next to a kustomization (or in its patches/ folder) that the
+// kustomization does not list is never applied: kubebuilder scaffolds
+// leave disabled patches such as manager_auth_proxy_patch.yaml next to
+// default/kustomization.yaml. A walk skips it, saying why, instead of
+// linting a fragment as a workload (kubeflow, gatekeeper: a Deployment
+// "without containers", removed webhook APIs). Other unlisted files there
+// are linted (microservices-demo applies loadgenerator.yaml apart), and
+// so is a patch named explicitly.
+func TestWalkSkipsPatchesTheirKustomizationDoesNotList(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "default", "kustomization.yaml"), "resources:\n  - deploy.yaml\n#patchesStrategicMerge:\n#- manager_auth_proxy_patch.yaml\n")
+	write(t, filepath.Join(tmp, "default", "deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n")
+	write(t, filepath.Join(tmp, "default", "loadgenerator.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: load\nspec:\n  containers:\n    - name: c\n      image: busybox:1.36\n")
+	patch := filepath.Join(tmp, "default", "manager_auth_proxy_patch.yaml")
+	write(t, patch, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: proxy\n          image: proxy:1.0\n")
+	write(t, filepath.Join(tmp, "default", "patches", "add_sa.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      serviceAccountName: web\n")
+	write(t, filepath.Join(tmp, "examples", "pod_patch.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: busybox:1.36\n")
+	res := Load([]string{tmp}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	var got, skipped []string
+	for _, o := range res.Objects {
+		got = append(got, o.Kind+" "+o.File)
+	}
+	for _, s := range res.Skipped {
+		if strings.Contains(s.Reason, "a patch that default/kustomization.yaml does not list") {
+			skipped = append(skipped, s.File)
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(skipped)
+	if want := []string{"Deployment default/deploy.yaml", "Pod default/loadgenerator.yaml", "Pod examples/pod_patch.yaml"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("objects %v, want %v", got, want)
+	}
+	if want := []string{"default/manager_auth_proxy_patch.yaml", "default/patches/add_sa.yaml"}; strings.Join(skipped, ",") != strings.Join(want, ",") || len(res.Skipped) != 2 {
+		t.Errorf("skipped %v, want %v (all: %v)", skipped, want, res.Skipped)
+	}
+	res = Load([]string{patch}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	if len(res.Objects) != 1 || len(res.Skipped) != 0 {
+		t.Errorf("named explicitly: objects %d skipped %v", len(res.Objects), res.Skipped)
+	}
+}

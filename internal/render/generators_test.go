@@ -129,3 +129,52 @@ func TestRewriteGeneratorsLeavesOtherTemplates(t *testing.T) {
 		t.Errorf("rewritten %q", out)
 	}
 }
+
+// A helper that caches a generated certificate in .Values (`set .Values
+// "_cert" (genSignedCert ...)`, common so that tls.crt and tls.key come
+// from one certificate) still has its fields marked generated: every
+// render starts from the values as loaded, not from what an earlier
+// render left in them. Found on kubeflow/manifests' katib chart.
+func TestHelmGeneratedFieldsMarkedWhenCachedInValues(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cached")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: cached\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "cached.cert" -}}
+{{- if not .Values._cert -}}
+{{- $ca := genCA "ca" 365 -}}
+{{- $_ := set .Values "_cert" (genSignedCert "svc" nil nil 365 $ca) -}}
+{{- end -}}
+{{- end -}}
+{{- define "cached.crt" -}}
+{{- include "cached.cert" . -}}
+{{- .Values._cert.Cert | b64enc -}}
+{{- end -}}
+{{- define "cached.key" -}}
+{{- include "cached.cert" . -}}
+{{- .Values._cert.Key | b64enc -}}
+{{- end -}}
+`)
+	write(t, filepath.Join(dir, "templates", "secret.yaml"), `apiVersion: v1
+kind: Secret
+metadata:
+  name: tls
+data:
+  {{- if .Values._cert }}
+  crt: {{ .Values._cert.Cert | b64enc }}
+  {{- else }}
+  crt: {{ include "cached.crt" . }}
+  {{- end }}
+  key: {{ include "cached.key" . }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	s := object(t, res, "Secret", "tls")
+	for _, p := range []string{"data.crt", "data.key"} {
+		if !s.IsGenerated(manifest.ParsePath(p)) {
+			t.Errorf("%s not marked generated (generated: %v)", p, s.Generated)
+		}
+	}
+	// The branch that ran in the real render is the one positions use.
+	if got := where(s, manifest.ParsePath("data.crt")); got != "cached/templates/secret.yaml:9:3" {
+		t.Errorf("crt at %s", got)
+	}
+}

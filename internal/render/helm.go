@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mitchellh/copystructure"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -330,7 +332,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 	}
 	// No client: lookup returns an empty map and no cluster is contacted;
 	// DNS lookups are off.
-	out, err := engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+	out, err := engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, freshValues(rv))
 	if err != nil {
 		return fail(err)
 	}
@@ -338,13 +340,13 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		return fail(err)
 	}
 	// Which template lines executed, for positions (see helmtrace.go).
-	trace := traceChart(ch, rv, out)
+	trace := traceChart(ch, freshValues(rv), out)
 	// The second render that tells generated fields apart; a failure
 	// only means nothing is marked.
 	var variant map[string]string
 	if generators {
 		setGeneratorVariant(ch, 1)
-		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, rv)
+		variant, _ = engine.Engine{LintMode: false, EnableDNS: false}.Render(ch, freshValues(rv))
 		dropGeneratorFile(ch)
 	}
 	for t, data := range origTemplates {
@@ -395,7 +397,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		}
 		lr := manifest.LoadBytes(tf.display, helmDocuments(out[k]), r.opt.Manifest)
 		for _, e := range lr.Errors {
-			e.Line = 0
+			e = c.outputError(e, trace, k, out[k])
 			e.Message = fmt.Sprintf("rendering chart %s: output of %s: %s", name, tf.name, e.Message)
 			res.Errors = append(res.Errors, e)
 		}
@@ -437,6 +439,81 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 		}
 	}
 	return res
+}
+
+// outputError points an error found in the rendered text of template out
+// (its line counted in helmDocuments(text)) at the template line that
+// wrote that line, and so a line the message names ("already defined at
+// line 7"); without a trace it has no line: rendered lines mean nothing
+// to the user.
+func (c *chartRender) outputError(e finding.InputError, trace *execTrace, out, text string) finding.InputError {
+	at := func(line int) (string, int, bool) {
+		doc, start := 0, 1
+		for _, d := range splitHelmDocs(text) {
+			n := strings.Count(d, "\n") + 1
+			if line < start+n {
+				break
+			}
+			doc, start = doc+1, start+n+1 // the "---" line
+		}
+		tl, ok := trace.source(out, doc, line-start)
+		if !ok {
+			return "", 0, false
+		}
+		_, tf := c.template(tl.template)
+		if tf == nil {
+			return "", 0, false
+		}
+		// A line of actions only ("{{- end }}") writes no text of its
+		// own: the rendered line came out of the emitting action above
+		// it ("{{- toYaml . | nindent 4 }}").
+		return tf.display, emitterAbove(tf, tl.line) + 1, true
+	}
+	if f, l, ok := at(e.Line); ok && e.Line > 0 {
+		e.File, e.Line = f, l
+	} else {
+		e.Line = 0
+	}
+	e.Message = lineRef.ReplaceAllStringFunc(e.Message, func(m string) string {
+		n, err := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+		if f, l, ok := at(n); err == nil && ok {
+			return fmt.Sprintf(" at %s:%d", f, l)
+		}
+		return " in the rendered output"
+	})
+	return e
+}
+
+// emitterAbove returns the index of the nearest line above li, among the
+// action-only lines right above it (li included), holding an action that
+// emits YAML (toYaml, include, tpl, a values expression); li when none.
+func emitterAbove(tf *tmplFile, li int) int {
+	for j := min(li, len(tf.lines)-1); j >= 0 && tf.lines[j].actionOnly; j-- {
+		for _, a := range tf.lines[j].actions {
+			switch a.kind {
+			case emitToYaml, emitInclude, emitTpl, emitValue:
+				return j
+			}
+		}
+	}
+	return li
+}
+
+// lineRef is a line number a loader message gives besides its own.
+var lineRef = regexp.MustCompile(` at line (\d+)`)
+
+// freshValues gives one render its own copy of the values: templates may
+// change .Values (`set .Values "_cert" (genSignedCert ...)` caches a
+// generated certificate for the next include), and the trace and
+// generator renders must start from the values the real render started
+// from, or they take other branches and see no generated field.
+func freshValues(rv chartutil.Values) chartutil.Values {
+	out := make(chartutil.Values, len(rv))
+	maps.Copy(out, rv)
+	if v, err := copystructure.Copy(rv["Values"]); err == nil {
+		out["Values"] = v
+	}
+	return out
 }
 
 func (r *renderer) userValuesOnce() *userValues {

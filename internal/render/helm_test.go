@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"strings"
 	"testing"
 
@@ -399,5 +401,147 @@ func TestRenderStopsAtMemoryLimit(t *testing.T) {
 	}
 	if len(res.Errors) != 1 || res.Errors[0].File != "bomb" || len(res.Objects) != 1 {
 		t.Errorf("errors %v, objects %d", res.Errors, len(res.Objects))
+	}
+}
+
+// Problems found in a template's rendered output (a key written twice, a
+// YAML syntax error) name the template line that wrote the offending
+// line, not a line of the rendered stream (kubeflow/manifests' charts
+// write the same label literally and through a helper).
+func TestHelmOutputErrorsPointAtTemplateLines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dup")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: dup\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "broken: \"a: b: c\"\nannotations:\n  scrape: \"false\"\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "dup.labels" -}}
+app: web
+tier: front
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "cm.yaml"), `{{- range $n := list "a" "b" }}
+
+---
+# a comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ $n }}
+  labels:
+    tier: back
+    {{- include "dup.labels" $ | nindent 4 }}
+{{- end }}
+`)
+	// A key the values repeat through toYaml (katib's service.yaml).
+	write(t, filepath.Join(dir, "templates", "svc.yaml"), `apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  annotations:
+    scrape: "true"
+    {{- with .Values.annotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  ports:
+    - port: 80
+`)
+	write(t, filepath.Join(dir, "templates", "bad.yaml"), `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bad
+data:
+  ok: "1"
+  x: {{ .Values.broken }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	var got []string
+	for _, e := range res.Errors {
+		got = append(got, fmt.Sprintf("%s:%d %s", e.File, e.Line, e.Message))
+	}
+	sort.Strings(got)
+	want := []string{
+		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
+		"dup/templates/_helpers.tpl:3 rendering chart dup: output of templates/cm.yaml: mapping key \"tier\" already defined at dup/templates/cm.yaml:10 (the later value is used)",
+		"dup/templates/bad.yaml:7 rendering chart dup: output of templates/bad.yaml: YAML syntax error: mapping values are not allowed in this context",
+		"dup/templates/svc.yaml:8 rendering chart dup: output of templates/svc.yaml: mapping key \"scrape\" already defined at dup/templates/svc.yaml:6 (the later value is used)",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// List items a toYaml appends after literal items (grafana's promtail:
+// "- name: config" written literally, then `toYaml .Values.defaultVolumes`)
+// point at the toYaml line and name the values item, not the literal
+// item that happens to come first.
+func TestHelmItemsAppendedByToYamlAfterLiteralItems(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pt")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: pt\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), `defaultVolumes:
+  - name: run
+    hostPath:
+      path: /run/pt
+  - name: containers
+    hostPath:
+      path: /var/lib/docker/containers
+defaultVolumeMounts:
+  - name: run
+    mountPath: /run/pt
+`)
+	write(t, filepath.Join(dir, "templates", "ds.yaml"), `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: pt
+spec:
+  template:
+    spec:
+      containers:
+        - name: pt
+          image: pt:1.0
+          volumeMounts:
+            - name: config
+              mountPath: /etc/pt
+            {{- with .Values.defaultVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+      volumes:
+        - name: config
+          configMap:
+            name: pt
+        {{- with .Values.defaultVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"DaemonSet", "pt", "spec.template.spec.volumes[0].configMap", "pt/templates/ds.yaml:19:11", ""},
+		{"DaemonSet", "pt", "spec.template.spec.volumes[1].hostPath", "pt/templates/ds.yaml:22:9", "defaultVolumes[0].hostPath from pt/values.yaml"},
+		{"DaemonSet", "pt", "spec.template.spec.volumes[2].hostPath.path", "pt/templates/ds.yaml:22:9", "defaultVolumes[1].hostPath.path from pt/values.yaml"},
+		{"DaemonSet", "pt", "spec.template.spec.containers[0].volumeMounts[1].readOnly", "pt/templates/ds.yaml:15:13", ""},
+	})
+}
+
+// A values key whose value is empty produced nothing: the note names a
+// key that wrote the field (grafana's charts: "{{ .Values.global.imageRegistry
+// | default .Values.image.registry }}/..." named the empty
+// global.imageRegistry).
+func TestHelmEmptyValuesKeyIsNotTheSource(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "img")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: img\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "global:\n  imageRegistry: \"\"\nimage:\n  registry: docker.io\n  repository: grafana/x\n  tag: \"\"\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: app
+      image: "{{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default "1.0" }}"
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	o := object(t, res, "Pod", "p")
+	if got := explain(o, manifest.ParsePath("spec.containers[0].image")); got != "image.repository from img/values.yaml" {
+		t.Errorf("explained %q", got)
 	}
 }

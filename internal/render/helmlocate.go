@@ -255,12 +255,18 @@ func (l *helmLocator) find(p manifest.Path) hit {
 		// .tag }}" with --set tag=…) — or, failing that, the condition it
 		// is written under.
 		best := -2
+		vals := l.c.chartValues(l.ch)
 		for _, a := range h.span.line.actions {
 			if a.col <= h.span.line.keyCol {
 				continue
 			}
 			switch {
 			case a.values != nil && (a.kind == emitValue || a.kind == emitTpl || a.kind == emitToYaml):
+				// An empty value wrote nothing ("{{ .Values.global.registry
+				// | default .Values.image.registry }}"): not the source.
+				if v, _ := lookupValues(vals, a.values); v == nil || v == "" {
+					continue
+				}
 				if r := l.c.sourceRank(l.ch, a.values); r > best {
 					best, h.values = r, a.values
 				}
@@ -370,6 +376,16 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 			}
 		}
 		if pick < 0 {
+			// The item may come from a toYaml after the literal items
+			// (promtail: "- name: config", then toYaml .Values.defaultVolumes).
+			if h, lit, ok := l.fromListEmitter(tf, lo, hi, level, items, p, k); ok {
+				if h.span.line != nil {
+					return h
+				}
+				pick = lit
+			}
+		}
+		if pick < 0 {
 			switch {
 			case len(items) == 1:
 				pick = items[0]
@@ -398,6 +414,73 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 		return h
 	}
 	return best
+}
+
+// fromListEmitter maps item p[k].Index of the sequence written in [lo, hi)
+// at column level to what wrote it, counting in template order the
+// executed literal items (one each) and the toYaml/tpl actions emitting
+// values lists at that column (one per element; none when the list is
+// empty, as its with/if then skips it). It returns the action's hit, or
+// the literal item's line (lit, with an empty hit), and ok only when the
+// count is the length of the rendered sequence: a range or helper that
+// writes items makes it unknowable.
+func (l *helmLocator) fromListEmitter(tf *tmplFile, lo, hi, level int, items []int, p manifest.Path, k int) (h hit, lit int, ok bool) {
+	seq, _ := manifest.Walk(l.rendered, p[:k])
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return hit{}, 0, false
+	}
+	type seg struct {
+		line *tline
+		a    action
+		lit  int // the literal item's line index, or -1
+		n    int
+	}
+	var segs []seg
+	next := 0
+	vals := l.c.chartValues(l.ch)
+	for j := lo; j < hi; j++ {
+		if next < len(items) && items[next] == j {
+			segs = append(segs, seg{lit: j, n: 1})
+			next++
+			continue
+		}
+		line := &tf.lines[j]
+		if !line.actionOnly {
+			continue
+		}
+		for _, a := range line.actions {
+			if a.kind != emitToYaml && a.kind != emitTpl || a.values == nil || a.indent != level {
+				continue
+			}
+			v, found := lookupValues(vals, a.values)
+			list, isList := v.([]any)
+			if found && v != nil && !isList {
+				return hit{}, 0, false
+			}
+			segs = append(segs, seg{line: line, a: a, lit: -1, n: len(list)})
+		}
+	}
+	total, emitters := 0, false
+	for _, sg := range segs {
+		total += sg.n
+		emitters = emitters || sg.lit < 0
+	}
+	if !emitters || total != len(seq.Content) {
+		return hit{}, 0, false
+	}
+	idx := p[k].Index
+	for _, sg := range segs {
+		if idx >= sg.n {
+			idx -= sg.n
+			continue
+		}
+		if sg.lit >= 0 {
+			return hit{}, sg.lit, true
+		}
+		rest := append(manifest.Path{{Index: idx}}, p[k+1:]...)
+		return hit{tf: tf, span: lineSpan{line: sg.line, col: sg.a.col, end: sg.a.end}, depth: len(p), values: joinValues(sg.a.values, rest)}, 0, true
+	}
+	return hit{}, 0, false
 }
 
 // fromActions resolves p[k:] through the actions on a key line whose value

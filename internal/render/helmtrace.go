@@ -31,6 +31,47 @@ type traceLine struct {
 type execTrace struct {
 	lines []traceLine
 	docs  map[string][]map[traceLine]bool
+	// marks holds, for each rendered template, document and line of the
+	// document, the first marker on that line (-1: none): the template
+	// line that wrote it, for errors found in the rendered text.
+	marks map[string][][]int32
+}
+
+// source returns the template line that wrote line li (0-based) of
+// document doc of template out.
+func (t *execTrace) source(out string, doc, li int) (traceLine, bool) {
+	if t == nil || doc >= len(t.marks[out]) {
+		return traceLine{}, false
+	}
+	m := t.marks[out][doc]
+	if li < 0 || li >= len(m) || m[li] < 0 {
+		return traceLine{}, false
+	}
+	return t.lines[m[li]], true
+}
+
+// lineMarks lists the first marker of each line of a markered document,
+// from the line that is the real document's first: Helm trims each
+// document, and lines holding only markers are blank in the real one.
+func lineMarks(d string) []int32 {
+	lines := strings.Split(d, "\n")
+	for len(lines) > 0 && strings.TrimSpace(markerRe.ReplaceAllString(lines[0], "")) == "" {
+		lines = lines[1:]
+	}
+	out := make([]int32, len(lines))
+	next := int32(-1)
+	// Backwards: a line without a marker was written by an action
+	// (toYaml, include of text without newlines) whose template line's
+	// marker follows its output.
+	for i := len(lines) - 1; i >= 0; i-- {
+		if m := markerRe.FindStringSubmatch(lines[i]); m != nil {
+			if id, err := strconv.Atoi(m[1]); err == nil {
+				next = int32(id)
+			}
+		}
+		out[i] = next
+	}
+	return out
 }
 
 // ran reports whether line li of template full executed for document doc
@@ -52,7 +93,7 @@ var markerRe = regexp.MustCompile(`#kss(\d+)#`)
 // markers and returns the trace; real is the real render's output, whose
 // document counts the trace must match.
 func traceChart(ch *chart.Chart, vals chartutil.Values, real map[string]string) *execTrace {
-	t := &execTrace{docs: map[string][]map[traceLine]bool{}}
+	t := &execTrace{docs: map[string][]map[traceLine]bool{}, marks: map[string][][]int32{}}
 	saved := map[*chart.File][]byte{}
 	var visit func(c *chart.Chart)
 	visit = func(c *chart.Chart) {
@@ -86,7 +127,9 @@ func traceChart(ch *chart.Chart, vals chartutil.Values, real map[string]string) 
 			continue
 		}
 		sets := make([]map[traceLine]bool, len(docs))
+		marks := make([][]int32, len(docs))
 		for i, d := range docs {
+			marks[i] = lineMarks(d)
 			sets[i] = map[traceLine]bool{}
 			for _, m := range markerRe.FindAllStringSubmatch(d, -1) {
 				if id, err := strconv.Atoi(m[1]); err == nil && id < len(t.lines) {
@@ -95,6 +138,7 @@ func traceChart(ch *chart.Chart, vals chartutil.Values, real map[string]string) 
 			}
 		}
 		t.docs[k] = sets
+		t.marks[k] = marks
 	}
 	return t
 }

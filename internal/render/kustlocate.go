@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -100,19 +101,27 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 				ritem = manifest.Resolve(r.Content[e.Index])
 			}
 			name := e.Name
+			if name != "" && ritem != nil && !namedItem(ritem, name) {
+				// Not the item's own name (envFrom[i] named by the Secret
+				// under its secretRef): the rendered item's name or index.
+				name = ""
+			}
 			if name == "" && ritem != nil && ritem.Kind == yaml.MappingNode {
 				name = manifest.ScalarString(ritem, "name")
 			}
 			var next *yaml.Node
 			if name != "" {
 				for _, it := range cur.Content {
-					if manifest.ScalarString(it, "name") == name {
-						next = manifest.Resolve(it)
+					if it = manifest.Resolve(it); namedItem(it, name) {
+						next = it
 						break
 					}
 				}
 			} else if e.Index < len(cur.Content) {
 				next = manifest.Resolve(cur.Content[e.Index])
+			}
+			if next == nil && name != "" && e.Index < len(cur.Content) {
+				next = renamedItem(manifest.Resolve(cur.Content[e.Index]), name, r)
 			}
 			if next == nil {
 				return key, val, i
@@ -130,6 +139,28 @@ func walkGuided(src, rendered *yaml.Node, p manifest.Path) (key, val *yaml.Node,
 		}
 	}
 	return key, val, len(p)
+}
+
+// namedItem reports whether a list item is the one called name: by its
+// name key, or for a scalar (a capability) by its value.
+func namedItem(it *yaml.Node, name string) bool {
+	return manifest.ScalarString(it, "name") == name || it != nil && it.Kind == yaml.ScalarNode && it.Value == name
+}
+
+// renamedItem returns the source item it when kustomize renamed it to
+// name (namePrefix/nameSuffix reach a binding's subjects): its own name is
+// part of the new one and no item of the rendered sequence r keeps it.
+func renamedItem(it *yaml.Node, name string, r *yaml.Node) *yaml.Node {
+	own := manifest.ScalarString(it, "name")
+	if own == "" || !strings.Contains(name, own) || r == nil || r.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, ri := range r.Content {
+		if manifest.ScalarString(ri, "name") == own {
+			return nil
+		}
+	}
+	return it
 }
 
 func score(depth, n int) int {
@@ -280,6 +311,9 @@ func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node,
 	}
 	c := 0
 	for c < len(op.segs) && c < len(q) && segMatches(op.segs[c], q[c]) {
+		if op.segs[c] == "-" && !op.appendedAt(rendered, q[:c], q[c].Index) {
+			break
+		}
 		c++
 	}
 	if c == 0 {
@@ -301,6 +335,29 @@ func (op *jsonOp) locate(q manifest.Path, rendered *yaml.Node) (int, *yaml.Node,
 	default:
 		return 2 * c, op.pathKey, op.pathVal
 	}
+}
+
+// appendedAt reports whether item i of the rendered sequence at seq is the
+// one an "add .../-" op appended: the last item equal to the op's value
+// (later ops may append more), else the last item. The items before it
+// are not the op's.
+func (op *jsonOp) appendedAt(rendered *yaml.Node, seq manifest.Path, i int) bool {
+	s, d := manifest.Walk(rendered, seq)
+	if d != len(seq) || s == nil || s.Kind != yaml.SequenceNode || len(s.Content) == 0 {
+		return true
+	}
+	if op.value != nil {
+		var want any
+		if op.value.Decode(&want) == nil {
+			for j := len(s.Content) - 1; j >= 0; j-- {
+				var got any
+				if s.Content[j].Decode(&got) == nil && reflect.DeepEqual(got, want) {
+					return i == j
+				}
+			}
+		}
+	}
+	return i == len(s.Content)-1
 }
 
 // exactWriter writes exactly one path, at key/val of file.

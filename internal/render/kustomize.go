@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -234,6 +235,10 @@ func (b *kustBuild) precheck() error {
 			err = &posError{file: k.file, line: r.node.Line, msg: msg}
 			return
 		}
+		if pe := missingInputFile(k); pe != nil {
+			err = pe
+			return
+		}
 		for _, f := range []string{"helmCharts", "helmChartInflationGenerator"} {
 			if kn, v := manifest.MapGet(k.node, f); v != nil {
 				err = &posError{file: k.file, line: kn.Line, msg: f + " runs the helm binary and is disabled; lint the chart directory itself instead"}
@@ -264,6 +269,67 @@ func (b *kustBuild) precheck() error {
 		}
 	})
 	return err
+}
+
+// missingInputFile finds a patch or generator input file k lists that
+// does not exist, for an error at the line that lists it: kustomize's own
+// message has no line and quotes its transformer configuration.
+func missingInputFile(k *kust) *posError {
+	missing := func(v *yaml.Node) bool {
+		if v == nil || v.Value == "" || strings.ContainsAny(v.Value, "\n*?[") {
+			return false
+		}
+		_, err := os.Stat(filepath.Join(k.dir, v.Value))
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	for _, v := range seqScalars(mapValue(k.node, "patchesStrategicMerge")) {
+		if missing(v) {
+			return &posError{file: k.file, line: v.Line, msg: fmt.Sprintf("patch file %q not found", v.Value)}
+		}
+	}
+	for _, f := range []string{"patches", "patchesJson6902"} {
+		for _, e := range seqItems(mapValue(k.node, f)) {
+			if v := mapValue(e, "path"); v != nil && v.Kind == yaml.ScalarNode && missing(v) {
+				return &posError{file: k.file, line: v.Line, msg: fmt.Sprintf("patch file %q not found", v.Value)}
+			}
+		}
+	}
+	for _, g := range []string{"configMapGenerator", "secretGenerator"} {
+		for _, e := range seqItems(mapValue(k.node, g)) {
+			srcs := append(seqScalars(mapValue(e, "files")), seqScalars(mapValue(e, "envs"))...)
+			if v := mapValue(e, "env"); v != nil && v.Kind == yaml.ScalarNode {
+				srcs = append(srcs, v)
+			}
+			for _, v := range srcs {
+				file := *v
+				if _, after, ok := strings.Cut(v.Value, "="); ok {
+					file.Value = after // key=path
+				}
+				if missing(&file) {
+					return &posError{file: k.file, line: v.Line, msg: fmt.Sprintf("file %q of %s not found", file.Value, g)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// mapValue is the resolved value of key in mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	_, v := manifest.MapGet(manifest.Resolve(n), key)
+	return manifest.Resolve(v)
+}
+
+// seqItems lists the resolved items of a sequence node.
+func seqItems(seq *yaml.Node) []*yaml.Node {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]*yaml.Node, 0, len(seq.Content))
+	for _, it := range seq.Content {
+		out = append(out, manifest.Resolve(it))
+	}
+	return out
 }
 
 var (

@@ -315,6 +315,100 @@ func TestKustTreeReleasesFileDocs(t *testing.T) {
 	}
 }
 
+// A file a kustomization lists as a patch or generator input that does
+// not exist is one error at the line that lists it (gatekeeper's
+// config/overlays/dev lists a patch its Makefile generates; kustomize's
+// own message has no line and quotes the transformer config).
+func TestMissingPatchOrGeneratorFileNamedAtItsLine(t *testing.T) {
+	for name, tc := range map[string]struct {
+		kust string
+		line int
+		want string
+	}{
+		"patchesStrategicMerge": {"resources:\n- cm.yaml\npatchesStrategicMerge:\n- image_patch.yaml\n", 4, `patch file "image_patch.yaml" not found`},
+		"patches":               {"resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  path: p.yaml\n", 6, `patch file "p.yaml" not found`},
+		"patchesJson6902":       {"resources:\n- cm.yaml\npatchesJson6902:\n- target:\n    kind: ConfigMap\n    name: c\n    version: v1\n  path: j.yaml\n", 8, `patch file "j.yaml" not found`},
+		"generator envs":        {"resources:\n- cm.yaml\nconfigMapGenerator:\n- name: g\n  envs:\n  - app.env\n", 6, `file "app.env" of configMapGenerator not found`},
+		"generator files":       {"secretGenerator:\n- name: g\n  files:\n  - key=tls/key.pem\n", 4, `file "tls/key.pem" of secretGenerator not found`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			write(t, filepath.Join(tmp, "k", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+			write(t, filepath.Join(tmp, "k", "kustomization.yaml"), tc.kust)
+			res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+			if len(res.Errors) != 1 {
+				t.Fatalf("errors %v", res.Errors)
+			}
+			e := res.Errors[0]
+			if e.File != "k/kustomization.yaml" || e.Line != tc.line || !strings.Contains(e.Message, tc.want) {
+				t.Errorf("error = %s:%d %s, want line %d %q", e.File, e.Line, e.Message, tc.line, tc.want)
+			}
+		})
+	}
+}
+
+// An images: entry that only names an image (no newName, newTag or
+// digest) changes nothing: the image stays at the resource's line
+// (kubeflow's pipeline/third-party/prometheus lists "- name:
+// prom/prometheus" alone; image-latest-tag pointed at it).
+func TestKustomizeImagesEntryWithoutChangeIsNotAWriter(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "k", "deploy.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: prom
+spec:
+  template:
+    spec:
+      containers:
+        - name: prom
+          image: prom/prometheus
+        - name: side
+          image: busybox
+`)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- deploy.yaml\nimages:\n- name: prom/prometheus\n- name: busybox\n  newTag: \"1.36\"\n")
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "prom", "spec.template.spec.containers[0].image", "k/deploy.yaml:10:11", ""},
+		{"Deployment", "prom", "spec.template.spec.containers[1].image", "k/kustomization.yaml:6:3", ""},
+	})
+}
+
+// A named list item whose name kustomize changed (a binding's subject
+// renamed by namePrefix, kubebuilder's default/ overlays) is still found
+// in its source at its index: the finding points at the subject, not at
+// "subjects:" (kubeflow's notebook-controller, profiles, tensorboard).
+func TestKustomizeRenamedSubjectFoundInBase(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "default", "base", "rb.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: role-binding
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: role
+subjects:
+- kind: ServiceAccount
+  name: service-account
+  namespace: system
+`)
+	write(t, filepath.Join(tmp, "default", "base", "sa.yaml"), "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: service-account\n  namespace: system\n")
+	write(t, filepath.Join(tmp, "default", "base", "kustomization.yaml"), "resources:\n- rb.yaml\n- sa.yaml\n")
+	write(t, filepath.Join(tmp, "default", "kustomization.yaml"), "namePrefix: nb-\nnamespace: nb\nresources:\n- base\n")
+	res := Load([]string{filepath.Join(tmp, "default")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "ClusterRoleBinding", "nb-role-binding")
+	if got := manifest.ScalarString(o.Get(manifest.ParsePath("subjects[0]")), "name"); got != "nb-service-account" {
+		t.Fatalf("rendered subject %q", got)
+	}
+	checkLocations(t, res, []locCase{
+		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].name", "default/base/rb.yaml:11:3", ""},
+		{"ClusterRoleBinding", "nb-role-binding", "subjects[0].kind", "default/base/rb.yaml:10:3", ""},
+	})
+}
+
 // kustomize's own warnings (deprecated fields) are -v notes attributed to
 // the kustomization file and line of the field, marked "# note: <field>"
 // in the fixture; none is written to the process's standard error, where
@@ -397,6 +491,120 @@ func TestSymlinkedDirectoryArgumentIsRendered(t *testing.T) {
 	}
 	if fmt.Sprint(names) != "[o-cfg plain]" {
 		t.Errorf("objects %v", names)
+	}
+}
+
+// A JSON patch that appends a list item ("path: /rules/-") wrote that
+// item only: the items before it stay in the base (gatekeeper's
+// config/rbac: every rule of manager-role was "set by JSON patch
+// webhook_permissions_patch.yaml").
+func TestKustomizeJSONPatchAppendOwnsOnlyTheAppendedItem(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "rbac", "role.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: manager-role
+rules:
+- apiGroups:
+  - ""
+  resources:
+  - events
+  verbs:
+  - create
+- apiGroups:
+  - '*'
+  resources:
+  - '*'
+  verbs:
+  - get
+`)
+	write(t, filepath.Join(tmp, "rbac", "patch.yaml"), `- op: add
+  path: /rules/-
+  value:
+    apiGroups:
+    - admissionregistration.k8s.io
+    resources:
+    - validatingwebhookconfigurations
+    verbs:
+    - create
+`)
+	write(t, filepath.Join(tmp, "rbac", "kustomization.yaml"), "resources:\n- role.yaml\npatchesJson6902:\n- target:\n    group: rbac.authorization.k8s.io\n    version: v1\n    kind: ClusterRole\n    name: manager-role\n  path: patch.yaml\n")
+	res := Load([]string{filepath.Join(tmp, "rbac")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"ClusterRole", "manager-role", "rules[1].resources[0]", "rbac/role.yaml:15:5", ""},
+		{"ClusterRole", "manager-role", "rules[1].apiGroups[0]", "rbac/role.yaml:13:5", ""},
+		{"ClusterRole", "manager-role", "rules[0].verbs[0]", "rbac/role.yaml:11:5", ""},
+		{"ClusterRole", "manager-role", "rules[2].resources[0]", "rbac/patch.yaml:7:7", "JSON patch rbac/patch.yaml"},
+	})
+}
+
+// Items of a list of scalars named by their value (a capability in
+// capabilities.add) point at their own line through kustomize too, not at
+// the list's key (kubeflow's istio-cni: five capabilities all at "add:").
+func TestKustomizeScalarListItemsByValue(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- d.yaml\n")
+	write(t, filepath.Join(tmp, "k", "d.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        securityContext:
+          capabilities:
+            add:
+            - NET_ADMIN
+            - SYS_ADMIN
+`)
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "x")
+	base := manifest.ParsePath("spec.template.spec.containers[0].securityContext.capabilities.add")
+	for i, want := range []string{"k/d.yaml:14:15", "k/d.yaml:15:15"} {
+		p := base.Item(i, []string{"NET_ADMIN", "SYS_ADMIN"}[i])
+		if got := where(o, p); got != want {
+			t.Errorf("%s at %s, want %s", p, got, want)
+		}
+	}
+}
+
+// A path item whose Name is not the item's own name (envFrom[0] named by
+// its Secret, the name sits under secretRef) is found by index through
+// kustomize, as in plain YAML (kubeflow's katib-postgres: secret-in-env
+// pointed at "envFrom:").
+func TestKustomizeItemNameThatIsNotAKey(t *testing.T) {
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	write(t, filepath.Join(tmp, "k", "kustomization.yaml"), "resources:\n- d.yaml\n")
+	write(t, filepath.Join(tmp, "k", "d.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        envFrom:
+          - configMapRef:
+              name: cfg
+          - secretRef:
+              name: creds
+`)
+	res := Load([]string{filepath.Join(tmp, "k")}, Options{Manifest: manifest.Options{BaseDir: tmp}})
+	noErrors(t, res)
+	o := object(t, res, "Deployment", "x")
+	p := manifest.ParsePath("spec.template.spec.containers[0].envFrom").Item(1, "creds").Key("secretRef")
+	if got := where(o, p); got != "k/d.yaml:14:13" {
+		t.Errorf("%s at %s, want k/d.yaml:14:13", p, got)
 	}
 }
 

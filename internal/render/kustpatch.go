@@ -362,11 +362,14 @@ func (k *kust) parseTransforms() {
 				continue
 			}
 			r := imageRule{name: manifest.ScalarString(it, "name"), newName: manifest.ScalarString(it, "newName")}
-			for _, f := range []string{"digest", "newTag", "newName", "name"} {
+			for _, f := range []string{"digest", "newTag", "newName"} {
 				if kn, vn := manifest.MapGet(it, f); vn != nil {
 					r.atKey, r.at = kn, vn
 					break
 				}
+			}
+			if r.at == nil {
+				continue // only a name: the entry changes nothing
 			}
 			k.images = append(k.images, r)
 		}

@@ -510,13 +510,23 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 			units = append(units, unit{kind: unitKustomize, path: d})
 		}
 	}
+	kdir := make(map[string]bool, len(kdirs))
+	for _, d := range kdirs {
+		kdir[d] = true
+	}
 	for _, f := range files {
 		if isKustFileName(filepath.Base(f)) {
 			continue
 		}
-		if len(claimed) > 0 {
+		if len(kdirs) > 0 {
 			// Only now: filepath.Abs asks for the working directory.
-			if fabs, _ := filepath.Abs(f); claimed[fabs] {
+			fabs, _ := filepath.Abs(f)
+			if claimed[fabs] {
+				continue
+			}
+			if k := unlistedPatchOf(fabs, kdir); k != "" {
+				reason := fmt.Sprintf("a patch that %s does not list: kustomize does not apply it, and alone it is a fragment, not a manifest (name the file to lint it alone)", r.display(findKustFile(k)))
+				r.skipped = append(r.skipped, manifest.Skipped{File: r.display(fabs), Reason: reason})
 				continue
 			}
 		}
@@ -524,6 +534,24 @@ func (r *renderer) discoverDir(arg, abs string) (units []unit, loose []string, e
 	}
 	sort.Strings(loose)
 	return units, loose, errs
+}
+
+// unlistedPatchOf returns the kustomization directory (one of kdir) whose
+// patch f is, unread by it: a file named like a patch next to it
+// (kubebuilder scaffolds leave disabled manager_auth_proxy_patch.yaml and
+// webhookcainjection_patch.yaml next to default/kustomization.yaml), or
+// any file in its patches/ folder. Other unlisted files there may be
+// applied on their own (microservices-demo deploys its loadgenerator.yaml
+// apart from the kustomization beside it) and are linted.
+func unlistedPatchOf(f string, kdir map[string]bool) string {
+	d := filepath.Dir(f)
+	if kdir[d] && strings.Contains(strings.ToLower(filepath.Base(f)), "patch") {
+		return d
+	}
+	if b := strings.ToLower(filepath.Base(d)); (b == "patches" || b == "patch") && kdir[filepath.Dir(d)] {
+		return filepath.Dir(d)
+	}
+	return ""
 }
 
 // dedupe drops repeated strings, keeping the first of each.

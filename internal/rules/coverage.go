@@ -19,6 +19,7 @@ const psaEnforceLabel = "pod-security.kubernetes.io/enforce"
 type netpol struct {
 	sel             *metav1.LabelSelector
 	ingress, egress bool
+	obj             *manifest.Object
 }
 
 // readNetpol decodes a NetworkPolicy's spec. The directions follow the
@@ -31,7 +32,7 @@ func readNetpol(o *manifest.Object) (netpol, bool) {
 			return netpol{}, false
 		}
 	}
-	np := netpol{sel: &spec.PodSelector}
+	np := netpol{sel: &spec.PodSelector, obj: o}
 	if len(spec.PolicyTypes) == 0 {
 		np.ingress, np.egress = true, len(spec.Egress) > 0
 	}
@@ -59,14 +60,48 @@ func isNamespace(o *manifest.Object) bool {
 
 // nsInfo is what the linted set holds for one namespace.
 type nsInfo struct {
-	name       string
-	ns         *manifest.Object // the Namespace object, if in the set
-	workloads  []*manifest.Object
-	labels     []map[string]string // pod template labels of workloads
-	policies   []netpol
-	netpolAll  bool // a policy of another engine covers the namespace
-	quota      bool
-	limitRange bool
+	name      string
+	ns        *manifest.Object // the Namespace object, if in the set
+	workloads []*manifest.Object
+	labels    []map[string]string // pod template labels of workloads
+	policies  []netpol
+	netpolAll bool // a policy of another engine covers the namespace
+	quotas    []*manifest.Object
+	limits    []*manifest.Object
+	// owns lists, per deployment unit (unitOf), the workloads it renders
+	// its own copy of (identity): see covers.
+	owns map[string]map[string]bool
+}
+
+// unitOf names o's deployment unit: its render (Origin: one overlay or
+// chart), or for plain YAML its file.
+func unitOf(o *manifest.Object) string {
+	if o.Origin != "" {
+		return o.Origin
+	}
+	return "\x00file " + o.File
+}
+
+func identity(o *manifest.Object) string { return o.Kind + "/" + o.Namespace + "/" + o.Name }
+
+// covers reports whether a policy, quota or LimitRange src applies to
+// workload w. Install variants linted together (overlays of one base, a
+// chart's and a kustomization's install) each stand alone: src of a unit
+// that renders its own copy of w is meant for that copy, not for w. A
+// unit without a copy (a shared policies file or overlay) covers it.
+func (n *nsInfo) covers(src, w *manifest.Object) bool {
+	u := unitOf(src)
+	return u == unitOf(w) || !n.owns[u][identity(w)]
+}
+
+// coveredBy reports whether any of srcs covers w.
+func (n *nsInfo) coveredBy(srcs []*manifest.Object, w *manifest.Object) bool {
+	for _, s := range srcs {
+		if n.covers(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // namespaces groups the linted set by namespace, in load order of first
@@ -78,7 +113,7 @@ func namespaces(c *engine.SetContext, objs []*manifest.Object) (list []*nsInfo, 
 		if n := byName[ns]; n != nil {
 			return n
 		}
-		n := &nsInfo{name: ns}
+		n := &nsInfo{name: ns, owns: map[string]map[string]bool{}}
 		byName[ns] = n
 		list = append(list, n)
 		return n
@@ -97,14 +132,21 @@ func namespaces(c *engine.SetContext, objs []*manifest.Object) (list []*nsInfo, 
 		case o.Kind == "CiliumClusterwideNetworkPolicy" || o.Kind == "GlobalNetworkPolicy" || o.Kind == "AdminNetworkPolicy" || o.Kind == "BaselineAdminNetworkPolicy" || o.Kind == "ClusterNetworkPolicy":
 			clusterPolicy = true
 		case o.Kind == "ResourceQuota" && o.Group() == "":
-			get(o.Namespace).quota = true
+			n := get(o.Namespace)
+			n.quotas = append(n.quotas, o)
 		case o.Kind == "LimitRange" && o.Group() == "":
-			get(o.Namespace).limitRange = true
+			n := get(o.Namespace)
+			n.limits = append(n.limits, o)
 		default:
 			if w := c.Workload(o); runsPods(w, o) {
 				n := get(o.Namespace)
 				n.workloads = append(n.workloads, o)
 				n.labels = append(n.labels, w.Meta.Labels)
+				u := unitOf(o)
+				if n.owns[u] == nil {
+					n.owns[u] = map[string]bool{}
+				}
+				n.owns[u][identity(o)] = true
 			}
 		}
 	}
@@ -205,12 +247,12 @@ func distinctNames(objs []*manifest.Object) []string {
 	return names
 }
 
-// unrestricted names the directions a pod's traffic is not restricted
-// in: "ingress", "egress", "ingress and egress" or "".
-func unrestricted(n *nsInfo, labels map[string]string) string {
+// unrestricted names the directions the traffic of workload i is not
+// restricted in: "ingress", "egress", "ingress and egress" or "".
+func unrestricted(n *nsInfo, i int) string {
 	var in, eg bool
 	for _, p := range n.policies {
-		if selects(p.sel, labels) {
+		if selects(p.sel, n.labels[i]) && n.covers(p.obj, n.workloads[i]) {
 			in = in || p.ingress
 			eg = eg || p.egress
 		}
@@ -226,9 +268,16 @@ func unrestricted(n *nsInfo, labels map[string]string) string {
 	return ""
 }
 
-// missingObject reports a namespace without an object of kind.
-func missingObject(c *engine.SetContext, n *nsInfo, kind string) {
-	reportNamespace(c, n, n.workloads, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
+// missingObject reports the workloads of a namespace that no object of
+// kind (srcs) covers.
+func missingObject(c *engine.SetContext, n *nsInfo, kind string, srcs []*manifest.Object) {
+	var affected []*manifest.Object
+	for _, w := range n.workloads {
+		if !n.coveredBy(srcs, w) {
+			affected = append(affected, w)
+		}
+	}
+	reportNamespace(c, n, affected, manifest.ParsePath("metadata.name"), func(kept []*manifest.Object) string {
 		return fmt.Sprintf("%s has workloads but no %s (%s)", nsName(n.name), kind, namesOf(kept))
 	})
 }
@@ -253,7 +302,7 @@ func coverageRules() []*engine.Rule {
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-network-policy", Title: "Workloads not selected by any NetworkPolicy", Severity: finding.Medium, Category: "coverage",
 			Tags:        []string{"network", "cis:5.3.2"},
-			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A policy isolates its pods only in its directions — policyTypes, or by default Ingress always and Egress when it has egress rules — so a pod selected only by Ingress policies still has unrestricted egress, and vice versa: the finding says which direction is open for which workload. A default-deny policy per namespace makes every allowed flow explicit.",
+			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A policy isolates its pods only in its directions — policyTypes, or by default Ingress always and Egress when it has egress rules — so a pod selected only by Ingress policies still has unrestricted egress, and vice versa: the finding says which direction is open for which workload. A default-deny policy per namespace makes every allowed flow explicit. Install variants linted together (overlays of one base, a chart and a kustomization of the same app) each stand alone: a policy of a variant that renders its own copy of a workload covers that copy only, while a unit holding no copy (a shared policies file or overlay) covers the whole namespace; the same goes for ResourceQuotas and LimitRanges.",
 			Remediation: "Add a default-deny NetworkPolicy (empty podSelector, Ingress and Egress) to the namespace, then policies that allow the flows each workload needs.",
 			Example:     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies", cis("5.3.2", "Ensure that all Namespaces have NetworkPolicies defined")},
@@ -264,7 +313,7 @@ func coverageRules() []*engine.Rule {
 			var affected []*manifest.Object
 			dir := map[*manifest.Object]string{}
 			for i, o := range n.workloads {
-				if d := unrestricted(n, n.labels[i]); d != "" {
+				if d := unrestricted(n, i); d != "" {
 					affected = append(affected, o)
 					dir[o] = d
 				}
@@ -298,9 +347,7 @@ func coverageRules() []*engine.Rule {
 			Example:     "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: quota\n  namespace: shop\nspec:\n  hard:\n    requests.cpu: \"8\"\n    requests.memory: 16Gi\n    limits.memory: 32Gi\n    pods: \"50\"\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/resource-quotas/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
-			if !n.quota {
-				missingObject(c, n, "ResourceQuota")
-			}
+			missingObject(c, n, "ResourceQuota", n.quotas)
 		}),
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-limit-range", Title: "Namespace without a LimitRange", Severity: finding.Low, Category: "coverage",
@@ -310,9 +357,7 @@ func coverageRules() []*engine.Rule {
 			Example:     "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\n  namespace: shop\nspec:\n  limits:\n    - type: Container\n      default:\n        memory: 256Mi\n      defaultRequest:\n        cpu: 100m\n        memory: 128Mi\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/policy/limit-range/"},
 		}, func(c *engine.SetContext, n *nsInfo, _ bool) {
-			if !n.limitRange {
-				missingObject(c, n, "LimitRange")
-			}
+			missingObject(c, n, "LimitRange", n.limits)
 		}),
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-psa-label", Title: "Namespace does not enforce a Pod Security Standard", Severity: finding.Medium, Category: "coverage",

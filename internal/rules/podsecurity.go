@@ -102,6 +102,7 @@ var hostPathTable = []hostPathEntry{
 	{"/bin/**", finding.High, "host binaries, rewritten when written"},
 	{"/sbin/**", finding.High, "host binaries, rewritten when written"},
 	{"/opt/cni/bin/**", finding.High, "CNI plugins the kubelet runs as root, rewritten when written"},
+	{"/home/kubernetes/bin/**", finding.High, "GKE's CNI plugins and node binaries, run as root, rewritten when written"},
 	{"/var/lib/docker/**", finding.High, "other containers' filesystems"},
 	{"/var/lib/containerd/**", finding.High, "other containers' filesystems"},
 	{"/var/lib/containers/**", finding.High, "other containers' filesystems"},

@@ -343,12 +343,12 @@ func (s *RBAC) Role(b *Binding) *manifest.Object {
 	return cands[len(cands)-1]
 }
 
-// sameUnit keeps the objects of o's deployment unit: its render (Origin),
+// sameUnit keeps the objects of o's deployment unit (unitOf): its render,
 // or for plain YAML its file.
 func sameUnit(o *manifest.Object, objs []*manifest.Object) []*manifest.Object {
 	var out []*manifest.Object
 	for _, c := range objs {
-		if c.Origin == o.Origin && (o.Origin != "" || c.File == o.File) {
+		if unitOf(c) == unitOf(o) {
 			out = append(out, c)
 		}
 	}

@@ -63,6 +63,12 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		// Containing a placeholder word is not being one (#13 item 10).
 		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": false, "example-Xk29aLq81Zt": false,
 		"changeme-9f8e7d6c5b4a3f2e": false, "Bearer c2VjcmV0LXRva2VuLXZhbHVl": false,
+		// An instruction to the reader naming the service is one too
+		// (kubeflow/manifests' model catalog: HF_API_KEY=your-huggingface-api-key-here),
+		// but not when a word of it looks like key material.
+		"your-huggingface-api-key-here": true, "insert_your_openai_key_here": true,
+		"replace-with-your-github-token": true, "<your-slack-webhook>": true,
+		"your-huggingface-key-hf8Xk29aLq81Zt-here": false, "correct-horse-battery-staple": false,
 		// Fill-in-the-blank identifiers and bare variable references are
 		// placeholders whatever nouns they name; digits, punctuation or a
 		// credential shape make a value possibly real.
