@@ -305,8 +305,10 @@ func TestSymlinkedDirectoryArgumentIsWalked(t *testing.T) {
 		res := LoadPaths([]string{arg}, Options{})
 		if len(res.Objects) != 1 || len(res.Errors) != 0 {
 			t.Errorf("lint %s: objects %d errors %v", arg, len(res.Objects), res.Errors)
-		} else if got, want := res.Objects[0].File, filepath.Join(link, "pod.yaml"); got != want {
-			t.Errorf("lint %s: file %s, want %s", arg, got, want)
+		} else if got := res.Objects[0].File; !strings.HasSuffix(got, filepath.Join(filepath.Base(links), "repo", "pod.yaml")) {
+			// Shown through the link's name (relative to the working
+			// directory where it can be), not the target's.
+			t.Errorf("lint %s: file %s", arg, got)
 		}
 	}
 	// Inside a walk, the same link is not followed.
