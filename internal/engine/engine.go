@@ -190,17 +190,25 @@ func unjoin(err error) []error {
 // points into its source), anything else at the object.
 func inputError(o *manifest.Object, err error) finding.InputError {
 	loc := o.Locate(nil)
+	msg := fmt.Sprintf("%s: %v", o.Ref(), err)
 	var de *DecodeError
 	if errors.As(err, &de) {
 		if de.Path != nil {
 			loc = o.Locate(de.Path)
+			// A rendered value says where it came from, as findings do:
+			// a wrong type given with --set is fixed there.
+			if ex, ok := o.Locator.(explainer); ok {
+				if note := ex.Explain(de.Path); note != "" {
+					msg += " (" + note + ")"
+				}
+			}
 		}
 		// In a plain file the decoder's own line is exact.
 		if de.Line > 0 && o.Locator == nil {
 			loc.Line = de.Line
 		}
 	}
-	return finding.InputError{File: loc.File, Line: loc.Line, Message: fmt.Sprintf("%s: %v", o.Ref(), err)}
+	return finding.InputError{File: loc.File, Line: loc.Line, Message: msg}
 }
 
 // Finish checks any object not visited yet (in parallel), runs set-level

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,4 +159,44 @@ func errorFields(errs []finding.InputError) []string {
 		got = append(got, fmt.Sprintf("%s: field %s", fileLine, path))
 	}
 	return got
+}
+
+// A wrong type that a chart's values produced says which value, as
+// findings do: the fix is in --set or the values file, not the template.
+func TestRenderedTypeErrorNamesTheValue(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"Chart.yaml":  "apiVersion: v2\nname: agent\nversion: 0.1.0\n",
+		"values.yaml": "hostNetwork: false\n",
+		"templates/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: agent\nspec:\n" +
+			"  hostNetwork: {{ .Values.hostNetwork }}\n  containers:\n    - name: a\n      image: agent:1.0\n",
+	} {
+		p := filepath.Join(dir, "agent", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg, err := rules.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := (&engine.Engine{Registry: reg}).NewCollector()
+	res := render.Load([]string{filepath.Join(dir, "agent")}, render.Options{
+		Manifest: manifest.Options{BaseDir: dir, Visit: c.Visit},
+		Helm:     render.HelmOptions{Set: []string{"hostNetwork=maybe"}},
+	})
+	if len(res.Errors) > 0 || len(res.Objects) != 1 {
+		t.Fatalf("objects %d errors %v", len(res.Objects), res.Errors)
+	}
+	_, errs := c.Finish(res.Objects)
+	if len(errs) != 1 {
+		t.Fatalf("errors %v", errs)
+	}
+	e := errs[0]
+	if e.File != "agent/templates/pod.yaml" || e.Line != 6 || !strings.Contains(e.Message, "spec.hostNetwork") || !strings.Contains(e.Message, "--set hostNetwork=maybe") {
+		t.Errorf("error %s:%d: %s", e.File, e.Line, e.Message)
+	}
 }

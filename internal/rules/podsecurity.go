@@ -103,6 +103,8 @@ var hostPathTable = []hostPathEntry{
 	{"/sbin/**", finding.High, "host binaries, rewritten when written"},
 	{"/opt/cni/bin/**", finding.High, "CNI plugins the kubelet runs as root, rewritten when written"},
 	{"/home/kubernetes/bin/**", finding.High, "GKE's CNI plugins and node binaries, run as root, rewritten when written"},
+	{"/var/run/netns/**", finding.High, "other pods' network namespaces"},
+	{"/run/netns/**", finding.High, "other pods' network namespaces"},
 	{"/var/lib/docker/**", finding.High, "other containers' filesystems"},
 	{"/var/lib/containerd/**", finding.High, "other containers' filesystems"},
 	{"/var/lib/containers/**", finding.High, "other containers' filesystems"},
