@@ -200,15 +200,12 @@ func Load(args []string, opt Options) *manifest.Result {
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	admit := newAdmission(admitRendersAbove)
 	for i, u := range units {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			admit.enter()
-			defer admit.leave()
 			start := time.Now()
 			results[i] = r.renderUnit(u)
 			r.tree.release(reads[i])
@@ -225,10 +222,6 @@ func Load(args []string, opt Options) *manifest.Result {
 	out.Files = dedupe(out.Files)
 	return out
 }
-
-// admitRendersAbove is the live heap from which renders run one at a time
-// (admission): below it a Load's renders take every core.
-const admitRendersAbove = 48 << 20
 
 // renderUnit renders one unit under the time limit, turning a panic in
 // third-party rendering code into an error.
