@@ -545,3 +545,43 @@ spec:
 		t.Errorf("explained %q", got)
 	}
 }
+
+// A key line whose whole value is a helper ("template: {{ include
+// "x.pod" . | fromYaml | toYaml | nindent 4 }}", traefik's deployment)
+// points into the helper where the key is written, as a block include
+// does, and through the helper's values to the key that set them.
+func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tr\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\n")
+	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tr.pod" }}
+    metadata:
+      labels:
+        app: tr
+    spec:
+      hostNetwork: {{ .Values.hostNetwork }}
+      containers:
+      - name: c
+        image: busybox:1.36
+        securityContext:
+          {{- toYaml .Values.sc | nindent 10 }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "deploy.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  selector:
+    matchLabels:
+      app: tr
+  template: {{ include "tr.pod" . | fromYaml | toYaml | nindent 4 }}
+`)
+	res := Load([]string{dir}, Options{Helm: HelmOptions{Set: []string{"hostNetwork=true,sc.privileged=true"}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "d", "spec.template.spec.hostNetwork", "tr/templates/_pod.tpl:6:7", "hostNetwork from --set"},
+		{"Deployment", "d", "spec.template.spec.containers[0].securityContext.privileged", "tr/templates/_pod.tpl:11:11", "sc.privileged from --set"},
+		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:9:9", ""},
+	})
+}

@@ -336,7 +336,7 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 			k++
 			if line.inline {
 				if k < len(p) && k < rdepth {
-					if h, ok := l.fromActions(tf, line, p, k); ok {
+					if h, ok := l.fromActions(tf, line, p, k, rdepth, hops); ok {
 						return h
 					}
 				}
@@ -484,8 +484,9 @@ func (l *helmLocator) fromListEmitter(tf *tmplFile, lo, hi, level int, items []i
 }
 
 // fromActions resolves p[k:] through the actions on a key line whose value
-// is emitted inline (key: {{ toYaml ... }}).
-func (l *helmLocator) fromActions(tf *tmplFile, line *tline, p manifest.Path, k int) (hit, bool) {
+// is emitted inline (key: {{ toYaml ... }}, or key: {{ include "x" . |
+// nindent 4 }}, whose helper is searched as a block include's is).
+func (l *helmLocator) fromActions(tf *tmplFile, line *tline, p manifest.Path, k, rdepth, hops int) (hit, bool) {
 	for _, a := range line.actions {
 		if a.col < line.keyCol {
 			continue
@@ -493,9 +494,27 @@ func (l *helmLocator) fromActions(tf *tmplFile, line *tline, p manifest.Path, k 
 		switch a.kind {
 		case emitToYaml, emitTpl, emitValue:
 			return hit{tf: tf, span: lineSpan{line: line, col: a.col, end: a.end}, depth: len(p), values: joinValues(a.values, p[k:])}, true
+		case emitInclude:
+			if h, ok := l.fromHelper(tf, line, a, p, k, rdepth, hops); ok {
+				return h, true
+			}
 		}
 	}
 	return hit{}, false
+}
+
+// fromHelper follows p[k:] into the body of the helper that action a on
+// line includes; ok only when the helper writes at least p[k].
+func (l *helmLocator) fromHelper(tf *tmplFile, line *tline, a action, p manifest.Path, k, rdepth, hops int) (hit, bool) {
+	if a.define == "" || hops >= maxIncludeHops {
+		return hit{}, false
+	}
+	def, ok := l.c.defines[a.define]
+	if !ok {
+		return hit{}, false
+	}
+	h := l.search(def.file, def.lo, def.hi, -1, p, k, rdepth, hit{tf: tf, span: lineSpan{line: line, col: a.col, end: a.end}, depth: k}, hops+1)
+	return h, h.depth > k
 }
 
 // joinValues appends the remaining path to a values path.
@@ -556,19 +575,12 @@ func (l *helmLocator) fromEmitters(tf *tmplFile, lo, hi, level int, p manifest.P
 			}
 		}
 	}
-	if hops < maxIncludeHops {
-		for _, c := range cands {
-			if c.a.kind != emitInclude || c.a.define == "" {
-				continue
-			}
-			def, ok := l.c.defines[c.a.define]
-			if !ok {
-				continue
-			}
-			h := l.search(def.file, def.lo, def.hi, -1, p, k, rdepth, hit{tf: tf, span: lineSpan{line: c.line, col: c.a.col, end: c.a.end}, depth: k}, hops+1)
-			if h.depth > k {
-				return h, true
-			}
+	for _, c := range cands {
+		if c.a.kind != emitInclude {
+			continue
+		}
+		if h, ok := l.fromHelper(tf, c.line, c.a, p, k, rdepth, hops); ok {
+			return h, true
 		}
 	}
 	return first(cands[0]), true
