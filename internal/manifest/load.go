@@ -800,12 +800,17 @@ func finishChunk(doc *yaml.Node, c docChunk, opt Options, fast bool) (p parsed) 
 			return p
 		}
 	}
+	// A document that is not a Kubernetes object (a .markdownlint.json, a
+	// tool's config) is skipped whole: its duplicate keys are not ours to
+	// report, and would fail a directory walk with exit 2.
 	if root.Kind != yaml.MappingNode {
+		p.errs = nil
 		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: "document is not a mapping"})
 		return p
 	}
 	obj, reason := newObject(root, c.file, c.doc, -1)
 	if obj == nil {
+		p.errs = nil
 		p.skipped = append(p.skipped, Skipped{File: c.file, Doc: c.doc, Line: root.Line, Reason: reason})
 		return p
 	}

@@ -140,11 +140,17 @@ h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 	bin := write("bin.yaml", "apiVersion: v1\x00\x01\x02kind: Pod\n")
 	big := write("big.yaml", good+strings.Repeat("# padding\n", 400))
 	dup := write("dup.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n")
+	// A tool's JSON config with a key written twice is not a manifest: it
+	// is skipped, not an error (traefik-helm-chart's .markdownlint.json).
+	notK8s := write("lint.json", "{\n  \"MD029\": false,\n  \"MD013\": false,\n  \"MD029\": {\"style\": \"one\"}\n}\n")
 
-	res := LoadFiles([]string{syntax, bomb, deep, bin, big, dup, filepath.Join(dir, "missing.yaml")}, Options{MaxFileSize: 2000, BaseDir: dir})
+	res := LoadFiles([]string{syntax, bomb, deep, bin, big, dup, notK8s, filepath.Join(dir, "missing.yaml")}, Options{MaxFileSize: 2000, BaseDir: dir})
 	errs := map[string]string{}
 	for _, e := range res.Errors {
 		errs[e.File] += e.Error() + "\n"
+	}
+	if errs["lint.json"] != "" || len(res.Skipped) != 1 {
+		t.Errorf("lint.json: errors %q, skipped %v", errs["lint.json"], res.Skipped)
 	}
 	for file, want := range map[string]string{
 		"syntax.yaml":  "syntax.yaml:8: YAML syntax error",
