@@ -585,3 +585,65 @@ spec:
 		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:9:9", ""},
 	})
 }
+
+// Sequence items written by a helper after the literal items (kyverno's
+// args: literal flags, then {{ include "x.flags" (pick ...) | nindent 12
+// }} over several lines)
+// point at the include, not at the last literal item; with the helper
+// before them, the literal items are the last ones rendered.
+func TestHelmItemsFromHelperAroundLiteralItems(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ky")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: ky\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "port: 8000\ntracing: false\nflags: {a: 1, b: 2, c: 3}\n")
+	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "ky.flags" -}}
+{{- $flags := list -}}
+{{- range $k, $v := . -}}
+{{- $flags = append $flags (print "--" $k "=" $v) -}}
+{{- end -}}
+{{- toYaml $flags -}}
+{{- end -}}
+`)
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: after
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+      args:
+        - --first
+        {{- if .Values.tracing }}
+        - --tracing
+        {{- end }}
+        - --port={{ .Values.port }}
+        {{- include "ky.flags" (pick .Values.flags
+          "a" "b" "c") | nindent 8 }}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: before
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+      args:
+        {{- include "ky.flags" .Values.flags | nindent 8 }}
+        - --first
+        - --port={{ .Values.port }}
+`)
+	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "after", "spec.containers[0].args[1]", "ky/templates/pod.yaml:14:9", "port from"},
+		{"Pod", "after", "spec.containers[0].args[3]", "ky/templates/pod.yaml:15:9", ""},
+		{"Pod", "before", "spec.containers[0].args[1]", "ky/templates/pod.yaml:27:9", ""},
+		{"Pod", "before", "spec.containers[0].args[4]", "ky/templates/pod.yaml:29:9", "port from"},
+	})
+	for _, c := range []struct{ name, path string }{{"after", "spec.containers[0].args[3]"}, {"before", "spec.containers[0].args[1]"}} {
+		if got := explain(object(t, res, "Pod", c.name), manifest.ParsePath(c.path)); strings.Contains(got, "port") {
+			t.Errorf("%s %s: explained %q: a literal item's values key, not the helper's", c.name, c.path, got)
+		}
+	}
+}

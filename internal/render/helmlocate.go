@@ -386,6 +386,16 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 			}
 		}
 		if pick < 0 {
+			// More items rendered than literal ones executed: a helper or
+			// toYaml wrote the rest (kyverno's flags after its literal args).
+			if h, lit, ok := l.aroundItemEmitter(tf, lo, hi, level, items, p, k); ok {
+				if h.span.line != nil {
+					return h
+				}
+				pick = lit
+			}
+		}
+		if pick < 0 {
 			switch {
 			case len(items) == 1:
 				pick = items[0]
@@ -481,6 +491,55 @@ func (l *helmLocator) fromListEmitter(tf *tmplFile, lo, hi, level int, items []i
 		return hit{tf: tf, span: lineSpan{line: sg.line, col: sg.a.col, end: sg.a.end}, depth: len(p), values: joinValues(sg.a.values, rest)}, 0, true
 	}
 	return hit{}, 0, false
+}
+
+// aroundItemEmitter maps item p[k].Index of a sequence whose rendered
+// length exceeds the executed literal items when one action at column
+// level (an include, a toYaml) wrote the others, all after the literal
+// items or all before them: the index then tells which it is. It returns
+// the action's hit, or the literal item's line (lit, with an empty hit).
+func (l *helmLocator) aroundItemEmitter(tf *tmplFile, lo, hi, level int, items []int, p manifest.Path, k int) (h hit, lit int, ok bool) {
+	seq, _ := manifest.Walk(l.rendered, p[:k])
+	if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) <= len(items) || len(items) == 0 {
+		return hit{}, 0, false
+	}
+	var lines []int
+	var acts []action
+	for j := lo; j < hi; j++ {
+		line := &tf.lines[j]
+		if !line.actionOnly {
+			continue
+		}
+		for _, a := range line.actions {
+			if (a.kind == emitInclude || a.kind == emitToYaml || a.kind == emitTpl) && a.indent == level {
+				lines, acts = append(lines, j), append(acts, a)
+			}
+		}
+	}
+	if len(lines) != 1 || len(l.executed(tf, lines)) != 1 {
+		return hit{}, 0, false
+	}
+	idx, extra := p[k].Index, len(seq.Content)-len(items)
+	if lines[0] < items[0] {
+		// The action's items come first.
+		if idx >= extra {
+			return hit{}, items[idx-extra], true
+		}
+	} else {
+		if lines[0] < items[len(items)-1] {
+			return hit{}, 0, false
+		}
+		if idx < len(items) {
+			return hit{}, items[idx], true
+		}
+		idx -= len(items)
+	}
+	a := acts[0]
+	var vals []string
+	if a.values != nil {
+		vals = joinValues(a.values, append(manifest.Path{{Index: idx}}, p[k+1:]...))
+	}
+	return hit{tf: tf, span: lineSpan{line: &tf.lines[lines[0]], col: a.col, end: a.end}, depth: len(p), values: vals}, 0, true
 }
 
 // fromActions resolves p[k:] through the actions on a key line whose value

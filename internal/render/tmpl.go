@@ -316,6 +316,11 @@ func (tf *tmplFile) outline(l *tline) {
 		return
 	}
 	stripped := actionRe.ReplaceAllString(t, "")
+	// An action that goes on over the next lines ({{- include "x" (pick
+	// ... ) | nindent 12 }}) ends this line.
+	if i := strings.Index(stripped, "{{"); i >= 0 && !strings.Contains(stripped[i:], "}}") {
+		stripped = stripped[:i]
+	}
 	if strings.TrimSpace(stripped) == "" {
 		l.actionOnly = strings.Contains(t, "{{")
 		// A line inside a multi-line action is neither.
