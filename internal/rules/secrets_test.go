@@ -49,6 +49,9 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		// Its false friends.
 		"AWS_ACCESS_KEY_ID": false, "SSH_KEY_PATH": false, "GOOGLE_APPLICATION_CREDENTIALS_FILE": false,
 		"KEYCLOAK_URL": false, "PUBLIC_KEY": false, "TOKENIZER": false, "MONKEY": false,
+		// Names of the programs or sources that fetch credentials
+		// (kyverno's --registryCredentialHelpers=default,google,amazon).
+		"registryCredentialHelpers": false, "credHelpers": false, "CREDENTIAL_PROVIDERS": false,
 	} {
 		if got := sensitiveKey(k); got != want {
 			t.Errorf("sensitiveKey(%q) = %v, want %v", k, got, want)
