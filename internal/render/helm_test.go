@@ -553,7 +553,7 @@ spec:
 func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tr")
 	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tr\nversion: 0.1.0\n")
-	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\n")
+	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\nimage:\n  repository: busybox\n  tag: \"1.36\"\n")
 	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tr.pod" }}
     metadata:
       labels:
@@ -562,9 +562,12 @@ func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
       hostNetwork: {{ .Values.hostNetwork }}
       containers:
       - name: c
-        image: busybox:1.36
+        image: {{ include "tr.image" . }}
         securityContext:
           {{- toYaml .Values.sc | nindent 10 }}
+{{- end }}
+{{- define "tr.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end }}
 `)
 	write(t, filepath.Join(dir, "templates", "deploy.yaml"), `apiVersion: apps/v1
@@ -577,12 +580,13 @@ spec:
       app: tr
   template: {{ include "tr.pod" . | fromYaml | toYaml | nindent 4 }}
 `)
-	res := Load([]string{dir}, Options{Helm: HelmOptions{Set: []string{"hostNetwork=true,sc.privileged=true"}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	res := Load([]string{dir}, Options{Helm: HelmOptions{Set: []string{"hostNetwork=true,sc.privileged=true,image.tag=latest"}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
 	noErrors(t, res)
 	checkLocations(t, res, []locCase{
 		{"Deployment", "d", "spec.template.spec.hostNetwork", "tr/templates/_pod.tpl:6:7", "hostNetwork from --set"},
 		{"Deployment", "d", "spec.template.spec.containers[0].securityContext.privileged", "tr/templates/_pod.tpl:11:11", "sc.privileged from --set"},
-		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:9:9", ""},
+		// The helper's lines ran, though fromYaml dropped their markers.
+		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:14:32", "image.tag from --set"},
 	})
 }
 
@@ -646,4 +650,47 @@ spec:
 			t.Errorf("%s %s: explained %q: a literal item's values key, not the helper's", c.name, c.path, got)
 		}
 	}
+}
+
+// When the trace cannot tell which lines ran (a pod template included
+// through fromYaml | toYaml drops the line markers, traefik), a literal
+// named item that is not in the rendered list did not render: it is not
+// counted, so an env item of values points at its toYaml, not at the
+// skipped literal item in its place.
+func TestHelmSkippedNamedItemsWithoutTrace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tz")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tz\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "limits: {}\nenv: []\n")
+	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tz.pod" }}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        env:
+          - name: USER
+            value: traefik
+          {{- if .Values.limits.cpu }}
+          - name: GOMAXPROCS
+            value: "1"
+          {{- end }}
+        {{- with .Values.env }}
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "deploy.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template: {{ include "tz.pod" . | fromYaml | toYaml | nindent 4 }}
+`)
+	vals := filepath.Join(t.TempDir(), "v.yaml")
+	write(t, vals, "env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: s3cr3t-v4lue\n")
+	res := Load([]string{dir}, Options{Helm: HelmOptions{ValuesFiles: []string{vals}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "d", "spec.template.spec.containers[0].env[0].value", "tz/templates/_pod.tpl:8:13", ""},
+		{"Deployment", "d", "spec.template.spec.containers[0].env[1].value", "tz/templates/_pod.tpl:14:11", "env[0].value from"},
+	})
 }

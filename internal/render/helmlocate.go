@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"gopkg.in/yaml.v3"
 
@@ -295,11 +296,21 @@ func (l *helmLocator) helperValue(name string) (hit, bool) {
 	}
 	var h hit
 	best := -2
+	// Lines that did not run are skipped, unless the trace saw none of
+	// the helper's (included through fromYaml, which drops the markers).
+	var body []int
 	for j := def.lo; j < def.hi && j < len(def.file.lines); j++ {
+		body = append(body, j)
+	}
+	ran := l.executed(def.file, body)
+	if len(ran) == len(body) {
+		// The trace tells nothing: keep the lines whose conditions hold,
+		// and only keys a values source sets (not one the chart sets
+		// while rendering, as a cached generated certificate).
+		ran, best = l.condsHold(def.file, body), -1
+	}
+	for _, j := range ran {
 		line := &def.file.lines[j]
-		if ran, known := l.trace.ran(l.out, l.doc, def.file.full, j); known && !ran {
-			continue
-		}
 		for _, a := range line.actions {
 			if a.values == nil || a.kind != emitValue {
 				continue
@@ -310,7 +321,28 @@ func (l *helmLocator) helperValue(name string) (hit, bool) {
 			}
 		}
 	}
-	return h, best > -2
+	return h, h.span.line != nil
+}
+
+// condsHold keeps the lines whose enclosing if/with conditions on values
+// keys are all true by Go template rules, as Helm evaluates them.
+func (l *helmLocator) condsHold(tf *tmplFile, lines []int) []int {
+	vals := l.c.chartValues(l.ch)
+	var out []int
+	for _, j := range lines {
+		ok := true
+		for _, c := range tf.lines[j].conds {
+			v, _ := lookupValues(vals, c)
+			if t, _ := template.IsTrue(v); !t {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 const maxIncludeHops = 8
@@ -360,6 +392,7 @@ func (l *helmLocator) search(tf *tmplFile, lo, hi, level int, p manifest.Path, k
 		// Items of branches that did not execute are not in the output:
 		// counting them would put rules[2] on a skipped if-block's item.
 		items = l.executed(tf, items)
+		items = l.renderedItems(tf, items, hi, p[:k])
 		name := e.Name
 		if name == "" {
 			if r, _ := manifest.Walk(l.rendered, p[:k+1]); r != nil && r.Kind == yaml.MappingNode {
@@ -491,6 +524,33 @@ func (l *helmLocator) fromListEmitter(tf *tmplFile, lo, hi, level int, items []i
 		return hit{tf: tf, span: lineSpan{line: sg.line, col: sg.a.col, end: sg.a.end}, depth: len(p), values: joinValues(sg.a.values, rest)}, 0, true
 	}
 	return hit{}, 0, false
+}
+
+// renderedItems drops the literal items whose literal name no item of
+// the rendered sequence at p has: they did not render. This matters when
+// the trace knows nothing, e.g. for a helper included through fromYaml,
+// which drops the line markers.
+func (l *helmLocator) renderedItems(tf *tmplFile, items []int, hi int, p manifest.Path) []int {
+	seq, _ := manifest.Walk(l.rendered, p)
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return items
+	}
+	names := map[string]bool{}
+	for _, el := range seq.Content {
+		if el = manifest.Resolve(el); el != nil && el.Kind == yaml.MappingNode {
+			names[manifest.ScalarString(el, "name")] = true
+		}
+	}
+	var out []int
+	for _, it := range items {
+		if n := tf.itemName(it, tf.itemEnd(it, hi)); n == "" || names[n] {
+			out = append(out, it)
+		}
+	}
+	if len(out) == 0 {
+		return items // none rendered: leave the choice to the fallbacks
+	}
+	return out
 }
 
 // aroundItemEmitter maps item p[k].Index of a sequence whose rendered
