@@ -694,3 +694,39 @@ spec:
 		{"Deployment", "d", "spec.template.spec.containers[0].env[1].value", "tz/templates/_pod.tpl:14:11", "env[0].value from"},
 	})
 }
+
+// A value written by a range over a values map or list (ESO's extraArgs:
+// "- --{{ $key }}={{ $value }}") names the element that produced it, not
+// the condition the whole template is written under.
+func TestHelmRangeItemNamesTheValuesElement(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rg")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: rg\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "create: true\nextraArgs: {}\nextraEnv: []\n")
+	write(t, filepath.Join(dir, "templates", "pod.yaml"), `{{- if .Values.create }}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+      args:
+        - --first
+        {{- range $key, $value := .Values.extraArgs }}
+        - --{{ $key }}={{ $value }}
+        {{- end }}
+      env:
+        {{- range .Values.extraEnv }}
+        - name: {{ .name }}
+          value: {{ .value | quote }}
+        {{- end }}
+{{- end }}
+`)
+	res := Load([]string{dir}, Options{Helm: HelmOptions{Set: []string{"extraArgs.log=debug,extraArgs.token=abcd1234efgh,extraEnv[0].name=A,extraEnv[0].value=b,extraEnv[1].name=DB_PASSWORD,extraEnv[1].value=hunter2"}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "p", "spec.containers[0].args[2]", "rg/templates/pod.yaml:13:9", "extraArgs.token from --set"},
+		{"Pod", "p", "spec.containers[0].env[1].value", "rg/templates/pod.yaml:18:11", "extraEnv[1].value from --set"},
+	})
+}

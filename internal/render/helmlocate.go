@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -279,12 +281,80 @@ func (l *helmLocator) find(p manifest.Path) hit {
 				}
 			}
 		}
+		if h.values == nil && h.span.line.rangeOver != nil {
+			// Written by a range over values: the element that produced
+			// the value, rather than a condition around the range.
+			h.values = l.rangeElement(h.span.line.rangeOver, p)
+		}
 		if h.values == nil && len(h.span.line.conds) > 0 {
 			h.values = h.span.line.conds[len(h.span.line.conds)-1]
 			h.cond = true
 		}
 	}
 	return h
+}
+
+// rangeElement names the element of the values map or list at r whose
+// value the rendered scalar at p shows ("--token=abc" from extraArgs.token,
+// "hunter2" from extraEnv[1].value): an element whose value is the whole
+// scalar first, else one the scalar contains (with its key, for a map);
+// r itself when none does.
+func (l *helmLocator) rangeElement(r []string, p manifest.Path) []string {
+	n, _ := manifest.Walk(l.rendered, p)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return r
+	}
+	v, _ := lookupValues(l.c.chartValues(l.ch), r)
+	type elem struct {
+		key string
+		val any
+	}
+	var elems []elem
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			elems = append(elems, elem{k, t[k]})
+		}
+	case []any:
+		for i, e := range t {
+			elems = append(elems, elem{strconv.Itoa(i), e})
+		}
+	default:
+		return r
+	}
+	_, isMap := v.(map[string]any)
+	var contained []string
+	for _, e := range elems {
+		fields := map[string]any{"": e.val}
+		if m, ok := e.val.(map[string]any); ok {
+			fields = m
+		}
+		for _, f := range slices.Sorted(maps.Keys(fields)) {
+			fv := fields[f]
+			if fv == nil {
+				continue
+			}
+			switch fv.(type) {
+			case map[string]any, []any:
+				continue
+			}
+			s := fmt.Sprint(fv)
+			path := append(append([]string{}, r...), e.key)
+			if f != "" {
+				path = append(path, f)
+			}
+			switch {
+			case s == n.Value:
+				return path
+			case contained == nil && s != "" && strings.Contains(n.Value, s) && (!isMap || strings.Contains(n.Value, e.key)):
+				contained = path
+			}
+		}
+	}
+	if contained != nil {
+		return contained
+	}
+	return r
 }
 
 // helperValue finds, in the body of helper name, the value action with

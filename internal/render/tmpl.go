@@ -52,6 +52,9 @@ type tline struct {
 	// conds are the values paths of the enclosing if/with conditions,
 	// innermost last.
 	conds [][]string
+	// rangeOver is the values path the innermost enclosing range
+	// iterates, nil when none or not a values key.
+	rangeOver []string
 	// separator is a "---" document marker.
 	separator bool
 	// inDefine names the helper the line belongs to ("" at top level).
@@ -159,10 +162,13 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 	var stack []frame
 	defineStart := map[string]int{}
 	snapshot := func(l *tline) {
-		l.conds = nil
+		l.conds, l.rangeOver = nil, nil
 		for _, f := range stack {
 			if (f.kind == "if" || f.kind == "with") && f.values != nil {
 				l.conds = append(l.conds, f.values)
+			}
+			if f.kind == "range" {
+				l.rangeOver = f.values
 			}
 			if f.kind == "define" {
 				l.inDefine = f.define
@@ -204,7 +210,11 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 		case strings.HasPrefix(inner, "/*"):
 			continue
 		case word == "if" || word == "with" || word == "range":
-			f := frame{kind: word, values: valuesPath(rest, dot, dotKnown)}
+			expr := rest
+			if _, e, ok := strings.Cut(rest, ":="); ok && word == "range" {
+				expr = e // range $k, $v := .Values.x
+			}
+			f := frame{kind: word, values: valuesPath(expr, dot, dotKnown)}
 			if word == "with" {
 				f.dot, f.dotKnown = f.values, f.values != nil
 			}
