@@ -218,11 +218,21 @@ func isPlaceholder(v string) bool {
 		return true // only punctuation: "...", "-"
 	}
 	for _, w := range ws {
-		if !placeholderWords[w] && !repeated(w) && !(len(w) <= 3 && isNumber(w)) {
+		if !placeholderWords[w] && !repeated(w) && !(len(w) <= 3 && isNumber(w)) && !numberedSample(w) {
 			return false
 		}
 	}
 	return true
+}
+
+// sampleWords, numbered, make the sample values of examples and tests
+// (value1, example2, foo3); a numbered password (password1, secret123,
+// test123) may be a real weak one.
+var sampleWords = []string{"value", "example", "sample", "dummy", "placeholder", "fake", "foo", "bar", "baz"}
+
+func numberedSample(w string) bool {
+	base := strings.TrimRight(w, "0123456789")
+	return len(w)-len(base) > 0 && len(w)-len(base) <= 3 && slices.Contains(sampleWords, base)
 }
 
 // repeated reports whether s is one character repeated (xxxx, ****, 0000).
@@ -518,7 +528,7 @@ func hardcodedPassword() *engine.Rule {
 		RuleInfo: finding.RuleInfo{
 			ID: "hardcoded-password", Title: "Literal value for a password, token or key", Severity: finding.Medium, Category: "secrets",
 			Tags:        []string{"secrets", "cis:5.4.1"},
-			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM, …_HELPERS and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>), angle- or square-bracketed (<your-password>, [REDACTED]), a fill-in-the-blank identifier — letters joined by _ or - that start with insert, replace, your, enter, put, paste, fill, provide, specify, add, set or change, or end with here (INSERT_DB_PASSWORD_HERE, YOUR_MAILGUN_API_KEY) —, a template or variable reference ({{ .Values.x }}, ${TOKEN}, $(VAR), $DB_PASSWORD, %DB_PASSWORD%), a secret-store reference, or one repeated character. Digits or other punctuation in a fill-in-the-blank value (your-token-9f8e7d6c) make it a possible real value, and a value that merely contains EXAMPLE is reported. A default such as changeme discloses nothing and is not reported here. A value in a known credential format (see hardcoded-credential) is never a placeholder, whatever surrounds it (<AKIA…>).",
+			Rationale:   "A setting named like a password, secret, token or key holds a literal value that is not a placeholder: the secret is committed with the manifest and readable by anyone who can read the object. A name is sensitive when a word of it (split at _, -, . and camelCase) is password, passwd, passphrase, pwd, pass, secret, token, key, bearer, credential(s), creds or dsn, or a compound word ends with one (DBPASSWORD, xApiKey) — anywhere in the name: SECRET_KEY_BASE, SSH_KEY_CONTENT; when key is the only such word (STRIPE_KEY, but also SORT_KEY) the value must look like key material (letters and digits, or 20 characters or more), not an identifier. Names whose last word says they refer to or describe a secret are not: …_ID (ACCESS_KEY_ID is a public identifier), …_FILE, …_PATH, …_DIR, …_URL, …_NAME, …_TTL, …_TYPE, …_ALGORITHM, …_HELPERS and similar, and names with the word public (JWT_PUBLIC_KEY). A value is a placeholder only as a whole: empty, made only of placeholder words (changeme, your-password-here, <redacted>) or numbered sample values (value1, example2; not password1), angle- or square-bracketed (<your-password>, [REDACTED]), a fill-in-the-blank identifier — letters joined by _ or - that start with insert, replace, your, enter, put, paste, fill, provide, specify, add, set or change, or end with here (INSERT_DB_PASSWORD_HERE, YOUR_MAILGUN_API_KEY) —, a template or variable reference ({{ .Values.x }}, ${TOKEN}, $(VAR), $DB_PASSWORD, %DB_PASSWORD%), a secret-store reference, or one repeated character. Digits or other punctuation in a fill-in-the-blank value (your-token-9f8e7d6c) make it a possible real value, and a value that merely contains EXAMPLE is reported. A default such as changeme discloses nothing and is not reported here. A value in a known credential format (see hardcoded-credential) is never a placeholder, whatever surrounds it (<AKIA…>).",
 			Remediation: "Move the value into a Secret managed outside the repository (External Secrets, Sealed Secrets or SOPS) and reference it with secretKeyRef; rotate it if it was real.",
 			Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n",
 			References:  []string{secretsGoodPractice, sealedSecretsRef, sopsRef},

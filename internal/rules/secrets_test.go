@@ -62,6 +62,9 @@ func TestSensitiveKeyAndPlaceholders(t *testing.T) {
 		"<redacted>": true, "xxxxxxxx": true, "********": true, "example-password": true,
 		"ENC[AES256_GCM,data:abc]": true, "ref+vault://secret/db#password": true,
 		"hunter2hunter2": false, "s3cr3t-v4lue": false,
+		// Numbered sample values (kyverno's test ConfigMaps: key1: value1),
+		// but not numbered passwords.
+		"value1": true, "example2": true, "foo3": true, "password1": false, "secret123": false, "test123": false,
 		"your-api-key-here": true, "Bearer ${TOKEN}": true, "...": true, "example": true,
 		// Containing a placeholder word is not being one (#13 item 10).
 		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": false, "example-Xk29aLq81Zt": false,
