@@ -667,7 +667,7 @@ func TestHelmSkippedNamedItemsWithoutTrace(t *testing.T) {
       - name: c
         image: busybox:1.36
         env:
-          - name: USER
+          - name: USER  # who runs it
             value: traefik
           {{- if .Values.limits.cpu }}
           - name: GOMAXPROCS

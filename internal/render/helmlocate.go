@@ -118,6 +118,9 @@ func (tf *tmplFile) itemName(it, end int) string {
 		if m.key == "name" && m.keyCol == l.keyCol && (j == it || !m.item) {
 			v := strings.TrimSpace(m.text[m.keyCol+len("name"):])
 			v = strings.TrimSpace(strings.TrimPrefix(v, ":"))
+			if i := strings.Index(v, " #"); i >= 0 {
+				v = strings.TrimSpace(v[:i]) // name: app  # the main container
+			}
 			if strings.Contains(v, "{{") {
 				return ""
 			}
