@@ -645,6 +645,32 @@ spec:
 		{"Pod", "before", "spec.containers[0].args[1]", "ky/templates/pod.yaml:27:9", ""},
 		{"Pod", "before", "spec.containers[0].args[4]", "ky/templates/pod.yaml:29:9", "port from"},
 	})
+	// Literal items a range repeats make the count unknowable: the helper
+	// is not credited with the range's items.
+	dir2 := filepath.Join(t.TempDir(), "kr")
+	write(t, filepath.Join(dir2, "Chart.yaml"), "apiVersion: v2\nname: kr\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir2, "values.yaml"), "extra: [x, y]\nflags: {a: 1}\n")
+	write(t, filepath.Join(dir2, "templates", "_helpers.tpl"), "{{- define \"kr.flags\" -}}\n{{- toYaml (list \"--f\") -}}\n{{- end -}}\n")
+	write(t, filepath.Join(dir2, "templates", "pod.yaml"), `apiVersion: v1
+kind: Pod
+metadata:
+  name: ranged
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+      args:
+        - --first
+        {{- range .Values.extra }}
+        - --{{ . }}
+        {{- end }}
+        {{- include "kr.flags" . | nindent 8 }}
+`)
+	res2 := Load([]string{dir2}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir2)}})
+	noErrors(t, res2)
+	if got := where(object(t, res2, "Pod", "ranged"), manifest.ParsePath("spec.containers[0].args[2]")); got == "kr/templates/pod.yaml:14:9" {
+		t.Errorf("args[2], written by the range, at the include %s", got)
+	}
 	for _, c := range []struct{ name, path string }{{"after", "spec.containers[0].args[3]"}, {"before", "spec.containers[0].args[1]"}} {
 		if got := explain(object(t, res, "Pod", c.name), manifest.ParsePath(c.path)); strings.Contains(got, "port") {
 			t.Errorf("%s %s: explained %q: a literal item's values key, not the helper's", c.name, c.path, got)

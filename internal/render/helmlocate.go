@@ -636,6 +636,11 @@ func (l *helmLocator) aroundItemEmitter(tf *tmplFile, lo, hi, level int, items [
 	if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) <= len(items) || len(items) == 0 {
 		return hit{}, 0, false
 	}
+	for _, it := range items {
+		if tf.lines[it].inRange {
+			return hit{}, 0, false // an item written many times: uncountable
+		}
+	}
 	var lines []int
 	var acts []action
 	for j := lo; j < hi; j++ {

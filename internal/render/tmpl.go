@@ -55,6 +55,9 @@ type tline struct {
 	// rangeOver is the values path the innermost enclosing range
 	// iterates, nil when none or not a values key.
 	rangeOver []string
+	// inRange: the line is inside a range, so it may be written many
+	// times.
+	inRange bool
 	// separator is a "---" document marker.
 	separator bool
 	// inDefine names the helper the line belongs to ("" at top level).
@@ -162,13 +165,13 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 	var stack []frame
 	defineStart := map[string]int{}
 	snapshot := func(l *tline) {
-		l.conds, l.rangeOver = nil, nil
+		l.conds, l.rangeOver, l.inRange = nil, nil, false
 		for _, f := range stack {
 			if (f.kind == "if" || f.kind == "with") && f.values != nil {
 				l.conds = append(l.conds, f.values)
 			}
 			if f.kind == "range" {
-				l.rangeOver = f.values
+				l.rangeOver, l.inRange = f.values, true
 			}
 			if f.kind == "define" {
 				l.inDefine = f.define
