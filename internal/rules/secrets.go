@@ -563,6 +563,10 @@ func gradeSecretValue(key, val string) (secretGrade, string) {
 	if what := detectNamedCredential(key, val); what != "" {
 		return gradeLiteral, what
 	}
+	// `echo pw | base64` leaves a final newline: one line is no file.
+	if v := strings.TrimRight(val, "\r\n"); !strings.Contains(v, "\n") {
+		val = v
+	}
 	if strings.Contains(val, "\n") || strings.Contains(key, ".") {
 		// A file: credentials in its settings, or configuration.
 		for _, line := range strings.Split(val, "\n") {
