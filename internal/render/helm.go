@@ -798,10 +798,48 @@ func helmDocuments(text string) []byte {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		b.WriteString(d)
+		b.WriteString(stripFinalBlockNewline(d))
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// blockHeader matches a line that opens a block scalar: "key: |",
+// "- >+", "key: |2- # comment"; group 1 is the indicator's chomping.
+var blockHeader = regexp.MustCompile(`(?:^\s*-|:)\s+[|>]([0-9]?[+-]?[0-9]?)\s*(?:#.*)?$`)
+
+// stripFinalBlockNewline gives a block scalar that ends the document the
+// "strip" chomping indicator: Helm trims every document it splits, so
+// the scalar's final newline (and kept blank lines) are not in the
+// manifest it applies, while this document, written back into a stream,
+// would keep them.
+func stripFinalBlockNewline(d string) string {
+	lines := strings.Split(d, "\n")
+	last := lines[len(lines)-1]
+	ind := len(last) - len(strings.TrimLeft(last, " "))
+	if ind == 0 {
+		return d
+	}
+	// The header is the first line above, less indented than every line
+	// after it, that opens a block scalar; content lines may be indented
+	// more than the block's own indentation.
+	for i := len(lines) - 2; i >= 0; i-- {
+		l := lines[i]
+		li := len(l) - len(strings.TrimLeft(l, " "))
+		if strings.TrimSpace(l) == "" || li >= ind {
+			continue
+		}
+		ind = li
+		m := blockHeader.FindStringSubmatchIndex(l)
+		if m == nil {
+			continue
+		}
+		chomp := l[m[2]:m[3]]
+		chomp = strings.NewReplacer("+", "", "-", "").Replace(chomp) + "-"
+		lines[i] = l[:m[2]] + chomp + l[m[3]:]
+		return strings.Join(lines, "\n")
+	}
+	return d
 }
 
 // splitHelmDocs returns the documents Helm's splitter finds, in order,

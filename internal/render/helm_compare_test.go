@@ -148,7 +148,13 @@ func TestHelmDocumentSplittingVariants(t *testing.T) {
 		"trim-after-separator":    "{{- range $n := list \"a\" \"b\" }}\n---\n{{- printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: %s\\n\" $n }}\n{{- end }}",
 		"include-after-separator": "{{- define \"c.cm\" }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ . }}\n{{- end }}\n---\n{{- include \"c.cm\" \"a\" }}\n---\n{{- include \"c.cm\" \"b\" }}\n",
 		"toyaml-after-separator":  "{{- range $n := list \"a\" \"b\" }}\n---\n{{- toYaml (dict \"apiVersion\" \"v1\" \"kind\" \"ConfigMap\" \"metadata\" (dict \"name\" $n)) }}\n{{- end }}",
-		"crlf":                    strings.ReplaceAll("{{- range $n := list \"a\" \"b\" }}\n---\n"+cm+"{{- end }}\n", "\n", "\r\n"),
+		// Helm trims each document, so a block scalar that ends one loses
+		// its final newline (a config file at the end of a ConfigMap).
+		"block-scalar-last":      "{{- range $n := list \"a\" \"b\" }}\n---\n" + cm + "data:\n  f: |\n    x\n      y\n{{- end }}\n",
+		"block-scalar-keep-last": "{{- range $n := list \"a\" \"b\" }}\n---\n" + cm + "data:\n  f: >+  # kept\n    x\n\n{{ end }}\n",
+		"block-scalar-item-last": "{{- range $n := list \"a\" \"b\" }}\n---\n" + cm + "data:\n  f: |\n    x\n  g: y\n  l: |2\n     - a\n{{- end }}\n",
+		"block-scalar-not-last":  "{{- range $n := list \"a\" \"b\" }}\n---\n" + cm + "data:\n  f: |\n    x\n  g: |\n    y\n  h: z\n{{- end }}\n",
+		"crlf":                   strings.ReplaceAll("{{- range $n := list \"a\" \"b\" }}\n---\n"+cm+"{{- end }}\n", "\n", "\r\n"),
 	}
 	names := make([]string, 0, len(variants))
 	for n := range variants {
