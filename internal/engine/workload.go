@@ -87,6 +87,17 @@ var templateKinds = map[string]bool{
 func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 	metaPath, specPath := templatePaths(o)
 	if specPath == nil {
+		if templateKinds[o.Group()+"/"+o.Kind] {
+			// A Deployment with no pod template (a test's partial object)
+			// is no pod to lint, but is no silent pass either.
+			p := manifest.ParsePath("spec.template")
+			if o.Kind == "CronJob" {
+				p = manifest.ParsePath("spec.jobTemplate.spec.template")
+			} else if o.Kind == "PodTemplate" {
+				p = manifest.ParsePath("template")
+			}
+			return nil, &DecodeError{Path: p, Msg: p.String() + ": required field is missing: the workload has no pod template"}
+		}
 		return nil, nil
 	}
 	w := &Workload{Meta: &metav1.ObjectMeta{}, Spec: &corev1.PodSpec{}, MetaPath: metaPath, SpecPath: specPath}
