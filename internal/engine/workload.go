@@ -90,11 +90,11 @@ func DecodeWorkload(o *manifest.Object) (*Workload, error) {
 		if templateKinds[o.Group()+"/"+o.Kind] {
 			// A Deployment with no pod template (a test's partial object)
 			// is no pod to lint, but is no silent pass either.
-			p := manifest.ParsePath("spec.template")
+			p := podTemplatePaths[1].spec
 			if o.Kind == "CronJob" {
-				p = manifest.ParsePath("spec.jobTemplate.spec.template")
+				p = podTemplatePaths[0].spec
 			} else if o.Kind == "PodTemplate" {
-				p = manifest.ParsePath("template")
+				p = podTemplatePaths[2].spec
 			}
 			return nil, &DecodeError{Path: p, Msg: p.String() + ": required field is missing: the workload has no pod template"}
 		}

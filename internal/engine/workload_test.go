@@ -45,7 +45,7 @@ func TestWorkloadWithoutContainers(t *testing.T) {
 			"testdata/engine/no-containers.yaml:7: Deployment web: spec.template.spec.containers: required field is missing or empty: the pod template has no containers",
 			"testdata/engine/no-containers.yaml:22: CronJob nightly: spec.jobTemplate.spec.template.spec.containers: required field is missing or empty: the pod template has no containers",
 			"testdata/engine/no-containers.yaml:29: Pod bare: spec.containers: required field is missing or empty: the pod template has no containers",
-			"testdata/engine/no-containers.yaml:47: Deployment partial: spec.template: required field is missing: the workload has no pod template",
+			"testdata/engine/no-containers.yaml:47: Deployment partial: spec.template.spec: required field is missing: the workload has no pod template",
 		}
 		if !slices.Equal(gotErrs, want) {
 			t.Errorf("streamed=%v: errors\n%q\nwant\n%q", streamed, gotErrs, want)
