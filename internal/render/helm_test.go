@@ -360,6 +360,8 @@ spec:
       image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
     - name: sidecar
       image: {{ include "img.sidecar" . }}
+    - name: one-action
+      image: {{ printf "%s:%s" .Values.image.repository (.Values.image.tag | default "1.0") }}
 `)
 	opt := Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}, Helm: HelmOptions{Set: []string{"image.tag=latest", "sidecar.tag=latest"}}}
 	res := Load([]string{dir}, opt)
@@ -367,6 +369,10 @@ spec:
 	checkLocations(t, res, []locCase{
 		{"Pod", "p", "spec.containers[0].image", "img/templates/pod.yaml:8:7", "image.tag from --set image.tag=latest"},
 		{"Pod", "p", "spec.containers[1].image", "img/templates/_helpers.tpl:2:34", "sidecar.tag from --set sidecar.tag=latest"},
+		// One action reading several keys (traefik's hub-manager: printf
+		// of registry, repository and tag): the one set with the highest
+		// precedence, not the first.
+		{"Pod", "p", "spec.containers[2].image", "img/templates/pod.yaml:12:7", "image.tag from --set image.tag=latest"},
 	})
 	// Without --set, values.yaml sets both: the first is named.
 	opt.Helm.Set = nil

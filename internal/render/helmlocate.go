@@ -284,6 +284,21 @@ func (l *helmLocator) find(p manifest.Path) hit {
 				}
 			}
 		}
+		// The other keys an action reads ("printf \"%s:%s\" .Values.repo
+		// .Values.tag"), when one was set with a higher precedence.
+		for _, a := range h.span.line.actions {
+			if a.col <= h.span.line.keyCol || a.kind != emitValue {
+				continue
+			}
+			for _, key := range a.also {
+				if v, _ := lookupValues(vals, key); v == nil || v == "" {
+					continue
+				}
+				if r := l.c.sourceRank(l.ch, key); r > best {
+					best, h.values = r, key
+				}
+			}
+		}
 		if h.values == nil && h.span.line.rangeOver != nil {
 			// Written by a range over values: the element that produced
 			// the value, rather than a condition around the range.

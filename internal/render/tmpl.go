@@ -34,6 +34,9 @@ type action struct {
 	// define is the helper an include calls.
 	values []string
 	define string
+	// also lists the other values paths the action reads ("printf
+	// \"%s:%s\" .Values.image.repository .Values.image.tag").
+	also [][]string
 }
 
 // tline is one line of a template.
@@ -295,6 +298,11 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 			a.values = valuesPath(inner[strings.Index(inner, "$.Values")+1:], dot, dotKnown)
 			if strings.Index(inner, "$.Values") < 0 {
 				a.values = valuesPath(inner[strings.Index(inner, ".Values"):], dot, dotKnown)
+			}
+			for _, mm := range valuesRe.FindAllStringSubmatch(inner, -1)[1:] {
+				if mm[1] != "" {
+					a.also = append(a.also, strings.Split(strings.TrimPrefix(mm[1], "."), "."))
+				}
 			}
 		case (word == "." || strings.HasPrefix(word, ".")) && dotKnown:
 			a.kind = emitValue
