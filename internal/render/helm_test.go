@@ -559,13 +559,14 @@ spec:
 func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tr")
 	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tr\nversion: 0.1.0\n")
-	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\nimage:\n  repository: busybox\n  tag: \"1.36\"\n")
+	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\nimage:\n  repository: busybox\n  tag: \"1.36\"\nsa:\n  name: \"\"\n")
 	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tr.pod" }}
     metadata:
       labels:
         app: tr
     spec:
       hostNetwork: {{ .Values.hostNetwork }}
+      serviceAccountName: {{ include "tr.sa" . }}
       containers:
       - name: c
         image: {{ include "tr.image" . }}
@@ -574,6 +575,9 @@ func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
 {{- end }}
 {{- define "tr.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end }}
+{{- define "tr.sa" -}}
+{{- default "tr" .Values.sa.name -}}
 {{- end }}
 `)
 	write(t, filepath.Join(dir, "templates", "deploy.yaml"), `apiVersion: apps/v1
@@ -590,9 +594,11 @@ spec:
 	noErrors(t, res)
 	checkLocations(t, res, []locCase{
 		{"Deployment", "d", "spec.template.spec.hostNetwork", "tr/templates/_pod.tpl:6:7", "hostNetwork from --set"},
-		{"Deployment", "d", "spec.template.spec.containers[0].securityContext.privileged", "tr/templates/_pod.tpl:11:11", "sc.privileged from --set"},
+		{"Deployment", "d", "spec.template.spec.containers[0].securityContext.privileged", "tr/templates/_pod.tpl:12:11", "sc.privileged from --set"},
 		// The helper's lines ran, though fromYaml dropped their markers.
-		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:14:32", "image.tag from --set"},
+		{"Deployment", "d", "spec.template.spec.containers[0].image", "tr/templates/_pod.tpl:15:32", "image.tag from --set"},
+		// An empty key did not produce the helper's value: the key line.
+		{"Deployment", "d", "spec.template.spec.serviceAccountName", "tr/templates/_pod.tpl:7:7", ""},
 	})
 }
 

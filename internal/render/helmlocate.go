@@ -391,25 +391,43 @@ func (l *helmLocator) helperValue(name string) (hit, bool) {
 		body = append(body, j)
 	}
 	ran := l.executed(def.file, body)
-	if len(ran) == len(body) {
+	unknown := len(ran) == len(body)
+	if unknown {
 		// The trace tells nothing: keep the lines whose conditions hold,
 		// and only keys a values source sets (not one the chart sets
-		// while rendering, as a cached generated certificate).
+		// while rendering, as a cached generated certificate) to a value
+		// that can have produced output (not "" behind a default).
 		ran, best = l.condsHold(def.file, body), -1
 	}
+	vals := l.c.chartValues(l.ch)
 	for _, j := range ran {
 		line := &def.file.lines[j]
 		for _, a := range line.actions {
 			if a.values == nil || a.kind != emitValue {
 				continue
 			}
-			if r := l.c.sourceRank(l.ch, a.values); r > best {
-				best = r
-				h = hit{tf: def.file, span: lineSpan{line: line, col: a.col, end: a.end}, values: a.values}
+			keys := [][]string{a.values}
+			if unknown {
+				keys = append(keys, a.also...)
+			}
+			for _, key := range keys {
+				if v, _ := lookupValues(vals, key); unknown && !isTrue(v) {
+					continue
+				}
+				if r := l.c.sourceRank(l.ch, key); r > best {
+					best = r
+					h = hit{tf: def.file, span: lineSpan{line: line, col: a.col, end: a.end}, values: key}
+				}
 			}
 		}
 	}
 	return h, h.span.line != nil
+}
+
+// isTrue is Go templates' truth, as if/with and default judge a value.
+func isTrue(v any) bool {
+	t, _ := template.IsTrue(v)
+	return t
 }
 
 // condsHold keeps the lines whose enclosing if/with conditions on values
@@ -420,8 +438,7 @@ func (l *helmLocator) condsHold(tf *tmplFile, lines []int) []int {
 	for _, j := range lines {
 		ok := true
 		for _, c := range tf.lines[j].conds {
-			v, _ := lookupValues(vals, c)
-			if t, _ := template.IsTrue(v); !t {
+			if v, _ := lookupValues(vals, c); !isTrue(v) {
 				ok = false
 				break
 			}
