@@ -768,3 +768,68 @@ spec:
 		{"Pod", "p", "spec.containers[0].env[1].value", "rg/templates/pod.yaml:18:11", "extraEnv[1].value from --set"},
 	})
 }
+
+// Without a trace (a pod template through fromYaml), literal items a range
+// over values writes count as many as the values hold: an empty range
+// writes none, so a volume from a later toYaml is that toYaml's (traefik's
+// volumes: literal ones, a range over .Values.volumes, additionalVolumes).
+func TestHelmRangeItemsCountedByValues(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rv")
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: rv\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "values.yaml"), "volumes: []\nextra: []\n")
+	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "rv.pod" }}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+      volumes:
+        - name: tmp
+          emptyDir: {}
+        {{- range .Values.volumes }}
+        - name: {{ .name }}
+          configMap:
+            name: {{ .name }}
+        {{- end }}
+        {{- if .Values.extra }}
+          {{- toYaml .Values.extra | nindent 8 }}
+        {{- end }}
+{{- end }}
+`)
+	write(t, filepath.Join(dir, "templates", "deploy.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template: {{ include "rv.pod" . | fromYaml | toYaml | nindent 4 }}
+`)
+	vals := filepath.Join(t.TempDir(), "v.yaml")
+	write(t, vals, "extra:\n  - name: dock\n    hostPath:\n      path: /var/run/docker.sock\n")
+	res := Load([]string{dir}, Options{Helm: HelmOptions{ValuesFiles: []string{vals}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Deployment", "d", "spec.template.spec.volumes[1].hostPath.path", "rv/templates/_pod.tpl:15:11", "extra[0].hostPath.path from"},
+	})
+	// A range around the whole object (one Pod per entry) writes each
+	// literal item once per object, not once per entry.
+	write(t, filepath.Join(dir, "templates", "pods.yaml"), `{{- range $n := list "a" "b" "c" }}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ $n }}
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+  volumes:
+    - name: tmp
+      emptyDir: {}
+    {{- toYaml $.Values.extra | nindent 4 }}
+{{- end }}
+`)
+	res = Load([]string{dir}, Options{Helm: HelmOptions{ValuesFiles: []string{vals}}, Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
+	noErrors(t, res)
+	checkLocations(t, res, []locCase{
+		{"Pod", "b", "spec.volumes[1].hostPath.path", "rv/templates/pods.yaml:14:5", "extra[0].hostPath.path from"},
+	})
+}

@@ -588,7 +588,25 @@ func (l *helmLocator) fromListEmitter(tf *tmplFile, lo, hi, level int, items []i
 	vals := l.c.chartValues(l.ch)
 	for j := lo; j < hi; j++ {
 		if next < len(items) && items[next] == j {
-			segs = append(segs, seg{lit: j, n: 1})
+			n := 1
+			if tf.lines[j].inRange && tf.lines[j].rangeLine >= lo {
+				// A range over values inside the sequence writes the item
+				// once per element (a range around the whole object, once).
+				if tf.lines[j].rangeOver == nil {
+					return hit{}, 0, false
+				}
+				switch v, _ := lookupValues(vals, tf.lines[j].rangeOver); t := v.(type) {
+				case []any:
+					n = len(t)
+				case map[string]any:
+					n = len(t)
+				case nil:
+					n = 0
+				default:
+					return hit{}, 0, false
+				}
+			}
+			segs = append(segs, seg{lit: j, n: n})
 			next++
 			continue
 		}
@@ -669,7 +687,7 @@ func (l *helmLocator) aroundItemEmitter(tf *tmplFile, lo, hi, level int, items [
 		return hit{}, 0, false
 	}
 	for _, it := range items {
-		if tf.lines[it].inRange {
+		if tf.lines[it].inRange && tf.lines[it].rangeLine >= lo {
 			return hit{}, 0, false // an item written many times: uncountable
 		}
 	}

@@ -61,6 +61,8 @@ type tline struct {
 	// inRange: the line is inside a range, so it may be written many
 	// times.
 	inRange bool
+	// rangeLine is the line (0-based) the innermost range opens at.
+	rangeLine int
 	// separator is a "---" document marker.
 	separator bool
 	// inDefine names the helper the line belongs to ("" at top level).
@@ -130,6 +132,7 @@ func valuesPath(expr string, dot []string, dotKnown bool) []string {
 // frame is an open if/with/range/define block while scanning actions.
 type frame struct {
 	kind     string
+	line     int      // where the block opens (0-based)
 	values   []string // the values path the block's expression reads
 	dot      []string // what "." is inside (with)
 	dotKnown bool
@@ -168,13 +171,13 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 	var stack []frame
 	defineStart := map[string]int{}
 	snapshot := func(l *tline) {
-		l.conds, l.rangeOver, l.inRange = nil, nil, false
+		l.conds, l.rangeOver, l.inRange, l.rangeLine = nil, nil, false, -1
 		for _, f := range stack {
 			if (f.kind == "if" || f.kind == "with") && f.values != nil {
 				l.conds = append(l.conds, f.values)
 			}
 			if f.kind == "range" {
-				l.rangeOver, l.inRange = f.values, true
+				l.rangeOver, l.inRange, l.rangeLine = f.values, true, f.line
 			}
 			if f.kind == "define" {
 				l.inDefine = f.define
@@ -220,7 +223,7 @@ func parseTemplate(name, file, display, text string) *tmplFile {
 			if _, e, ok := strings.Cut(rest, ":="); ok && word == "range" {
 				expr = e // range $k, $v := .Values.x
 			}
-			f := frame{kind: word, values: valuesPath(expr, dot, dotKnown)}
+			f := frame{kind: word, line: ln, values: valuesPath(expr, dot, dotKnown)}
 			if word == "with" {
 				f.dot, f.dotKnown = f.values, f.values != nil
 			}
