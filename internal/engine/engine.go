@@ -52,8 +52,11 @@ type Collector struct {
 	keepW   bool
 	// readers are the enabled set-level rules' Reads; keepAll is set when
 	// one of them reads every object (see Rule.Reads).
-	readers  []func(*manifest.Object) bool
-	keepAll  bool
+	readers []func(*manifest.Object) bool
+	keepAll bool
+	// whole keeps every object as loaded (no slimming, detaching or
+	// freezing): the reference tests hold freezing to (export_test.go).
+	whole    bool
 	mu       sync.Mutex
 	results  map[*manifest.Object]*objResult
 	settings Settings
@@ -100,6 +103,9 @@ func (c *Collector) Visit(o *manifest.Object) {
 // read keep their tree, with every position recorded (manifest.Detach).
 func (c *Collector) check(o *manifest.Object) *objResult {
 	r := c.checkRules(o)
+	if c.whole {
+		return r
+	}
 	switch {
 	case r.cache.w != nil:
 		if !c.keepW {
