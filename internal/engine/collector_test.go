@@ -265,3 +265,50 @@ func TestFreezingChangesNoFinding(t *testing.T) {
 		}
 	}
 }
+
+// panicLocator stands for a renderer's locator with a bug on one path.
+type panicLocator struct {
+	manifest.NodeLocator
+	bad string
+}
+
+func (l panicLocator) Locate(p manifest.Path) finding.Location {
+	if p.String() == l.bad {
+		panic("no position for " + l.bad)
+	}
+	return l.NodeLocator.Locate(p)
+}
+
+// Freezing asks the locator for positions no rule asked for: a locator
+// that panics on one of them costs that object an internal error, as a
+// panicking check does, not the render that visits it (Visit runs on its
+// goroutine) nor the run.
+func TestFreezingSurvivesLocatorPanic(t *testing.T) {
+	reg, err := engine.NewRegistry(&engine.Rule{
+		RuleInfo: finding.RuleInfo{ID: "name-each", Title: "t", Severity: finding.Low, Rationale: "r", Remediation: "m"},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			c.Reportf(manifest.ParsePath("metadata.name"), "%s", o.Name)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := manifest.LoadBytes("objs.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"), manifest.Options{})
+	o := res.Objects[0]
+	o.Locator = panicLocator{NodeLocator: manifest.NodeLocator{File: o.File, Root: o.Node}, bad: "metadata.annotations"}
+	c := (&engine.Engine{Registry: reg}).NewCollector()
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Visit panicked: %v", p)
+			}
+		}()
+		for _, o := range res.Objects {
+			c.Visit(o)
+		}
+	}()
+	raws, errs := c.Finish(res.Objects)
+	if len(raws) != 2 || len(errs) != 1 || !strings.Contains(errs[0].Message, "internal error") || !strings.Contains(errs[0].Message, "ConfigMap a") {
+		t.Fatalf("findings %+v, errors %v", raws, errs)
+	}
+}

@@ -101,11 +101,20 @@ func (c *Collector) Visit(o *manifest.Object) {
 // them (Rule.Reads): their node tree and locator go, and only their
 // identity and the positions set-level rules report at stay. Objects they
 // read keep their tree, with every position recorded (manifest.Detach).
-func (c *Collector) check(o *manifest.Object) *objResult {
-	r := c.checkRules(o)
+func (c *Collector) check(o *manifest.Object) (r *objResult) {
+	r = c.checkRules(o)
 	if c.whole {
 		return r
 	}
+	// Recording asks the object's locator for positions no rule asked
+	// for; a locator's bug there costs this object, not the render whose
+	// goroutine visits it. The object is left whole (nothing is dropped
+	// before the record is made).
+	defer func() {
+		if p := recover(); p != nil {
+			r.errs = append(r.errs, finding.InputError{File: o.File, Message: fmt.Sprintf("%s: internal error while checking: %v", o.Ref(), p)})
+		}
+	}()
 	switch {
 	case r.cache.w != nil:
 		if !c.keepW {
