@@ -86,7 +86,8 @@ func (e *Engine) NewCollector() *Collector {
 	return c
 }
 
-// Visit runs the per-object rules on o. It is safe for concurrent use.
+// Visit runs the per-object rules on o. It is safe for concurrent use,
+// but every call must have returned before Finish is called.
 func (c *Collector) Visit(o *manifest.Object) {
 	r := c.check(o)
 	c.mu.Lock()
@@ -247,10 +248,7 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		go func() {
 			defer wg.Done()
 			for o := range next {
-				r := c.check(o)
-				c.mu.Lock()
-				c.results[o] = r
-				c.mu.Unlock()
+				c.Visit(o)
 			}
 		}()
 	}
