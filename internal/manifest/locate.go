@@ -287,6 +287,12 @@ func record(o *Object, paths []Path) *FrozenLocator {
 	}
 	add(nil)
 	for _, p := range paths {
+		// In plain YAML a missing field is where its nearest present
+		// ancestor is, which the record answers anyway: only a
+		// renderer's placement of missing fields is worth keeping.
+		if o.Locator == nil && o.Get(p) == nil {
+			continue
+		}
 		add(p)
 	}
 	if len(fl.locs) > indexFrozenAbove {
