@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -199,34 +200,31 @@ stringData:
 	}
 }
 
-// The set-level rules' Reads are complete: freezing what they say they do
-// not read changes no finding. Checked on every rule fixture, the demo,
-// and rendered kustomize overlays and Helm charts (their objects locate
-// through renderers' locators until frozen).
+// The set-level rules' Reads are complete, and slimming, detaching and
+// freezing keep every position and note they report with: a run gives
+// exactly the findings of a run that keeps every object whole. Checked on
+// every rule fixture, the demo, and rendered kustomize overlays and Helm
+// charts (their objects locate through renderers' locators until frozen),
+// among them RBAC, service accounts, namespaces and policies whose fields
+// come from --set values and patches (testdata/engine/freeze).
 func TestFreezingChangesNoFinding(t *testing.T) {
 	reg, err := rules.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same rules, each reading every object whole.
-	var whole []*engine.Rule
-	for _, r := range reg.Rules() {
-		c := *r
-		c.Reads = nil
-		whole = append(whole, &c)
-	}
-	keepAll, err := engine.NewRegistry(whole...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths := []string{"../../testdata/rules", "../../testdata/demo", "../../testdata/engine/mixed.yaml", "../../testdata/render/kustomize/overlays", "../../testdata/render/helm"}
-	run := func(reg *engine.Registry) ([]finding.Finding, int) {
+	paths := []string{"../../testdata/rules", "../../testdata/demo", "../../testdata/engine/mixed.yaml", "../../testdata/render/kustomize/overlays", "../../testdata/render/helm",
+		"../../testdata/engine/freeze/chart", "../../testdata/engine/freeze/kustomize/overlays/prod"}
+	helm := render.HelmOptions{Set: []string{"psaLevel=privileged", "verbs={get,list,watch}", "resources={secrets}", "adminGroup=system:authenticated"}}
+	run := func(whole bool) ([]finding.Finding, int) {
 		c := (&engine.Engine{Registry: reg}).NewCollector()
+		if whole {
+			engine.KeepWhole(c)
+		}
 		frozen := 0
 		var mu sync.Mutex
-		res := render.Load(paths, render.Options{Manifest: manifest.Options{Visit: func(o *manifest.Object) {
+		res := render.Load(paths, render.Options{Helm: helm, Manifest: manifest.Options{Visit: func(o *manifest.Object) {
 			c.Visit(o)
-			if o.Node == nil {
+			if _, ok := o.Locator.(*manifest.FrozenLocator); ok {
 				mu.Lock()
 				frozen++
 				mu.Unlock()
@@ -236,10 +234,10 @@ func TestFreezingChangesNoFinding(t *testing.T) {
 		raws, _ = engine.Pipeline(raws, engine.Sort{})
 		return engine.Findings(raws), frozen
 	}
-	got, frozen := run(reg)
-	want, frozenWhole := run(keepAll)
-	if frozen <= frozenWhole {
-		t.Fatalf("froze %d objects, %d when every set rule reads everything: the test checks nothing", frozen, frozenWhole)
+	got, frozen := run(false)
+	want, frozenWhole := run(true)
+	if frozen == 0 || frozenWhole != 0 {
+		t.Fatalf("%d objects frozen or detached, %d when kept whole: the test checks nothing", frozen, frozenWhole)
 	}
 	if len(got) < 100 || len(got) != len(want) {
 		t.Fatalf("%d findings with freezing, %d without", len(got), len(want))
@@ -248,5 +246,69 @@ func TestFreezingChangesNoFinding(t *testing.T) {
 		if got[i].Fingerprint != want[i].Fingerprint || got[i].Location != want[i].Location || got[i].Message != want[i].Message {
 			t.Errorf("finding %d differs:\n%+v\n%+v", i, got[i], want[i])
 		}
+	}
+	// Set-level findings on rendered objects, with the notes saying
+	// where their values came from.
+	for _, w := range []struct{ rule, note string }{
+		{"rbac-anonymous-binding", "--set adminGroup=system:authenticated"},
+		{"psa-stricter-level-ready", "--set psaLevel=privileged"},
+		{"rbac-default-sa-binding", "set by JSON patch"},
+		{"namespace-missing-psa-label", "set by patch"},
+		{"automount-service-account-token", ""},
+	} {
+		found := false
+		for _, f := range got {
+			found = found || f.RuleID == w.rule && strings.Contains(f.Location.File, "engine/freeze/") && strings.Contains(f.Message, w.note)
+		}
+		if !found {
+			t.Errorf("no %s finding noting %q on the freeze fixtures", w.rule, w.note)
+		}
+	}
+}
+
+// panicLocator stands for a renderer's locator with a bug on one path.
+type panicLocator struct {
+	manifest.NodeLocator
+	bad string
+}
+
+func (l panicLocator) Locate(p manifest.Path) finding.Location {
+	if p.String() == l.bad {
+		panic("no position for " + l.bad)
+	}
+	return l.NodeLocator.Locate(p)
+}
+
+// Freezing asks the locator for positions no rule asked for: a locator
+// that panics on one of them costs that object an internal error, as a
+// panicking check does, not the render that visits it (Visit runs on its
+// goroutine) nor the run.
+func TestFreezingSurvivesLocatorPanic(t *testing.T) {
+	reg, err := engine.NewRegistry(&engine.Rule{
+		RuleInfo: finding.RuleInfo{ID: "name-each", Title: "t", Severity: finding.Low, Rationale: "r", Remediation: "m"},
+		Check: func(c *engine.Context, o *manifest.Object) {
+			c.Reportf(manifest.ParsePath("metadata.name"), "%s", o.Name)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := manifest.LoadBytes("objs.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"), manifest.Options{})
+	o := res.Objects[0]
+	o.Locator = panicLocator{NodeLocator: manifest.NodeLocator{File: o.File, Root: o.Node}, bad: "metadata.annotations"}
+	c := (&engine.Engine{Registry: reg}).NewCollector()
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Visit panicked: %v", p)
+			}
+		}()
+		for _, o := range res.Objects {
+			c.Visit(o)
+		}
+	}()
+	raws, errs := c.Finish(res.Objects)
+	if len(raws) != 2 || len(errs) != 1 || !strings.Contains(errs[0].Message, "internal error") || !strings.Contains(errs[0].Message, "ConfigMap a") {
+		t.Fatalf("findings %+v, errors %v", raws, errs)
 	}
 }

@@ -52,8 +52,11 @@ type Collector struct {
 	keepW   bool
 	// readers are the enabled set-level rules' Reads; keepAll is set when
 	// one of them reads every object (see Rule.Reads).
-	readers  []func(*manifest.Object) bool
-	keepAll  bool
+	readers []func(*manifest.Object) bool
+	keepAll bool
+	// whole keeps every object as loaded (no slimming, detaching or
+	// freezing): the reference tests hold freezing to (export_test.go).
+	whole    bool
 	mu       sync.Mutex
 	results  map[*manifest.Object]*objResult
 	settings Settings
@@ -83,7 +86,8 @@ func (e *Engine) NewCollector() *Collector {
 	return c
 }
 
-// Visit runs the per-object rules on o. It is safe for concurrent use.
+// Visit runs the per-object rules on o. It is safe for concurrent use,
+// but every call must have returned before Finish is called.
 func (c *Collector) Visit(o *manifest.Object) {
 	r := c.check(o)
 	c.mu.Lock()
@@ -98,8 +102,20 @@ func (c *Collector) Visit(o *manifest.Object) {
 // them (Rule.Reads): their node tree and locator go, and only their
 // identity and the positions set-level rules report at stay. Objects they
 // read keep their tree, with every position recorded (manifest.Detach).
-func (c *Collector) check(o *manifest.Object) *objResult {
-	r := c.checkRules(o)
+func (c *Collector) check(o *manifest.Object) (r *objResult) {
+	r = c.checkRules(o)
+	if c.whole {
+		return r
+	}
+	// Recording asks the object's locator for positions no rule asked
+	// for; a locator's bug there costs this object, not the render whose
+	// goroutine visits it. The object is left whole (nothing is dropped
+	// before the record is made).
+	defer func() {
+		if p := recover(); p != nil {
+			r.errs = append(r.errs, finding.InputError{File: o.File, Message: fmt.Sprintf("%s: internal error while checking: %v", o.Ref(), p)})
+		}
+	}()
 	switch {
 	case r.cache.w != nil:
 		if !c.keepW {
@@ -232,10 +248,7 @@ func (c *Collector) Finish(objs []*manifest.Object) ([]Raw, []finding.InputError
 		go func() {
 			defer wg.Done()
 			for o := range next {
-				r := c.check(o)
-				c.mu.Lock()
-				c.results[o] = r
-				c.mu.Unlock()
+				c.Visit(o)
 			}
 		}()
 	}

@@ -283,11 +283,6 @@ func slimWorkload(o *manifest.Object, w *Workload) {
 	// it belongs.
 	paths := append(slices.Clip(metadataPaths), w.MetaPath, w.MetaPath.Key("labels"), w.SpecPath,
 		w.SpecPath.Key("automountServiceAccountToken"), w.SpecPath.Key("serviceAccountName"))
-	// Image lines too: a scan's running-digest findings and image
-	// verification point at them after the run.
-	for _, c := range w.Containers {
-		paths = append(paths, c.Path, c.Path.Key("image"))
-	}
 	if spec := o.Get(w.SpecPath); spec != nil {
 		for i := 0; i+1 < len(spec.Content); i += 2 {
 			if v := manifest.Resolve(spec.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {

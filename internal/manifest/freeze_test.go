@@ -140,3 +140,35 @@ func TestDetachRenderedObject(t *testing.T) {
 		t.Errorf("plain object changed: locator %T", plain.Locator)
 	}
 }
+
+// A server object's locator places nothing and holds nothing: freezing
+// or detaching it records no position (a scan reads thousands of roles
+// and bindings, each with every field recorded for nothing), and it
+// still answers every path as before.
+func TestFreezeServerObject(t *testing.T) {
+	data := []byte(`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r","namespace":"ns"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]}`)
+	for _, detach := range []bool{false, true} {
+		o, err := FromJSON(data, RemoteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := o.Locate(ParsePath("rules[0].verbs"))
+		if detach {
+			Detach(o, []Path{ParsePath("metadata.labels")})
+			if o.Node == nil {
+				t.Fatal("detaching dropped the tree")
+			}
+		} else {
+			Freeze(o, []Path{ParsePath("metadata.name")})
+			if o.Node != nil {
+				t.Fatal("freezing kept the tree")
+			}
+		}
+		if _, ok := o.Locator.(remoteLocator); !ok {
+			t.Errorf("detach=%v: locator %T, want the server object's own", detach, o.Locator)
+		}
+		if got := o.Locate(ParsePath("rules[0].verbs")); got != want {
+			t.Errorf("detach=%v: located at %v, want %v", detach, got, want)
+		}
+	}
+}

@@ -218,10 +218,21 @@ func Freeze(o *Object, paths []Path) {
 	if o.Node == nil {
 		return
 	}
-	if _, frozen := o.Locator.(*FrozenLocator); !frozen {
+	if !treeFree(o.Locator) {
 		o.Locator = record(o, paths)
 	}
 	o.Node = nil
+}
+
+// treeFree reports whether l answers without the object's tree: a record
+// already, or a server object's locator, which places every field nowhere
+// and would only be copied into a record of empty positions.
+func treeFree(l Locator) bool {
+	switch l.(type) {
+	case *FrozenLocator, remoteLocator:
+		return true
+	}
+	return false
 }
 
 // Detach is Freeze for an object whose tree set-level rules still read:
@@ -229,12 +240,9 @@ func Freeze(o *Object, paths []Path) {
 // or not) through the object's locator, then drops the locator — a
 // renderer's, which holds the chart's template index or the overlay's
 // source trees — and keeps the tree. Plain objects are left alone: their
-// tree is their locator.
+// tree is their locator; so are server objects (treeFree).
 func Detach(o *Object, extra []Path) {
-	if o.Node == nil || o.Locator == nil {
-		return
-	}
-	if _, frozen := o.Locator.(*FrozenLocator); frozen {
+	if o.Node == nil || o.Locator == nil || treeFree(o.Locator) {
 		return
 	}
 	paths := slices.Clone(extra)
@@ -279,6 +287,12 @@ func record(o *Object, paths []Path) *FrozenLocator {
 	}
 	add(nil)
 	for _, p := range paths {
+		// In plain YAML a missing field is where its nearest present
+		// ancestor is, which the record answers anyway: only a
+		// renderer's placement of missing fields is worth keeping.
+		if o.Locator == nil && o.Get(p) == nil {
+			continue
+		}
 		add(p)
 	}
 	if len(fl.locs) > indexFrozenAbove {

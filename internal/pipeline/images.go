@@ -93,14 +93,15 @@ type imageUse struct {
 // engine (before their trees are slimmed).
 type imageCollector struct {
 	mu   sync.Mutex
-	uses []imageUse
-	seen map[*manifest.Object]bool
+	uses map[*manifest.Object][]imageUse
 }
 
 func (ic *imageCollector) visit(o *manifest.Object) {
-	w, err := engine.DecodeWorkload(o)
+	// A template with a bad field is decoded without it (the engine
+	// reports the field): its images are verified all the same.
+	w, _ := engine.DecodeWorkload(o)
 	var uses []imageUse
-	if err == nil && w != nil {
+	if w != nil {
 		for _, c := range w.Containers {
 			if c.Container.Image == "" {
 				continue
@@ -110,9 +111,24 @@ func (ic *imageCollector) visit(o *manifest.Object) {
 		}
 	}
 	ic.mu.Lock()
-	ic.uses = append(ic.uses, uses...)
-	ic.seen[o] = true
+	ic.uses[o] = uses
 	ic.mu.Unlock()
+}
+
+// of returns the image uses of objs, in their order. An object the source
+// did not visit is read now; one it visited but did not return (a render
+// abandoned on its time limit) is not in the run, and neither are its
+// images.
+func (ic *imageCollector) of(objs []*manifest.Object) []imageUse {
+	var out []imageUse
+	for _, o := range objs {
+		if _, ok := ic.uses[o]; !ok {
+			ic.visit(o)
+		}
+		out = append(out, ic.uses[o]...)
+	}
+	ic.uses = nil
+	return out
 }
 
 // verifyImages verifies every distinct image and turns failures into

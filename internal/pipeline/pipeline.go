@@ -83,7 +83,7 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 	eng := &engine.Engine{Registry: p.Registry, Settings: p.Settings, Disabled: disabled}
 	collector := eng.NewCollector()
 	visit := collector.Visit
-	images := &imageCollector{seen: map[*manifest.Object]bool{}}
+	images := &imageCollector{uses: map[*manifest.Object][]imageUse{}}
 	if verify {
 		visit = func(obj *manifest.Object) {
 			images.visit(obj)
@@ -104,17 +104,13 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 			edges = *e
 		}
 	}
+	var imageUses []imageUse
 	if verify && edges.Images != nil {
-		images.uses = images.uses[:0]
 		for _, r := range edges.Images {
-			images.uses = append(images.uses, imageUse{obj: r.Object, ref: r.Ref, path: r.Path, loc: r.Object.Locate(r.Path), container: r.Container})
+			imageUses = append(imageUses, imageUse{obj: r.Object, ref: r.Ref, path: r.Path, loc: r.Object.Locate(r.Path), container: r.Container})
 		}
 	} else if verify {
-		for _, obj := range loaded.Objects {
-			if !images.seen[obj] {
-				images.visit(obj)
-			}
-		}
+		imageUses = images.of(loaded.Objects)
 	}
 	raws, ruleErrs := collector.Finish(loaded.Objects)
 	raws = append(raws, edges.Findings...)
@@ -127,7 +123,7 @@ func Run(ctx context.Context, src Source, p *Policy, opt Options) (*Outcome, err
 	// the result is built (they are most of the memory left).
 	loaded.Objects = nil
 	if verify {
-		imgRaws, err := p.verifyImages(ctx, opt.Verify, images.uses)
+		imgRaws, err := p.verifyImages(ctx, opt.Verify, imageUses)
 		if err != nil {
 			return nil, err
 		}

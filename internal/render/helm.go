@@ -244,8 +244,9 @@ func (c *chartRender) sourceRank(ch *chartInfo, key []string) int {
 	return -1
 }
 
-// renderChart renders a chart directory or archive with Helm's engine.
-func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
+// renderChart renders a chart directory or archive with Helm's engine,
+// handing each object to visit once it is located.
+func (r *renderer) renderChart(ctx context.Context, u unit, visit func(*manifest.Object)) *manifest.Result {
 	res := &manifest.Result{}
 	name := r.display(u.path)
 	errFile := name
@@ -433,9 +434,7 @@ func (r *renderer) renderChart(ctx context.Context, u unit) *manifest.Result {
 			// Checked now, template by template: the checks freeze the
 			// object and its rendered tree goes before the next
 			// template's is parsed (a chart's output can be megabytes).
-			if visit := r.opt.Manifest.Visit; visit != nil {
-				visit(o)
-			}
+			visit(o)
 		}
 	}
 	return res

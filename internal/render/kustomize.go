@@ -91,7 +91,9 @@ type kustBuild struct {
 	docs map[string][]manifest.SourceDoc
 }
 
-func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifest.Result {
+// renderKustomization builds the kustomization in dir, handing each
+// object to visit once it is located.
+func (r *renderer) renderKustomization(ctx context.Context, dir string, visit func(*manifest.Object)) *manifest.Result {
 	res := &manifest.Result{}
 	abs, _ := filepath.Abs(dir)
 	// Not the method value r.display: locators keep disp, and through
@@ -195,9 +197,7 @@ func (r *renderer) renderKustomization(ctx context.Context, dir string) *manifes
 			res.Objects = append(res.Objects, o)
 			// Checked now, while its source documents are at hand: the
 			// checks freeze it.
-			if visit := r.opt.Manifest.Visit; visit != nil {
-				visit(o)
-			}
+			visit(o)
 		}
 		for _, sk := range lr.Skipped {
 			sk.Line = 0

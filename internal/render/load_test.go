@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +228,52 @@ func TestCwdUnchanged(t *testing.T) {
 	load(t, Options{}, "kustomize")
 	if now, _ := os.Getwd(); now != wd {
 		t.Fatalf("working directory changed to %s", now)
+	}
+}
+
+// A render that times out is abandoned, but its goroutine runs on: it
+// must hand no object to Visit once Load has returned (the engine's
+// collector is finishing by then, and the objects are not in the result),
+// whatever the kind of unit.
+func TestNoVisitAfterTimeout(t *testing.T) {
+	// Far more than rendering these takes, even under the race detector.
+	const timeout = time.Second
+	for _, in := range []string{"helm/web", "kustomize/overlays/prod"} {
+		t.Run(in, func(t *testing.T) {
+			var mu sync.Mutex
+			returned, late, visits := false, 0, 0
+			opt := Options{Timeout: timeout}
+			opt.Manifest.Visit = func(o *manifest.Object) {
+				mu.Lock()
+				visits++
+				first := visits == 1
+				if returned {
+					late++
+				}
+				mu.Unlock()
+				if first {
+					// Checking this object outlasts the render's time.
+					time.Sleep(timeout + timeout/4)
+				}
+			}
+			start := time.Now()
+			res := load(t, opt, in)
+			mu.Lock()
+			returned = true
+			mu.Unlock()
+			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "timed out") || len(res.Objects) != 0 {
+				t.Fatalf("objects %d, errors %v", len(res.Objects), res.Errors)
+			}
+			// Long enough for the abandoned render to visit the rest.
+			time.Sleep(timeout / 2)
+			mu.Lock()
+			defer mu.Unlock()
+			if visits == 0 {
+				t.Fatalf("nothing visited within %s: the test checks nothing", time.Since(start))
+			}
+			if late > 0 {
+				t.Errorf("%d objects visited after Load returned", late)
+			}
+		})
 	}
 }

@@ -228,6 +228,7 @@ func Load(args []string, opt Options) *manifest.Result {
 func (r *renderer) renderUnit(u unit) *manifest.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), r.opt.timeout())
 	defer cancel()
+	visits := &unitVisits{visit: r.opt.Manifest.Visit}
 	done := make(chan *manifest.Result, 1)
 	go func() {
 		defer func() {
@@ -238,9 +239,9 @@ func (r *renderer) renderUnit(u unit) *manifest.Result {
 		}()
 		switch u.kind {
 		case unitKustomize:
-			done <- r.renderKustomization(ctx, u.path)
+			done <- r.renderKustomization(ctx, u.path, visits.do)
 		default:
-			done <- r.renderChart(ctx, u)
+			done <- r.renderChart(ctx, u, visits.do)
 		}
 	}()
 	over := watchHeap(ctx, r.opt.maxMemory())
@@ -248,6 +249,7 @@ func (r *renderer) renderUnit(u unit) *manifest.Result {
 	case res := <-done:
 		return res
 	case heap := <-over:
+		visits.stop()
 		err := fmt.Errorf("rendering %s %s: stopped at %d MiB of memory (the limit is %d MiB): a template that allocates without bound is not rendered", u.kind, r.display(u.path), heap>>20, r.opt.maxMemory()>>20)
 		if r.opt.Abort != nil {
 			r.opt.Abort(err)
@@ -256,8 +258,35 @@ func (r *renderer) renderUnit(u unit) *manifest.Result {
 	case <-ctx.Done():
 		// Rendering cannot be interrupted everywhere (Helm's template
 		// engine has no context); the goroutine is abandoned.
+		visits.stop()
 		return &manifest.Result{Errors: []finding.InputError{{File: r.display(u.path), Message: fmt.Sprintf("rendering %s %s: timed out after %s (--render-timeout)", u.kind, r.display(u.path), r.opt.timeout())}}}
 	}
+}
+
+// unitVisits hands one unit's objects to Options.Manifest.Visit until the
+// unit is abandoned (timed out, or over the memory bound). Its render
+// goroutine runs on, but must not visit after Load has returned: the
+// caller is finishing the run by then (engine.Collector.Finish reads
+// what Visit writes), and the unit's objects are not in the result.
+type unitVisits struct {
+	mu      sync.Mutex
+	stopped bool
+	visit   func(*manifest.Object)
+}
+
+func (v *unitVisits) do(o *manifest.Object) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.stopped && v.visit != nil {
+		v.visit(o)
+	}
+}
+
+// stop waits for a visit under way and drops every later one.
+func (v *unitVisits) stop() {
+	v.mu.Lock()
+	v.stopped = true
+	v.mu.Unlock()
 }
 
 // isChartArchive reports whether a file name is a packaged chart.

@@ -169,32 +169,32 @@ func classifyHostPath(s *engine.Settings, p string) hostPathClass {
 		return hostPathClass{}
 	}
 	p = path.Clean("/" + strings.TrimSpace(p))
-	table := hostPathTable
+	table := defaultHostPaths
 	if s != nil && s.SensitiveHostPaths != nil {
-		table = make([]hostPathEntry, len(s.SensitiveHostPaths))
+		entries := make([]hostPathEntry, len(s.SensitiveHostPaths))
 		for i, e := range s.SensitiveHostPaths {
-			table[i] = hostPathEntry{e, finding.Critical, "a path the configuration names sensitive"}
+			entries[i] = hostPathEntry{e, finding.Critical, "a path the configuration names sensitive"}
 		}
+		table = compileHostPaths(entries)
 	}
 	var own, inside hostPathClass
 	ownLen := -1
-	for _, e := range table {
-		if name, ok := strings.CutPrefix(e.pattern, "**/"); ok {
-			if path.Base(p) == name && len(p) > ownLen {
+	for i := range table {
+		e := &table[i]
+		if e.name != "" {
+			if path.Base(p) == e.name && len(p) > ownLen {
 				own, ownLen = hostPathClass{e.pattern, e.sev, e.gives}, len(p)
 			}
 			continue
 		}
-		base, subtree := strings.CutSuffix(e.pattern, "/**")
-		base = path.Clean("/" + base)
 		switch {
-		case p == base, subtree && strings.HasPrefix(p, strings.TrimSuffix(base, "/")+"/"):
-			if len(base) > ownLen {
-				own, ownLen = hostPathClass{base, e.sev, e.gives}, len(base)
+		case p == e.base, e.subtree && strings.HasPrefix(p, e.prefix):
+			if len(e.base) > ownLen {
+				own, ownLen = hostPathClass{e.base, e.sev, e.gives}, len(e.base)
 			}
-		case p == "/" || strings.HasPrefix(base, p+"/"):
+		case p == "/" || len(e.base) > len(p) && e.base[len(p)] == '/' && strings.HasPrefix(e.base, p):
 			if inside.entry == "" || e.sev > inside.sev {
-				inside = hostPathClass{base, e.sev, e.gives}
+				inside = hostPathClass{e.base, e.sev, e.gives}
 			}
 		}
 	}
@@ -202,6 +202,36 @@ func classifyHostPath(s *engine.Settings, p string) hostPathClass {
 		return inside
 	}
 	return own
+}
+
+// compiledHostPath is a hostPathEntry ready to match: its cleaned base
+// path (and the prefix of paths below it), or the name a **/ pattern
+// matches anywhere.
+type compiledHostPath struct {
+	hostPathEntry
+	name         string // for **/name
+	base, prefix string
+	subtree      bool // pattern ends in /**
+}
+
+// defaultHostPaths is hostPathTable compiled once: paths are classified
+// for every hostPath volume of every workload.
+var defaultHostPaths = compileHostPaths(hostPathTable)
+
+func compileHostPaths(entries []hostPathEntry) []compiledHostPath {
+	out := make([]compiledHostPath, len(entries))
+	for i, e := range entries {
+		c := compiledHostPath{hostPathEntry: e}
+		if name, ok := strings.CutPrefix(e.pattern, "**/"); ok {
+			c.name = name
+		} else {
+			base, subtree := strings.CutSuffix(e.pattern, "/**")
+			c.base, c.subtree = path.Clean("/"+base), subtree
+			c.prefix = strings.TrimSuffix(c.base, "/") + "/"
+		}
+		out[i] = c
+	}
+	return out
 }
 
 func hostPathWritable() *engine.Rule {
