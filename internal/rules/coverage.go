@@ -19,7 +19,11 @@ const psaEnforceLabel = "pod-security.kubernetes.io/enforce"
 type netpol struct {
 	sel             *metav1.LabelSelector
 	ingress, egress bool
-	obj             *manifest.Object
+	// allowAllIn and allowAllEg: a rule with no peers and no ports ({})
+	// admits all traffic in that direction, so the pods it selects are
+	// not restricted there whatever other policies say.
+	allowAllIn, allowAllEg bool
+	obj                    *manifest.Object
 }
 
 // readNetpol decodes a NetworkPolicy's spec. The directions follow the
@@ -44,6 +48,14 @@ func readNetpol(o *manifest.Object) (netpol, bool) {
 			np.egress = true
 		}
 	}
+	for _, r := range spec.Ingress {
+		np.allowAllIn = np.allowAllIn || len(r.From) == 0 && len(r.Ports) == 0
+	}
+	for _, r := range spec.Egress {
+		np.allowAllEg = np.allowAllEg || len(r.To) == 0 && len(r.Ports) == 0
+	}
+	np.allowAllIn = np.allowAllIn && np.ingress
+	np.allowAllEg = np.allowAllEg && np.egress
 	return np, true
 }
 
@@ -250,13 +262,18 @@ func distinctNames(objs []*manifest.Object) []string {
 // unrestricted names the directions the traffic of workload i is not
 // restricted in: "ingress", "egress", "ingress and egress" or "".
 func unrestricted(n *nsInfo, i int) string {
-	var in, eg bool
+	var in, eg, openIn, openEg bool
 	for _, p := range n.policies {
 		if selects(p.sel, n.labels[i]) && n.covers(p.obj, n.workloads[i]) {
 			in = in || p.ingress
 			eg = eg || p.egress
+			openIn = openIn || p.allowAllIn
+			openEg = openEg || p.allowAllEg
 		}
 	}
+	// Allowed traffic is the union of every selecting policy's rules: one
+	// allow-all rule opens the direction.
+	in, eg = in && !openIn, eg && !openEg
 	switch {
 	case !in && !eg:
 		return "ingress and egress"
@@ -302,7 +319,7 @@ func coverageRules() []*engine.Rule {
 		coverageRule(finding.RuleInfo{
 			ID: "namespace-missing-network-policy", Title: "Workloads not selected by any NetworkPolicy", Severity: finding.Medium, Category: "coverage",
 			Tags:        []string{"network", "cis:5.3.2"},
-			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A policy isolates its pods only in its directions — policyTypes, or by default Ingress always and Egress when it has egress rules — so a pod selected only by Ingress policies still has unrestricted egress, and vice versa: the finding says which direction is open for which workload. A default-deny policy per namespace makes every allowed flow explicit. Install variants linted together (overlays of one base, a chart and a kustomization of the same app) each stand alone: a policy of a variant that renders its own copy of a workload covers that copy only, while a unit holding no copy (a shared policies file or overlay) covers the whole namespace; the same goes for ResourceQuotas and LimitRanges.",
+			Rationale:   "Pods that no NetworkPolicy selects accept traffic from, and send traffic to, every pod in the cluster: one compromised workload can reach all the others and the outside world. A policy isolates its pods only in its directions — policyTypes, or by default Ingress always and Egress when it has egress rules — so a pod selected only by Ingress policies still has unrestricted egress, and vice versa; and a rule with neither peers nor ports (ingress: [{}] or egress: [{}]) allows all traffic in its direction, so nothing restricts it there either. The finding says which direction is open for which workload. A default-deny policy per namespace makes every allowed flow explicit. Install variants linted together (overlays of one base, a chart and a kustomization of the same app) each stand alone: a policy of a variant that renders its own copy of a workload covers that copy only, while a unit holding no copy (a shared policies file or overlay) covers the whole namespace; the same goes for ResourceQuotas and LimitRanges.",
 			Remediation: "Add a default-deny NetworkPolicy (empty podSelector, Ingress and Egress) to the namespace, then policies that allow the flows each workload needs.",
 			Example:     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
 			References:  []string{"https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies", cis("5.3.2", "Ensure that all Namespaces have NetworkPolicies defined")},

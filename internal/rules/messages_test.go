@@ -33,7 +33,7 @@ func TestNamespaceFindingMessages(t *testing.T) {
 	want := []string{
 		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment worker; egress of Deployment web (no default deny)`,
 		`namespace "billing" has no NetworkPolicy: ingress and egress of Job migrate unrestricted (no default deny)`,
-		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment other; ingress of Deployment back; egress of Deployment front (no default deny)`,
+		`namespace "shop" has no NetworkPolicy restricting ingress and egress of Deployment other; ingress of Deployment back; egress of Deployment front, Deployment cache (no default deny)`,
 		`namespace "shop" has workloads but no ResourceQuota (Pod b)`,
 		`namespace "billing" has workloads but no ResourceQuota (Pod d, Pod e)`,
 	}
