@@ -40,8 +40,7 @@ spec:
 `
 
 func generatorChart(t *testing.T) string {
-	dir := filepath.Join(t.TempDir(), "gen")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: gen\nversion: 0.1.0\n")
+	dir := newChart(t, "gen")
 	write(t, filepath.Join(dir, "templates", "secret.yaml"), generatorChartSecret)
 	write(t, filepath.Join(dir, "templates", "tests", "pod.yaml"), generatorChartPod)
 	return dir
@@ -88,8 +87,7 @@ func TestHelmGeneratorsAreDeterministic(t *testing.T) {
 // are not.
 func TestHelmGeneratedFieldsMarked(t *testing.T) {
 	dir := generatorChart(t)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	got := map[string][]string{}
 	for _, o := range res.Objects {
 		for _, p := range o.Generated {
@@ -136,8 +134,7 @@ func TestRewriteGeneratorsLeavesOtherTemplates(t *testing.T) {
 // render starts from the values as loaded, not from what an earlier
 // render left in them. Found on kubeflow/manifests' katib chart.
 func TestHelmGeneratedFieldsMarkedWhenCachedInValues(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "cached")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: cached\nversion: 0.1.0\n")
+	dir := newChart(t, "cached")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "cached.cert" -}}
 {{- if not .Values._cert -}}
 {{- $ca := genCA "ca" 365 -}}
@@ -165,8 +162,7 @@ data:
   {{- end }}
   key: {{ include "cached.key" . }}
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	s := object(t, res, "Secret", "tls")
 	for _, p := range []string{"data.crt", "data.key"} {
 		if !s.IsGenerated(manifest.ParsePath(p)) {

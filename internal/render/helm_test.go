@@ -181,6 +181,25 @@ func write(t testing.TB, p, s string) {
 	}
 }
 
+// loadChart loads the chart in dir, with display paths relative to its
+// parent, and fails the test on any error.
+func loadChart(t *testing.T, dir string, opt Options) *manifest.Result {
+	t.Helper()
+	opt.Manifest.BaseDir = filepath.Dir(dir)
+	res := Load([]string{dir}, opt)
+	noErrors(t, res)
+	return res
+}
+
+// newChart makes the directory of a chart named name in a fresh temporary
+// directory, with its Chart.yaml; the test writes the rest.
+func newChart(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: "+name+"\nversion: 0.1.0\n")
+	return dir
+}
+
 // A values file that does not parse is reported at its own line; a
 // recursive include is one readable line, not Helm's thousand links.
 func TestHelmErrorsReadable(t *testing.T) {
@@ -209,8 +228,7 @@ func TestHelmErrorsReadable(t *testing.T) {
 // branches of an if/else points at the branch that rendered it, also
 // inside a helper and when the value comes from an action.
 func TestHelmPositionsFollowExecutedBranch(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "br")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: br\nversion: 0.1.0\n")
+	dir := newChart(t, "br")
 	write(t, filepath.Join(dir, "values.yaml"), "a: false\nnet: true\n")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "br.sc" -}}
 {{- if .Values.a }}
@@ -241,8 +259,7 @@ spec:
       securityContext:
         {{- include "br.sc" . | nindent 8 }}
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	checkLocations(t, res, []locCase{
 		{"Pod", "p", "spec.hostNetwork", "br/templates/pod.yaml:9:3", ""},
 		{"Pod", "p", "spec.hostPID", "br/templates/pod.yaml:14:3", ""},
@@ -254,8 +271,7 @@ spec:
 // rendered is the fourth written when the third block is skipped
 // (kube-state-metrics' role, one block per collector).
 func TestHelmItemsOfSkippedBlocksAreNotCounted(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ks")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: ks\nversion: 0.1.0\n")
+	dir := newChart(t, "ks")
 	write(t, filepath.Join(dir, "values.yaml"), "collectors: [a, b, secrets]\n")
 	write(t, filepath.Join(dir, "templates", "role.yaml"), `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -287,8 +303,7 @@ rules:
   verbs: ["list"]
 {{ end -}}
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	checkLocations(t, res, []locCase{
 		{"ClusterRole", "r", "rules[1].resources[0]", "ks/templates/role.yaml:21:3", ""},
 		{"ClusterRole", "r", "rules[2].resources[0]", "ks/templates/role.yaml:27:3", ""},
@@ -300,8 +315,7 @@ rules:
 // false: the note does not name that condition as the one it is written
 // under (an "else if" names its own).
 func TestHelmElseBranchIsNotUnderTheCondition(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "el")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: el\nversion: 0.1.0\n")
+	dir := newChart(t, "el")
 	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nisolated: false\ndebug: true\nsc: {}\n")
 	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
 kind: Pod
@@ -327,8 +341,7 @@ spec:
     - name: c
       image: busybox:1.36
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	o := object(t, res, "Pod", "p")
 	for path, want := range map[string]string{
 		"spec.hostNetwork": "",
@@ -346,8 +359,7 @@ spec:
 // with the highest precedence when several build it, the helper's when a
 // helper writes it.
 func TestHelmValuesKeyThatProducedValue(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "img")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: img\nversion: 0.1.0\n")
+	dir := newChart(t, "img")
 	write(t, filepath.Join(dir, "values.yaml"), "image:\n  repository: nginx\n  tag: \"1.27\"\nsidecar:\n  repository: envoy\n  tag: v1\n")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), "{{- define \"img.sidecar\" -}}\n{{ .Values.sidecar.repository }}:{{ .Values.sidecar.tag }}\n{{- end }}\n")
 	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
@@ -415,8 +427,7 @@ func TestRenderStopsAtMemoryLimit(t *testing.T) {
 // line, not a line of the rendered stream (kubeflow/manifests' charts
 // write the same label literally and through a helper).
 func TestHelmOutputErrorsPointAtTemplateLines(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "dup")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: dup\nversion: 0.1.0\n")
+	dir := newChart(t, "dup")
 	write(t, filepath.Join(dir, "values.yaml"), "broken: \"a: b: c\"\nannotations:\n  scrape: \"false\"\n")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "dup.labels" -}}
 app: web
@@ -480,8 +491,7 @@ data:
 // point at the toYaml line and name the values item, not the literal
 // item that happens to come first.
 func TestHelmItemsAppendedByToYamlAfterLiteralItems(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "pt")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: pt\nversion: 0.1.0\n")
+	dir := newChart(t, "pt")
 	write(t, filepath.Join(dir, "values.yaml"), `defaultVolumes:
   - name: run
     hostPath:
@@ -517,8 +527,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	checkLocations(t, res, []locCase{
 		{"DaemonSet", "pt", "spec.template.spec.volumes[0].configMap", "pt/templates/ds.yaml:19:11", ""},
 		{"DaemonSet", "pt", "spec.template.spec.volumes[1].hostPath", "pt/templates/ds.yaml:22:9", "defaultVolumes[0].hostPath from pt/values.yaml"},
@@ -532,8 +541,7 @@ spec:
 // | default .Values.image.registry }}/..." named the empty
 // global.imageRegistry).
 func TestHelmEmptyValuesKeyIsNotTheSource(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "img")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: img\nversion: 0.1.0\n")
+	dir := newChart(t, "img")
 	write(t, filepath.Join(dir, "values.yaml"), "global:\n  imageRegistry: \"\"\nimage:\n  registry: docker.io\n  repository: grafana/x\n  tag: \"\"\n")
 	write(t, filepath.Join(dir, "templates", "pod.yaml"), `apiVersion: v1
 kind: Pod
@@ -544,8 +552,7 @@ spec:
     - name: app
       image: "{{ .Values.global.imageRegistry | default .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default "1.0" }}"
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	o := object(t, res, "Pod", "p")
 	if got := explain(o, manifest.ParsePath("spec.containers[0].image")); got != "image.repository from img/values.yaml" {
 		t.Errorf("explained %q", got)
@@ -557,8 +564,7 @@ spec:
 // points into the helper where the key is written, as a block include
 // does, and through the helper's values to the key that set them.
 func TestHelmInlineIncludeOnKeyLine(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tr")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tr\nversion: 0.1.0\n")
+	dir := newChart(t, "tr")
 	write(t, filepath.Join(dir, "values.yaml"), "hostNetwork: false\nsc:\n  privileged: false\nimage:\n  repository: busybox\n  tag: \"1.36\"\nsa:\n  name: \"\"\n")
 	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tr.pod" }}
     metadata:
@@ -608,8 +614,7 @@ spec:
 // point at the include, not at the last literal item; with the helper
 // before them, the literal items are the last ones rendered.
 func TestHelmItemsFromHelperAroundLiteralItems(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ky")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: ky\nversion: 0.1.0\n")
+	dir := newChart(t, "ky")
 	write(t, filepath.Join(dir, "values.yaml"), "port: 8000\ntracing: false\nflags: {a: 1, b: 2, c: 3}\n")
 	write(t, filepath.Join(dir, "templates", "_helpers.tpl"), `{{- define "ky.flags" -}}
 {{- $flags := list -}}
@@ -649,8 +654,7 @@ spec:
         - --first
         - --port={{ .Values.port }}
 `)
-	res := Load([]string{dir}, Options{Manifest: manifest.Options{BaseDir: filepath.Dir(dir)}})
-	noErrors(t, res)
+	res := loadChart(t, dir, Options{})
 	checkLocations(t, res, []locCase{
 		{"Pod", "after", "spec.containers[0].args[1]", "ky/templates/pod.yaml:14:9", "port from"},
 		{"Pod", "after", "spec.containers[0].args[3]", "ky/templates/pod.yaml:15:9", ""},
@@ -696,8 +700,7 @@ spec:
 // counted, so an env item of values points at its toYaml, not at the
 // skipped literal item in its place.
 func TestHelmSkippedNamedItemsWithoutTrace(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tz")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: tz\nversion: 0.1.0\n")
+	dir := newChart(t, "tz")
 	write(t, filepath.Join(dir, "values.yaml"), "limits: {}\nenv: []\n")
 	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "tz.pod" }}
     spec:
@@ -737,8 +740,7 @@ spec:
 // "- --{{ $key }}={{ $value }}") names the element that produced it, not
 // the condition the whole template is written under.
 func TestHelmRangeItemNamesTheValuesElement(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "rg")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: rg\nversion: 0.1.0\n")
+	dir := newChart(t, "rg")
 	write(t, filepath.Join(dir, "values.yaml"), "create: true\nextraArgs: {}\nextraEnv: []\n")
 	write(t, filepath.Join(dir, "templates", "pod.yaml"), `{{- if .Values.create }}
 apiVersion: v1
@@ -774,8 +776,7 @@ spec:
 // writes none, so a volume from a later toYaml is that toYaml's (traefik's
 // volumes: literal ones, a range over .Values.volumes, additionalVolumes).
 func TestHelmRangeItemsCountedByValues(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "rv")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: rv\nversion: 0.1.0\n")
+	dir := newChart(t, "rv")
 	write(t, filepath.Join(dir, "values.yaml"), "volumes: []\nextra: []\n")
 	write(t, filepath.Join(dir, "templates", "_pod.tpl"), `{{- define "rv.pod" }}
     spec:

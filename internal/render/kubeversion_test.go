@@ -43,8 +43,7 @@ func TestParseKubernetesVersion(t *testing.T) {
 // Version-gated templates take the branch of the target version; the
 // default is the newest supported, not Helm's v1.20.
 func TestChartCapabilitiesFollowKubernetesVersion(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "gated")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: gated\nversion: 0.1.0\n")
+	dir := newChart(t, "gated")
 	write(t, filepath.Join(dir, "templates", "cj.yaml"), `{{- if semverCompare ">=1.21-0" .Capabilities.KubeVersion.Version }}
 apiVersion: batch/v1
 {{- else }}
@@ -100,8 +99,7 @@ func TestChartKubeVersionConstraint(t *testing.T) {
 // by every cluster: a chart gated on it takes its v1 branch, as
 // `helm install` does, not the removed v1beta1 (prometheus-adapter).
 func TestChartCapabilitiesServeAggregationAPI(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "adapter")
-	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: adapter\nversion: 0.1.0\n")
+	dir := newChart(t, "adapter")
 	write(t, filepath.Join(dir, "templates", "apiservice.yaml"), `{{- if .Capabilities.APIVersions.Has "apiregistration.k8s.io/v1" }}
 apiVersion: apiregistration.k8s.io/v1
 {{- else }}
