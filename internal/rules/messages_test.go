@@ -147,3 +147,25 @@ spec:
 		}
 	}
 }
+
+// host-path-sensitive names the path and what it gives: a socket matched by
+// name is the sensitive path itself; a directory names what it contains.
+func TestHostPathSensitiveMessages(t *testing.T) {
+	raws, errs := lint(t, testRegistry(t), testSettings(), nil, filepath.Join("testdata", "rules", "host-path-sensitive", "prefixes.yaml"))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, r := range raws {
+		if r.RuleID() == "host-path-sensitive" {
+			got = append(got, r.Message)
+		}
+	}
+	for _, want := range []string{
+		`volume "docker-sock" mounts the sensitive host path "/custom/run/docker.sock" (the container runtime socket: it starts privileged containers) into`,
+	} {
+		if !slices.ContainsFunc(got, func(m string) bool { return strings.HasPrefix(m, want) }) {
+			t.Errorf("no message starting %q in\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+}

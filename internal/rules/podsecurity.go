@@ -50,7 +50,7 @@ type hostPathEntry struct {
 	gives   string
 }
 
-const runtimeSocket = "the container runtime socket, by name anywhere: it starts privileged containers"
+const runtimeSocket = "the container runtime socket: it starts privileged containers"
 
 // hostPathTable grades host paths by what they give. Critical and high
 // entries are sensitive (host-path-sensitive); low and medium ones are
@@ -150,7 +150,7 @@ func hostPathTableDoc() string {
 
 // hostPathClass is what the table says about one host path.
 type hostPathClass struct {
-	entry string // the matching entry's base path (or **/name pattern); "" when none matches
+	entry string // the matching entry's base path (p itself for a **/name entry); "" when none matches
 	sev   finding.Severity
 	gives string
 }
@@ -182,8 +182,9 @@ func classifyHostPath(s *engine.Settings, p string) hostPathClass {
 	for i := range table {
 		e := &table[i]
 		if e.name != "" {
+			// Matched by name: the path itself is the sensitive one.
 			if path.Base(p) == e.name && len(p) > ownLen {
-				own, ownLen = hostPathClass{e.pattern, e.sev, e.gives}, len(p)
+				own, ownLen = hostPathClass{p, e.sev, e.gives}, len(p)
 			}
 			continue
 		}
