@@ -173,14 +173,9 @@ func (c *SetContext) Reportf(o *manifest.Object, p manifest.Path, format string,
 	c.Report(o, p, fmt.Sprintf(format, args...))
 }
 
-// explainer is implemented by renderers' locators that can say where a
-// value came from (a values file, an overlay patch).
-type explainer interface {
-	Explain(p manifest.Path) string
-}
 
 func newRaw(rule *Rule, o *manifest.Object, p manifest.Path, msg string) Raw {
-	if ex, ok := o.Locator.(explainer); ok {
+	if ex, ok := o.Locator.(manifest.Explainer); ok {
 		if note := ex.Explain(p); note != "" {
 			msg += " (" + note + ")"
 		}

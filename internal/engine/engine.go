@@ -213,7 +213,7 @@ func inputError(o *manifest.Object, err error) finding.InputError {
 			loc = o.Locate(de.Path)
 			// A rendered value says where it came from, as findings do:
 			// a wrong type given with --set is fixed there.
-			if ex, ok := o.Locator.(explainer); ok {
+			if ex, ok := o.Locator.(manifest.Explainer); ok {
 				if note := ex.Explain(de.Path); note != "" {
 					msg += " (" + note + ")"
 				}

@@ -205,10 +205,18 @@ type frozenLoc struct {
 	note string
 }
 
-// explainer is a renderer's locator that says where a value came from.
-type explainer interface {
+// Explainer is implemented by the Locators of rendered objects (and by
+// the record a frozen one keeps). Explain says how the field at p was
+// produced, for the finding's message: the overlay patch or transform that
+// wrote it ("set by patch overlays/dev/privileged.yaml"), or the Helm
+// values key and the values file or flag that set it
+// ("securityContext.privileged from values-debug.yaml"). It returns ""
+// when the field is written plainly in the source the location points at.
+type Explainer interface {
 	Explain(p Path) string
 }
+
+var _ Explainer = (*FrozenLocator)(nil)
 
 // Freeze records where each of paths (and the object itself) is, present
 // or not, then drops the object's node tree and its renderer's locator,
@@ -276,7 +284,7 @@ func Detach(o *Object, extra []Path) {
 // missing field by its own rules (the base a patch left alone), not
 // always where its parent is.
 func record(o *Object, paths []Path) *FrozenLocator {
-	ex, _ := o.Locator.(explainer)
+	ex, _ := o.Locator.(Explainer)
 	fl := &FrozenLocator{locs: make([]frozenLoc, 0, len(paths)+1)}
 	add := func(p Path) {
 		f := frozenLoc{path: p.String(), loc: o.Locate(p)}
@@ -295,6 +303,7 @@ func record(o *Object, paths []Path) *FrozenLocator {
 		}
 		add(p)
 	}
+	fl.locs = slices.Clip(fl.locs)
 	if len(fl.locs) > indexFrozenAbove {
 		fl.index = make(map[string]int, len(fl.locs))
 		for i := len(fl.locs) - 1; i >= 0; i-- {

@@ -57,7 +57,7 @@ func where(o *manifest.Object, p manifest.Path) string {
 }
 
 func explain(o *manifest.Object, p manifest.Path) string {
-	if e, ok := o.Locator.(Explainer); ok {
+	if e, ok := o.Locator.(manifest.Explainer); ok {
 		return e.Explain(p)
 	}
 	return ""
