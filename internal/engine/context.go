@@ -173,7 +173,6 @@ func (c *SetContext) Reportf(o *manifest.Object, p manifest.Path, format string,
 	c.Report(o, p, fmt.Sprintf(format, args...))
 }
 
-
 func newRaw(rule *Rule, o *manifest.Object, p manifest.Path, msg string) Raw {
 	if ex, ok := o.Locator.(manifest.Explainer); ok {
 		if note := ex.Explain(p); note != "" {
