@@ -3,9 +3,6 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,27 +19,11 @@ import (
 // CIS 4.2 rules on KubeletConfiguration/<node>. The API server refuses to
 // proxy to loopback addresses, so the test needs another one.
 func TestScanKubeletConfigz(t *testing.T) {
-	ip := nonLoopbackIPv4(t)
 	body, err := os.ReadFile(filepath.Join("..", "testdata", "kubelet", "configz-insecure.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubelet := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/configz" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	l, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Skipf("cannot listen on %s: %v", ip, err)
-	}
-	kubelet.Listener = l
-	kubelet.StartTLS()
-	defer kubelet.Close()
-	port := l.Addr().(*net.TCPAddr).Port
+	ip, port := clustertest.FakeKubelet(t, body)
 
 	srv := clustertest.Start(t) // its own: other scans must not meet this node
 	srv.Create(t, fmt.Sprintf(`
@@ -85,23 +66,4 @@ status:
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("kubelet findings:\n%s\nwant:\n%s\nnot evaluated: %+v\nstderr: %s", strings.Join(got, "\n"), strings.Join(want, "\n"), rep.Summary.NotEvaluated, errOut)
 	}
-}
-
-// nonLoopbackIPv4 returns an IPv4 address of this machine that is not
-// loopback or link-local, or skips the test.
-func nonLoopbackIPv4(t *testing.T) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Skipf("no interface addresses: %v", err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			if ip := n.IP.To4(); ip != nil && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
-				return ip.String()
-			}
-		}
-	}
-	t.Skip("no non-loopback IPv4 address: the API server would refuse to proxy to the fake kubelet")
-	return ""
 }

@@ -2,11 +2,8 @@ package cluster_test
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,28 +50,11 @@ func TestKubeletConfigObjectFromRecordedConfigz(t *testing.T) {
 // nodes/proxy, come back as not evaluated.
 func TestClusterKubeletConfigz(t *testing.T) {
 	srv := clustertest.Shared(t)
-	ip := nonLoopbackIP(t)
 	recorded, err := os.ReadFile(filepath.Join("testdata", "configz-kubeadm.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubelet := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/configz" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(recorded)
-	}))
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubelet.Listener = l
-	kubelet.TLS = &tls.Config{}
-	kubelet.StartTLS()
-	defer kubelet.Close()
-	port := l.Addr().(*net.TCPAddr).Port
+	ip, port := clustertest.FakeKubelet(t, recorded)
 	dead, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
@@ -129,21 +109,4 @@ status:
 	if !found {
 		t.Errorf("a caller without nodes/proxy: %+v", limited.Edges().NotEvaluated)
 	}
-}
-
-// nonLoopbackIP is an address of this machine the API server agrees to
-// proxy to (it refuses loopback and link-local node addresses).
-func nonLoopbackIP(t *testing.T) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
-			return n.IP.String()
-		}
-	}
-	t.Skip("no non-loopback IPv4 address to run a fake kubelet on")
-	return ""
 }
