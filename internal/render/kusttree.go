@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -225,28 +226,20 @@ func (t *kustTree) drop(p string) {
 	}
 }
 
-// resourceFiles lists the resource files k reads, through its bases and
-// components.
+// resourceFiles lists, sorted, the resource files k reads through its
+// bases and components.
 func resourceFiles(k *kust) []string {
 	var out []string
-	seen := map[*kust]bool{}
-	var walk func(k *kust)
-	walk = func(k *kust) {
-		if k == nil || seen[k] {
-			return
-		}
-		seen[k] = true
+	walkKusts(k, func(k *kust) {
 		for _, refs := range [][]*kref{k.resources, k.components} {
 			for _, r := range refs {
-				if r.sub != nil {
-					walk(r.sub)
-				} else if !r.isDir && r.abs != "" {
+				if r.sub == nil && !r.isDir && r.abs != "" {
 					out = append(out, r.abs)
 				}
 			}
 		}
-	}
-	walk(k)
+	})
+	slices.Sort(out)
 	return out
 }
 
